@@ -3,7 +3,7 @@ import PackageDescription
 
 // astrotool: one executable for CCD reduction, sky matching, registration and drizzling.
 // Dependency direction: AstroImage (pure Swift core) <- AstroFITS, AstroWCS, AstroDisplay <- engines <- AstroCLI <- astrotool.
-// C libraries are imported `internal`ly only, so no cfitsio/wcslib/libpng type leaks into a public API.
+// C libraries are imported `internal`ly only, so no cfitsio/wcslib/libpng/zlib type leaks into a public API.
 let package = Package(
     name: "astrotool",
     platforms: [.macOS(.v15)],
@@ -18,10 +18,11 @@ let package = Package(
         .systemLibrary(name: "CFITSIO", pkgConfig: "cfitsio", providers: [.apt(["libcfitsio-dev"])]),
         .systemLibrary(name: "CWCSLIB", pkgConfig: "wcslib", providers: [.apt(["wcslib-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZLIB", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: - Domain libraries
         .target(name: "AstroImage"),
-        .target(name: "AstroFITS", dependencies: ["AstroImage", "CFITSIO"]),
+        .target(name: "AstroFITS", dependencies: ["AstroImage", "CFITSIO", "CZLIB"]),
         .target(name: "AstroWCS", dependencies: ["AstroImage", "CWCSLIB"]),
         .target(name: "AstroDisplay", dependencies: ["AstroImage", "CPNG"]),
         .target(name: "AstroSim", dependencies: ["AstroImage", "AstroFITS", "AstroWCS"]),
@@ -33,6 +34,13 @@ let package = Package(
         ]),
         .executableTarget(name: "astrotool", dependencies: ["AstroCLI"]),
 
+        // MARK: - Reliability: the reader's fuzz harness (make fuzz)
+        .target(name: "AstroFuzz", dependencies: [
+            "AstroImage", "AstroFITS", "AstroWCS", "AstroDisplay", "AstroSim",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "astrotool-fuzz", dependencies: ["AstroFuzz"]),
+
         // MARK: - Tests
         .target(name: "AstroTestSupport", dependencies: ["AstroImage"], path: "Tests/AstroTestSupport"),
         .testTarget(name: "AstroImageTests", dependencies: ["AstroImage", "AstroTestSupport"]),
@@ -41,5 +49,6 @@ let package = Package(
         .testTarget(name: "AstroDisplayTests", dependencies: ["AstroDisplay", "AstroTestSupport"]),
         .testTarget(name: "AstroSimTests", dependencies: ["AstroSim", "AstroFITS", "AstroWCS", "AstroTestSupport"]),
         .testTarget(name: "AstroCLITests", dependencies: ["AstroCLI", "AstroFITS", "AstroTestSupport"]),
+        .testTarget(name: "AstroFuzzTests", dependencies: ["AstroFuzz", "AstroTestSupport"]),
     ]
 )

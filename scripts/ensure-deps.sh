@@ -4,7 +4,7 @@
 # missing packages and fails, so `make` never dies later with a cryptic compiler error.
 set -euo pipefail
 
-declare -A pkgconfig_to_apt=([cfitsio]=libcfitsio-dev [wcslib]=wcslib-dev [libpng]=libpng-dev)
+declare -A pkgconfig_to_apt=([cfitsio]=libcfitsio-dev [wcslib]=wcslib-dev [libpng]=libpng-dev [zlib]=zlib1g-dev)
 missing=()
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 for pc in "${!pkgconfig_to_apt[@]}"; do

@@ -109,7 +109,9 @@ struct PreviewCommand: ParsableCommand {
         options.colormap = colormap
         options.colorbar = colorbar
         options.maskColor = maskColor.flatMap(Self.color) ?? (mask == nil ? nil : (255, 0, 0))
-        let rendered = try Preview.write(image, to: output, options: options, overwrite: common.overwrite)
+        let rendered = try AstroError.naming(file) {
+            try Preview.write(image, to: output, options: options, overwrite: common.overwrite)
+        }
         let summary = PreviewSummary(input: file, output: output, width: rendered.width, height: rendered.height,
                                      low: Double(rendered.lo), high: Double(rendered.hi))
         if common.json {

@@ -3,7 +3,8 @@ import AstroImage
 
 extension FITSFile {
     /// Width and height of the current HDU's image. Extra axes of length 1 are allowed
-    /// (a 1×N×M cube reads as an N×M image); a 1-D image reads as one row.
+    /// (a 1×N×M cube reads as an N×M image); a 1-D image reads as one row. Checks that the file
+    /// holds what the header promises (see `checkDataExtent`), so a caller may allocate.
     public func imageSize() throws -> (width: Int, height: Int) {
         var status: Int32 = 0, bitpix: Int32 = 0, naxis: Int32 = 0
         var naxes = [Int](repeating: 0, count: 9)
@@ -17,11 +18,23 @@ extension FITSFile {
             throw AstroError(.badData, file: name, hdu: hduLabel, operation: "reading image",
                              reason: "this HDU has no image data (NAXIS = 0)")
         }
-        if naxis > 2, naxes[2..<Int(naxis)].contains(where: { $0 != 1 }) {
+        // ffgipr fills at most 9 axes; a header may claim up to 999.
+        if naxis > 9 || (naxis > 2 && naxes[2..<Int(naxis)].contains(where: { $0 != 1 })) {
             throw AstroError(.badData, file: name, hdu: hduLabel, operation: "reading image",
-                             reason: "a \(naxis)-D cube (\(naxes.prefix(Int(naxis)).map(String.init).joined(separator: "x"))) is not a 2-D image")
+                             reason: "a \(naxis)-D cube (\(naxes.prefix(min(9, Int(naxis))).map(String.init).joined(separator: "x"))) is not a 2-D image")
         }
-        return (naxes[0], naxis >= 2 ? naxes[1] : 1)
+        let (width, height) = (naxes[0], naxis >= 2 ? naxes[1] : 1)
+        guard width > 0, height > 0 else {
+            throw AstroError(.badData, file: name, hdu: hduLabel, operation: "reading image",
+                             reason: "the image is empty (\(width)x\(height))")
+        }
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        if overflow {
+            throw AstroError(.badData, file: name, hdu: hduLabel, operation: "reading image",
+                             reason: "\(width)x\(height) pixels are more than can be counted")
+        }
+        try checkDataExtent(pixels: pixels)
+        return (width, height)
     }
 
     /// Reads the current HDU's image as physical values (BSCALE/BZERO applied, so unsigned
@@ -46,6 +59,7 @@ extension FITSFile {
     public func readImageDouble() throws -> (width: Int, height: Int, pixels: [Double]) {
         let (width, height) = try imageSize()
         let n = width * height
+        try checkMemory(pixels: n, bytesPerPixel: 8)
         var status: Int32 = 0, anynul: Int32 = 0
         var nulval = Double.nan
         let pixels = [Double](unsafeUninitializedCapacity: n) { buf, count in

@@ -39,11 +39,30 @@ public final class FITSFile {
     public init(_ name: String, image: Bool = false) throws {
         try FITSStatus.checkReadable(name)
         self.name = name
+        // The headers are checked (`prescan`) through a handle on the primary HDU before cfitsio
+        // moves anywhere else; a name that selects an HDU is then opened as given.
+        let base = FITSStatus.basePath(name)
+        let streamed = base.contains("://") || base == "-"
+        if streamed {
+            try open(name, image: image)
+            return
+        }
+        try open(base, image: false)
+        try prescan()
+        if base != name || image {
+            var status: Int32 = 0
+            ffclos(fptr, &status)
+            fptr = nil
+            try open(name, image: image)
+        }
+    }
+
+    private func open(_ path: String, image: Bool) throws {
         var status: Int32 = 0
         if image {
-            ffiopn(&fptr, name, READONLY, &status)
+            ffiopn(&fptr, path, READONLY, &status)
         } else {
-            astro_fits_open_file(&fptr, name, READONLY, &status)
+            astro_fits_open_file(&fptr, path, READONLY, &status)
         }
         if status != 0 {
             if let f = fptr { var s: Int32 = 0; ffclos(f, &s) }
@@ -150,7 +169,7 @@ public final class FITSFile {
             ffgipr(fptr, 9, &bp, &naxis, &naxes, &status)
             try check(status, "reading image parameters")
             bitpix = Int(bp)
-            shape = Array(naxes.prefix(Int(naxis)))
+            shape = Array(naxes.prefix(max(0, min(9, Int(naxis)))))
         } else {
             shape = [header.int("NAXIS1") ?? 0, header.int("NAXIS2") ?? 0]
         }

@@ -54,3 +54,17 @@ public struct AstroError: Error, CustomStringConvertible, Sendable, Equatable {
         return where_.isEmpty ? "\(operation): \(reason)" : "\(where_): \(operation): \(reason)"
     }
 }
+
+extension AstroError {
+    /// Runs `body`; an `AstroError` it throws without a file gets `file` (and `hdu`), so code
+    /// that works on pixels alone (rendering, statistics) still reports which input failed.
+    public static func naming<T>(_ file: String, hdu: String? = nil, _ body: () throws -> T) rethrows -> T {
+        do {
+            return try body()
+        } catch var error as AstroError where error.file == nil {
+            error.file = file
+            if error.hdu == nil { error.hdu = hdu }
+            throw error
+        }
+    }
+}

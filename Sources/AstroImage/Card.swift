@@ -174,11 +174,12 @@ public struct Card: Sendable, Equatable {
 
 extension String {
     /// Pads with spaces on the right to at least `n` characters.
-    func padding(_ n: Int) -> String {
+    public func padding(_ n: Int) -> String {
         count >= n ? self : self + String(repeating: " ", count: n - count)
     }
 
-    var trimmingSpaces: String {
+    /// Without leading and trailing blanks (FITS pads with spaces only).
+    public var trimmingSpaces: String {
         var s = Substring(self)
         while s.first == " " { s.removeFirst() }
         while s.last == " " { s.removeLast() }
@@ -194,5 +195,5 @@ extension String {
 }
 
 extension Substring {
-    var trimmingSpaces: String { String(self).trimmingSpaces }
+    public var trimmingSpaces: String { String(self).trimmingSpaces }
 }

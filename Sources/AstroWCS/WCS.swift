@@ -43,6 +43,7 @@ public final class WCS {
         where header.string(key)?.uppercased() == "LOOKUP" {
             throw fail("lookup-table distortion (\(key) = 'Lookup', FITS Paper IV) is not supported")
         }
+        if let problem = WCS.crashingCard(in: header) { throw fail(problem) }
         var buffer = WCSLib.cardBuffer(header)
         guard !buffer.isEmpty else { throw fail("the header is empty") }
         let nkeyrec = Int32(buffer.count / 80)

@@ -1,0 +1,57 @@
+internal import CFITSIO
+import AstroImage
+
+// ffmbyt = move to a byte of the logical file   ffgbyt = read bytes there (cfitsio internals)
+
+/// Header checks made on the raw bytes before cfitsio parses a header.
+///
+/// cfitsio reads a tile-compressed image's parameters the moment it moves to that HDU, and
+/// divides by ZTILEn there: `ZTILE1 = 0.5` (read as 0) kills the process with SIGFPE before
+/// any of our code could look. So on opening, every header of the file is walked from its
+/// bytes (`RawLayout`) and the values cfitsio would trust are checked first.
+extension FITSFile {
+    func prescan() throws {
+        let size = Int(fptr!.pointee.Fptr.pointee.logfilesize)
+        let layout = RawLayout(size: size) { offset, count in
+            var status: Int32 = 0
+            var bytes = [UInt8](repeating: 0, count: count)
+            ffmbyt(fptr, Int64(offset), 0, &status)
+            ffgbyt(fptr, Int64(count), &bytes, &status)
+            if status != 0 { ffcmsg(); return nil }
+            return bytes
+        }
+        for (index, unit) in layout.units.enumerated() {
+            if let reason = Self.structuralProblem(unit) ?? (unit.value("ZIMAGE") == "T" ? Self.compressedHeaderProblem(unit) : nil) {
+                throw AstroError(.badData, file: name, hdu: "HDU \(index)", operation: "opening", reason: reason)
+            }
+        }
+    }
+
+    /// A negative PCOUNT or GCOUNT makes cfitsio's data size negative, so moving to the next
+    /// HDU goes backwards and counting the HDUs never ends.
+    static func structuralProblem(_ unit: RawLayout.Unit) -> String? {
+        for key in ["PCOUNT", "GCOUNT"] {
+            if let text = unit.value(key), let n = Int(text), n < 0 { return "\(key) = \(text) is negative" }
+        }
+        return nil
+    }
+
+    /// Why cfitsio must not be given this compressed-image header, or nil when it may.
+    static func compressedHeaderProblem(_ unit: RawLayout.Unit) -> String? {
+        guard let text = unit.value("ZNAXIS") else { return nil }   // cfitsio refuses it itself
+        guard let naxis = Int(text), (1...6).contains(naxis) else { return "tile-compressed image: ZNAXIS = \(text) is not 1 to 6 axes" }
+        for i in 1...naxis {
+            if let length = unit.value("ZNAXIS\(i)"), (Int(length) ?? -1) < 0 {
+                return "tile-compressed image: ZNAXIS\(i) = \(length) is not a whole axis length"
+            }
+            if let tile = unit.value("ZTILE\(i)"), (Int(tile) ?? 0) < 1 {
+                return "tile-compressed image: ZTILE\(i) = \(tile) is not a positive whole tile size"
+            }
+        }
+        if unit.value("ZCMPTYPE")?.uppercased().contains("RICE") == true,
+           let block = unit.value("ZVAL1"), (Int(block) ?? 0) < 1 {
+            return "tile-compressed image: ZVAL1 = \(block) is not a positive Rice block size"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,3 @@
+import AstroFuzz
+
+FuzzCommand.main()
