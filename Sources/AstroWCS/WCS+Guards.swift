@@ -18,8 +18,13 @@ extension WCS {
             }
             // A SIP coefficient (A_p_q, B_p_q, AP_p_q, BP_p_q) that is not a number, with no
             // A_ORDER before it, makes wcspih dereference a null pointer.
-            if isSIPCoefficient(key), let value = card.value, number(value) == nil {
-                let shown = if case .string(let text) = value { "'\(text)'" } else { value.description }
+            // A coefficient card without a value (a card shifted off its columns) crashes it too.
+            if isSIPCoefficient(key), number(card.value) == nil {
+                let shown = switch card.value {
+                case .string(let text)?: "'\(text)'"
+                case let value?: value.description
+                case nil: "(no value)"
+                }
                 return "\(key) = \(shown) is not a number"
             }
         }
