@@ -5,7 +5,7 @@ import Synchronization
 import Glibc
 #endif
 
-// ffurlt = fits_url_type   ffflnm = fits_file_name   ffghadll = fits_get_hduaddrll
+// ffurlt = fits_url_type   ffflnm = fits_file_name
 //   ffgidt = fits_get_img_type   ffgkyd = fits_read_key_dbl
 
 extension FITSFile {
@@ -60,9 +60,7 @@ extension FITSFile {
         ffurlt(fptr, &type, &status)
         let url = type.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         guard status == 0, url == "file://" else { return nil }
-        var head: Int64 = 0, data: Int64 = 0, end: Int64 = 0
-        ffghadll(fptr, &head, &data, &end, &status)
-        return status == 0 ? Int(data) : nil
+        return try? dataOffset()
     }
 
     private func diskPath() -> String? {

@@ -30,20 +30,21 @@ extension FITSFile {
         try checkMemory(pixels: pixels, bytesPerPixel: 4)
     }
 
-    /// Bytes of data the current HDU holds after its header, as the file (or, for a gzipped
-    /// file, cfitsio's uncompressed copy in memory) actually has them.
-    private func bytesAfterHeader() throws -> Int {
+    /// Size of the file as cfitsio reads it (for a gzipped file: its uncompressed copy in memory).
+    var logicalSize: Int { Int(fptr!.pointee.Fptr.pointee.logfilesize) }
+
+    /// Byte offset of the current HDU's data in the logical file.
+    func dataOffset() throws -> Int {
         var head: Int64 = 0, data: Int64 = 0, end: Int64 = 0, status: Int32 = 0
         ffghadll(fptr, &head, &data, &end, &status)
         try check(status, "locating data")
-        let size = Int(fptr!.pointee.Fptr.pointee.logfilesize)
-        return max(0, size - Int(data))
+        return Int(data)
     }
 
     /// Fails with the wording when `promised` bytes (nil: too many to count) exceed
     /// what follows the header.
     private func checkHeld(promised: Int?, what: String) throws {
-        let held = try bytesAfterHeader()
+        let held = max(0, logicalSize - (try dataOffset()))
         guard let promised, promised <= held else {
             let claim = promised.map(String.init) ?? "more than \(Int.max)"
             throw AstroError(.badData, file: name, hdu: hduLabel, operation: "reading image",

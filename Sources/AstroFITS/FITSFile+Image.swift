@@ -33,7 +33,10 @@ extension FITSFile {
             throw AstroError(.badData, file: name, hdu: hduLabel, operation: "reading image",
                              reason: "\(width)x\(height) pixels are more than can be counted")
         }
-        try checkDataExtent(pixels: pixels)
+        if extentCheckedHDU != hduIndex {
+            try checkDataExtent(pixels: pixels)
+            extentCheckedHDU = hduIndex
+        }
         return (width, height)
     }
 

@@ -11,8 +11,7 @@ import AstroImage
 /// bytes (`RawLayout`) and the values cfitsio would trust are checked first.
 extension FITSFile {
     func prescan() throws {
-        let size = Int(fptr!.pointee.Fptr.pointee.logfilesize)
-        let layout = RawLayout(size: size) { offset, count in
+        let layout = RawLayout(size: logicalSize) { offset, count in
             var status: Int32 = 0
             var bytes = [UInt8](repeating: 0, count: count)
             ffmbyt(fptr, Int64(offset), 0, &status)

@@ -32,6 +32,9 @@ public final class FITSFile {
     /// The name as the user typed it, extended syntax included.
     public let name: String
     var fptr: UnsafeMutablePointer<fitsfile>?
+    /// The HDU whose data extent `checkDataExtent` last passed, so reading an image in row
+    /// blocks checks it (and inflates GZIP tiles) once, not per block.
+    var extentCheckedHDU: Int?
 
     /// Opens a file read-only. cfitsio extended syntax selects an HDU (`f.fits[SCI]`,
     /// `f.fits[2]`, `f.fits+2`, `f.fits[SCI,2]`); with `image: true` and no HDU named, it
@@ -49,12 +52,31 @@ public final class FITSFile {
         }
         try open(base, image: false)
         try prescan()
-        if base != name || image {
+        if base != name {
             var status: Int32 = 0
             ffclos(fptr, &status)
             fptr = nil
             try open(name, image: image)
+        } else if image {
+            try moveToFirstImage()
         }
+    }
+
+    /// What `fits_open_image` does on opening, on the handle already open: the first HDU with
+    /// image data (an image with NAXIS > 0, or a tile-compressed image). When there is none,
+    /// the primary stays current and reading it says why.
+    private func moveToFirstImage() throws {
+        var number: Int32 = 1
+        while true {
+            var type: Int32 = 0, naxis: Int32 = 0, status: Int32 = 0
+            ffmahd(fptr, number, &type, &status)
+            if status != 0 { ffcmsg(); break }   // past the last HDU
+            ffgidm(fptr, &naxis, &status)
+            if status != 0 { ffcmsg() }
+            if isCompressed || (status == 0 && type == IMAGE_HDU && naxis > 0) { return }
+            number += 1
+        }
+        try select(hdu: 0)
     }
 
     private func open(_ path: String, image: Bool) throws {

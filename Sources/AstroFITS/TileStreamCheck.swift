@@ -3,7 +3,6 @@ internal import CZLIB
 import AstroImage
 
 // ffgcno = fits_get_colnum   ffgtclll = fits_get_eqcoltypell   ffgdesll = fits_read_descriptll
-//   ffghadll = fits_get_hduaddrll
 
 /// Compressed tiles that cfitsio 4.2 would trust are checked first, from their own bytes.
 ///
@@ -30,6 +29,9 @@ extension FITSFile {
             case .hcompress: "HCOMPRESS"
             }
         }
+
+        /// PLIO tiles are 16-bit words; the others bytes.
+        var isPLIO: Bool { if case .plio = self { true } else { false } }
     }
 
     /// The COMPRESSED_DATA column must hold variable-length arrays of bytes (of 16-bit words
@@ -52,12 +54,8 @@ extension FITSFile {
 
     func checkTiles(_ codec: TileCodec, rows: Int, heapStart: Int, maxTileBytes: Int) throws {
         var status: Int32 = 0
-        var isPLIO = false
-        if case .plio = codec { isPLIO = true }
-        guard let column = try checkTileColumn(plio: isPLIO) else { return }
-        var head: Int64 = 0, data: Int64 = 0, end: Int64 = 0
-        ffghadll(fptr, &head, &data, &end, &status)
-        try check(status, "locating data")
+        guard let column = try checkTileColumn(plio: codec.isPLIO) else { return }
+        let heap = Int64(try dataOffset() + heapStart)
         var input = [UInt8]()
         var output = [UInt8](repeating: 0, count: 1 << 16)
         for row in stride(from: 1, through: rows, by: 1) {
@@ -65,8 +63,8 @@ extension FITSFile {
             ffgdesll(fptr, column, Int64(row), &length, &offset, &status)
             try check(status, "reading the tile table")
             guard length > 0 else { continue }   // stored uncompressed
-            input = [UInt8](repeating: 0, count: Int(length) * (isPLIO ? 2 : 1))
-            ffmbyt(fptr, data + Int64(heapStart) + offset, 0, &status)
+            input = [UInt8](repeating: 0, count: Int(length) * (codec.isPLIO ? 2 : 1))
+            ffmbyt(fptr, heap + offset, 0, &status)
             ffgbyt(fptr, Int64(input.count), &input, &status)
             try check(status, "reading tile \(row)")
             let problem = switch codec {

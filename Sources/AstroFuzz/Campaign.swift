@@ -101,7 +101,7 @@ public struct FuzzCampaign: Sendable {
                 return report
             }
             var current: Int?
-            var ended = false
+            var ended = false, hung = false
             while !ended {
                 switch child.readLine(timeout: settings.timeout) {
                 case .text(let line):
@@ -117,6 +117,7 @@ public struct FuzzCampaign: Sendable {
                 case .timedOut:
                     child.kill()
                     ended = true
+                    hung = true
                     if let c = current {
                         report.hangs.append("case \(c) (\(cases.bytes(c).seedName)) ran over \(Int(settings.timeout)) s" + save(c, out))
                     }
@@ -125,7 +126,7 @@ public struct FuzzCampaign: Sendable {
             let exit = child.wait()
             if let c = current {
                 report.cases += 1
-                if report.hangs.last?.hasPrefix("case \(c) ") != true {
+                if !hung {
                     let how = exit.signal.map { "signal \($0)" } ?? "exit \(exit.code ?? -1)"
                     report.crashes.append("case \(c) (\(cases.bytes(c).seedName)) killed the worker: \(how)" + save(c, out))
                 }
