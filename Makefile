@@ -28,7 +28,7 @@ demo: build
 	@scripts/demo.sh $(TOOL) demo-out
 
 bench: build
-	@bench/run.sh $(TOOL)
+	@bench/run.sh $(TOOL) $(CASE)
 
 fuzz: build
 	.build/release/astrotool-fuzz -n $(N) --seed $(SEED) --testdata testdata --out fuzz-out

@@ -11,6 +11,8 @@ import Synchronization
 public struct FuzzCampaign: Sendable {
     public struct Settings: Sendable {
         public var count = 2000
+        /// The first case's index: a campaign covers first ..< first + count.
+        public var first = 0
         public var seed: UInt64 = 1
         public var jobs = max(1, ProcessInfo.processInfo.activeProcessorCount)
         public var testdata = "testdata"
@@ -67,7 +69,8 @@ public struct FuzzCampaign: Sendable {
         let reports = Mutex([Report](repeating: Report(), count: jobs))
         let done = Atomic(0)
         DispatchQueue.concurrentPerform(iterations: jobs) { job in
-            let lower = settings.count * job / jobs, upper = settings.count * (job + 1) / jobs
+            let lower = settings.first + settings.count * job / jobs
+            let upper = settings.first + settings.count * (job + 1) / jobs
             let r = runJob(lower..<upper, job: job, out: out, baseline: baseline) {
                 progress?(done.add(1, ordering: .relaxed).newValue)
             }
@@ -102,11 +105,20 @@ public struct FuzzCampaign: Sendable {
             }
             var current: Int?
             var ended = false, hung = false
+            var stray = Set<Int>()
             while !ended {
                 switch child.readLine(timeout: settings.timeout) {
                 case .text(let line):
-                    let parts = line.split(separator: " ", maxSplits: 5).map(String.init)
-                    guard parts.count >= 2, let index = Int(parts[1]) else { continue }
+                    let parts = line.split(separator: " ", maxSplits: 6).map(String.init)
+                    guard parts.count >= 2, ["start", "done"].contains(parts[0]), let index = Int(parts[1]) else {
+                        // Not ours: a library wrote to stdout, which would corrupt `--json` output.
+                        if let c = current, !stray.contains(c) {
+                            stray.insert(c)
+                            report.failures.append("case \(c) (\(cases.bytes(c).seedName)): a library wrote to stdout: "
+                                                   + String(line.prefix(60)).debugDescription + save(c, out))
+                        }
+                        continue
+                    }
                     if parts[0] == "start" { current = index; continue }
                     current = nil
                     next = index + 1
@@ -142,17 +154,21 @@ public struct FuzzCampaign: Sendable {
 
     private func record(_ parts: [String], index: Int, into report: inout Report, out: URL, baseline: Int) {
         report.cases += 1
-        guard parts.count >= 6 else { report.failures.append("case \(index): garbled report"); return }
-        let promised = Int(parts[3]) ?? 0, size = Int(parts[4]) ?? 0
+        guard parts.count >= 7 else { report.failures.append("case \(index): garbled report"); return }
+        let promised = Int(parts[3]) ?? 0, size = Int(parts[4]) ?? 0, milliseconds = Int(parts[5]) ?? 0
         switch parts[2] {
         case "accepted": report.accepted += 1
         case "rejected": report.rejected += 1
-        default: report.failures.append("case \(index) (\(cases.bytes(index).seedName)): \(parts[5])" + save(index, out))
+        default: report.failures.append("case \(index) (\(cases.bytes(index).seedName)): \(parts[6])" + save(index, out))
         }
-        if settings.rssEvery > 0, index % settings.rssEvery == 0 {
+        // Sampled, and every case that took long: a big allocation shows first as time.
+        if settings.rssEvery > 0, index % settings.rssEvery == 0 || milliseconds >= Self.slowCase {
             checkMemory(index, promised: promised, size: size, baseline: baseline, out: out, into: &report)
         }
     }
+
+    /// Cases that take this long (ms) get their memory checked whatever their index.
+    static let slowCase = 500
 
     /// Runs `astrotool info` on the case and compares its own peak memory with the bound.
     private func checkMemory(_ index: Int, promised: Int, size: Int, baseline: Int, out: URL, into report: inout Report) {

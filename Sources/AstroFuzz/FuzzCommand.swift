@@ -17,6 +17,7 @@ public struct FuzzCommand: ParsableCommand {
 
         @Option(name: [.customShort("n"), .long], help: "Number of cases.") var count = 2000
         @Option(help: "Campaign seed: case I of seed S is always the same file.") var seed: UInt64 = 1
+        @Option(help: "Index of the first case (to go on from, or to rerun, part of a campaign).") var first = 0
         @Option(help: "Worker processes (default: one per core).") var jobs = ProcessInfo.processInfo.activeProcessorCount
         @Option(help: "The repository's testdata folder (the seed files).") var testdata = "testdata"
         @Option(help: "Folder for the report and the files of findings.") var out = "fuzz-out"
@@ -28,7 +29,7 @@ public struct FuzzCommand: ParsableCommand {
             let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             var s = FuzzCampaign.Settings(worker: me.path,
                                           tool: tool ?? me.deletingLastPathComponent().appendingPathComponent("astrotool").path)
-            s.count = count; s.seed = seed; s.jobs = jobs; s.testdata = testdata; s.out = out
+            s.count = count; s.first = first; s.seed = seed; s.jobs = jobs; s.testdata = testdata; s.out = out
             s.timeout = timeout; s.rssEvery = rssEvery
             let terminal = isatty(2) == 1
             let total = count

@@ -4,7 +4,7 @@ import Foundation
 /// one line per event, so the campaign knows which case was running when a worker died:
 ///
 ///     start I
-///     done I accepted|rejected|failure PROMISED_BYTES FILE_BYTES MESSAGE
+///     done I accepted|rejected|failure PROMISED_BYTES FILE_BYTES MILLISECONDS MESSAGE
 public struct FuzzCases: Sendable {
     let corpus: [Corpus.Seed]
     public let seed: UInt64
@@ -41,8 +41,13 @@ public struct FuzzCases: Sendable {
     public func work(_ range: Range<Int>, scratch: URL) throws {
         for index in range {
             emit("start \(index)")
+            let clock = ContinuousClock(), started = clock.now
             let (outcome, size) = try run(index, scratch: scratch)
-            emit("done \(index) \(Self.encode(outcome, fileBytes: size))")
+            // Anything a library printed to C stdout goes out now, before this case's done
+            // line, where the campaign counts it against the case.
+            fflush(nil)
+            let ms = (clock.now - started) / .milliseconds(1)
+            emit("done \(index) \(Self.encode(outcome, fileBytes: size, milliseconds: Int(ms)))")
         }
     }
 
@@ -50,12 +55,12 @@ public struct FuzzCases: Sendable {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
-    static func encode(_ outcome: Outcome, fileBytes: Int) -> String {
+    static func encode(_ outcome: Outcome, fileBytes: Int, milliseconds: Int) -> String {
         func clean(_ s: String) -> String { s.replacingOccurrences(of: "\n", with: "\\n") }
         switch outcome {
-        case .accepted(let p): return "accepted \(p) \(fileBytes) -"
-        case .rejected(let p, let m): return "rejected \(p) \(fileBytes) \(clean(m))"
-        case .failure(let m): return "failure 0 \(fileBytes) \(clean(m))"
+        case .accepted(let p): return "accepted \(p) \(fileBytes) \(milliseconds) -"
+        case .rejected(let p, let m): return "rejected \(p) \(fileBytes) \(milliseconds) \(clean(m))"
+        case .failure(let m): return "failure 0 \(fileBytes) \(milliseconds) \(clean(m))"
         }
     }
 }

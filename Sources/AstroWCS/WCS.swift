@@ -200,10 +200,12 @@ enum WCSLib {
     }
 
     /// The header as `nkeyrec × 80` ASCII bytes, exactly what `wcspih` needs (it does no bounds
-    /// checking, so every card is padded or cut to 80 bytes here).
+    /// checking, so every card is padded or cut to 80 bytes here). Cards whose value is
+    /// undefined (`LONPOLE =` and blanks) are left out: they say nothing, and wcspih's lexer
+    /// echoes them to C stdout, which would corrupt `--json` output.
     static func cardBuffer(_ header: Header) -> [CChar] {
         var out: [CChar] = []
-        let images = header.cardImages
+        let images = header.cards.filter { $0.value != .undefined }.flatMap(\.images)
         out.reserveCapacity(images.count * 80 + 1)
         for image in images {
             var n = 0

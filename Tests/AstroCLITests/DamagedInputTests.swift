@@ -63,6 +63,7 @@ import AstroTestSupport
         ("fits/m13_rice.fits", "ZVAL1", "ZVAL1   =                    0", "ZVAL1 = 0 is not a positive Rice block size"),
         ("fits/science-mef.fits", "GCOUNT", "GCOUNT  =                  -15", "GCOUNT = -15 is negative"),
         ("fits/m13_hcomp.fits", "TFORM1", "TFORM1  = 'PLIO_1'", "COMPRESSED_DATA column"),
+        ("fits/m13_plio.fits", "TFIELDS", "TFIELDS =             14674035", "TFIELDS = 14674035 is not 0 to 999 columns"),
     ])
     func librariesAreGuarded(source: String, key: String, card: String, reason: String) throws {
         let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
@@ -81,5 +82,15 @@ import AstroTestSupport
         let r = try TestSupport.runTool(["info", path, "--json"])
         #expect(r.code == 0, "\(r.stderr)")
         #expect(r.stdout.contains(reason), "\(r.stdout)")
+    }
+
+    /// wcspih's lexer echoes a WCS card without a value to C stdout; `--json` must stay JSON.
+    @Test func jsonStaysCleanWhenACardHasNoValue() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let path = try Self.damaged("fits/sip-wcs.fit", in: dir, "WCSAXES", "LONPOLE =")
+        let r = try TestSupport.runTool(["info", path, "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect((try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) != nil, "\(r.stdout.debugDescription)")
+        #expect(r.stdout.hasPrefix("{") && r.stdout.hasSuffix("}\n"))
     }
 }
