@@ -26,10 +26,11 @@ let package = Package(
         .target(name: "AstroWCS", dependencies: ["AstroImage", "CWCSLIB"]),
         .target(name: "AstroDisplay", dependencies: ["AstroImage", "CPNG"]),
         .target(name: "AstroSim", dependencies: ["AstroImage", "AstroFITS", "AstroWCS"]),
+        .target(name: "AstroCCD", dependencies: ["AstroImage", "AstroFITS"]),
 
         // MARK: - Command line
         .target(name: "AstroCLI", dependencies: [
-            "AstroImage", "AstroFITS", "AstroWCS", "AstroDisplay", "AstroSim",
+            "AstroImage", "AstroFITS", "AstroWCS", "AstroDisplay", "AstroSim", "AstroCCD",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "astrotool", dependencies: ["AstroCLI"]),
@@ -48,6 +49,7 @@ let package = Package(
         .testTarget(name: "AstroWCSTests", dependencies: ["AstroWCS", "AstroFITS", "AstroTestSupport"]),
         .testTarget(name: "AstroDisplayTests", dependencies: ["AstroDisplay", "AstroTestSupport"]),
         .testTarget(name: "AstroSimTests", dependencies: ["AstroSim", "AstroFITS", "AstroWCS", "AstroTestSupport"]),
+        .testTarget(name: "AstroCCDTests", dependencies: ["AstroCCD", "AstroFITS", "AstroTestSupport"]),
         .testTarget(name: "AstroCLITests", dependencies: ["AstroCLI", "AstroFITS", "AstroTestSupport"]),
         .testTarget(name: "AstroFuzzTests", dependencies: ["AstroFuzz", "AstroTestSupport"]),
     ]

@@ -14,6 +14,7 @@ public struct AstroTool: ParsableCommand {
             InfoCommand.self,
             PreviewCommand.self,
             SimulateCommand.self,
+            CCDProcCommand.self,
         ]
     )
 

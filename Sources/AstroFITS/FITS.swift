@@ -13,6 +13,9 @@ public enum FITS {
         try FITSFile(name).header()
     }
 
+    /// The file part of an extended name (`f.fits[SCI,2]` → `f.fits`): what exists on disk.
+    public static func basePath(_ name: String) -> String { FITSStatus.basePath(name) }
+
     /// Every HDU of the file, or only the one the name selects.
     public static func listHDUs(_ name: String) throws -> [HDUInfo] {
         var out: [HDUInfo] = []

@@ -137,25 +137,3 @@ public struct NoiseModel: Sendable, Equatable {
         return s
     }
 }
-
-/// Read-only buffer handed to `Parallel` workers (each reads; nobody writes).
-struct SendableBuffer<T>: @unchecked Sendable {
-    let base: UnsafePointer<T>
-    let count: Int
-    init(_ b: UnsafeBufferPointer<T>) { base = b.baseAddress ?? UnsafePointer(bitPattern: 8)!; count = b.count }
-    @inline(__always) subscript(i: Int) -> T { base[i] }
-}
-
-/// Output buffer handed to `Parallel` workers; each writes only its own disjoint range.
-struct SendableMutableBuffer<T>: @unchecked Sendable {
-    let base: UnsafeMutablePointer<T>
-    let count: Int
-    init(_ b: UnsafeMutableBufferPointer<T>) {
-        base = b.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!
-        count = b.count
-    }
-    @inline(__always) subscript(i: Int) -> T {
-        get { base[i] }
-        nonmutating set { base[i] = newValue }
-    }
-}

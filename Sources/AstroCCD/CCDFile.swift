@@ -1,0 +1,161 @@
+import AstroFITS
+import AstroImage
+
+/// One detector's frame inside a file: the image with its σ and mask, and where it came from.
+public struct CCDChip: Sendable {
+    public var image: Image
+    /// EXTNAME/EXTVER of a multi-extension chip; nil for a frame in the primary HDU.
+    public var extname: String?
+    public var extver: Int?
+    /// `HDU 2 'SCI'`, for messages.
+    public var hduLabel: String?
+}
+
+/// A CCD file as ccdproc and the HST/JWST pipelines lay it out: either one frame in the primary
+/// HDU with optional `ERR`/`UNCERT` and `MASK`/`DQ` extensions (astropy's CCDData layout), or an
+/// empty primary and one image extension per chip, companions matched by EXTVER.
+public struct CCDFile: Sendable {
+    public var path: String
+    /// The header-only primary of a multi-extension file; nil when the primary holds the frame.
+    public var primaryHeader: Header?
+    public var chips: [CCDChip]
+
+    public init(path: String, primaryHeader: Header? = nil, chips: [CCDChip]) {
+        self.path = path; self.primaryHeader = primaryHeader; self.chips = chips
+    }
+
+    static let errorNames: Set<String> = ["ERR", "UNCERT", "ERROR", "SIGMA"]
+    static let maskNames: Set<String> = ["MASK", "DQ", "BPM"]
+    static let otherCompanions: Set<String> = ["WHT", "CON", "CTX", "VAR_POISSON", "VAR_RNOISE", "VAR_FLAT", "HDRTAB"]
+
+    /// Reads every chip with its companions. `goodBits` clears DQ/MASK bits that count as good;
+    /// a DQ value that does not fit the uint8 MASK becomes the `BAD` bit.
+    public static func read(_ path: String, goodBits: GoodBits = .none) throws -> CCDFile {
+        let file = try FITSFile(path)
+        if file.namesHDU {
+            try file.select(hdu: file.hduIndex)
+            let info = try file.info()
+            guard info.kind == .image, info.shape.count >= 2, info.shape[0] > 0, info.shape[1] > 0 else {
+                throw AstroError(.badData, file: path, hdu: file.hduLabel, operation: "reading frame",
+                                 reason: "this HDU holds no 2-D image")
+            }
+            let image = try file.readImage()
+            return CCDFile(path: path, chips: [CCDChip(image: image, extname: info.extname,
+                                                      extver: info.header.int("EXTVER"), hduLabel: file.hduLabel)])
+        }
+        var science: [(HDUInfo, String)] = []
+        var errors: [Int: (Int, HDUInfo)] = [:], masks: [Int: (Int, HDUInfo)] = [:]
+        var primaryHeader: Header?
+        for i in 0..<file.hduCount {
+            try file.select(hdu: i)
+            let info = try file.info()
+            let hasData = info.kind == .image && info.shape.count >= 2 && info.shape.allSatisfy { $0 > 0 }
+            if i == 0 && !hasData { primaryHeader = info.header; continue }
+            guard hasData else { continue }
+            let name = (info.extname ?? "").uppercased()
+            let ver = info.header.int("EXTVER") ?? 1
+            if errorNames.contains(name) { errors[ver] = (i, info) }
+            else if maskNames.contains(name) { masks[ver] = (i, info) }
+            else if !otherCompanions.contains(name) { science.append((info, file.hduLabel)) }
+        }
+        guard !science.isEmpty else {
+            throw AstroError(.badData, file: path, operation: "reading frame", reason: "no image HDU holds a frame")
+        }
+        var chips: [CCDChip] = []
+        for (info, label) in science {
+            try file.select(hdu: info.index)
+            var image = try file.readImage()
+            let ver = info.header.int("EXTVER") ?? 1
+            // A companion pairs with its chip by EXTVER; in a single-frame file, with the frame.
+            func pick(_ d: [Int: (Int, HDUInfo)]) -> (Int, HDUInfo)? {
+                science.count == 1 ? (d[ver] ?? d.values.first) : d[ver]
+            }
+            if let (index, einfo) = pick(errors) {
+                try file.select(hdu: index)
+                let plane = try file.readImage()
+                try checkShape(plane, image, path: path, label: file.hduLabel)
+                image.uncertainty = sigma(plane.pixels, utype: einfo.header.string("UTYPE") ?? einfo.header.string("ERRTYPE"))
+            }
+            if let (index, minfo) = pick(masks) {
+                try file.select(hdu: index)
+                let plane = try file.readImage()
+                try checkShape(plane, image, path: path, label: file.hduLabel)
+                image.mask = maskPlane(plane.pixels, isDQ: (minfo.extname ?? "").uppercased() == "DQ", goodBits: goodBits)
+            }
+            chips.append(CCDChip(image: image, extname: primaryHeader == nil && info.index == 0 ? nil : info.extname,
+                                 extver: info.header.int("EXTVER"), hduLabel: label))
+        }
+        return CCDFile(path: path, primaryHeader: primaryHeader, chips: chips)
+    }
+
+    /// Writes the chips back in the same layout: one frame in the primary with `ERR` and `MASK`,
+    /// or a header-only primary and `SCI`/`ERR`/`MASK` extensions per chip. `BUNIT` is set on
+    /// data and σ.
+    public func write(to output: String, overwrite: Bool, bitpix: PixelType = .float32) throws {
+        var hdus: [OutputHDU] = []
+        let multi = primaryHeader != nil || chips.count > 1
+        if multi { hdus.append(.headerOnly(primaryHeader ?? Header())) }
+        for chip in chips {
+            let name = multi ? (chip.extname ?? "SCI") : nil
+            let ver = multi ? (chip.extver ?? 1) : nil
+            var image = chip.image
+            let sigma = image.uncertainty, mask = image.mask
+            image.uncertainty = nil
+            image.mask = nil
+            hdus.append(OutputHDU(image, extname: name, extver: ver, pixelType: bitpix))
+            if let sigma {
+                var h = Header()
+                if let unit = image.header.string("BUNIT") { h.set("BUNIT", unit) }
+                h.set("UTYPE", "StdDevUncertainty", comment: "1-sigma uncertainty of the data")
+                hdus.append(OutputHDU(Image(width: image.width, height: image.height, pixels: sigma, header: h),
+                                      extname: "ERR", extver: ver, pixelType: bitpix))
+            }
+            if let mask {
+                var h = Header()
+                h.addComment("non-zero = bad; bits listed in astrotool docs/conventions.md")
+                hdus.append(OutputHDU(Image(width: image.width, height: image.height, pixels: mask.map(Float.init), header: h),
+                                      extname: "MASK", extver: ver, pixelType: .uint8))
+            }
+        }
+        try FITSWriter.write(hdus, to: output, overwrite: overwrite)
+    }
+
+    /// A keyword's value from the chip's header, else the primary's (MEF keeps EXPTIME there).
+    public func lookup(_ key: String, chip: Int) -> Header? {
+        if chips[chip].image.header.contains(key) { return chips[chip].image.header }
+        if let primaryHeader, primaryHeader.contains(key) { return primaryHeader }
+        return nil
+    }
+
+    /// The chip matching another file's chip: same EXTNAME/EXTVER, or the only one.
+    public func chip(matching other: CCDChip) -> CCDChip? {
+        if chips.count == 1 { return chips[0] }
+        return chips.first { ($0.extname ?? "SCI") == (other.extname ?? "SCI") && ($0.extver ?? 1) == (other.extver ?? 1) }
+    }
+
+    static func checkShape(_ plane: Image, _ image: Image, path: String, label: String) throws {
+        guard plane.width == image.width, plane.height == image.height else {
+            throw AstroError(.badData, file: path, hdu: label, operation: "reading companion",
+                             reason: "it is \(plane.width)x\(plane.height), the frame is \(image.width)x\(image.height)")
+        }
+    }
+
+    /// σ from an astropy UTYPE: StdDev (default), Variance or InverseVariance.
+    static func sigma(_ values: [Float], utype: String?) -> [Float] {
+        switch utype?.lowercased() ?? "" {
+        case let t where t.hasPrefix("var"): values.map { $0.squareRoot() }
+        case let t where t.hasPrefix("inverse") || t == "ivar": values.map { 1 / $0.squareRoot() }
+        default: values
+        }
+    }
+
+    static func maskPlane(_ values: [Float], isDQ: Bool, goodBits: GoodBits) -> [UInt8] {
+        values.map { v in
+            guard v.isFinite, v != 0 else { return v.isNaN ? MaskBits.bad.rawValue : 0 }
+            let bits = UInt64(max(0, v.rounded()))
+            guard goodBits.isBad(bits) else { return 0 }
+            let kept = bits & ~goodBits.good
+            return !isDQ && kept <= 255 ? UInt8(kept) : MaskBits.bad.rawValue
+        }
+    }
+}

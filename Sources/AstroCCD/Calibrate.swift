@@ -1,0 +1,193 @@
+import AstroImage
+
+/// The per-pixel arithmetic of CCD calibration with ccdproc's propagation rules (docs/ccdproc.md §3):
+/// σ added in quadrature for sums, the first-order rule for quotients, masks OR-ed, a missing σ
+/// counting as zero. Values are computed in Double and stored as Float32.
+public enum Calibrate {
+    /// What to do where the Poisson term g·D is negative (pixels below the bias level).
+    public enum Negative: String, Sendable, CaseIterable {
+        /// σ = R/g there (astrotool's default: a finite σ that later steps can use).
+        case clamp
+        /// σ = NaN there, as ccdproc's `create_deviation` (what `ccd_process` always does).
+        case nan
+    }
+
+    /// Replaces the uncertainty with σ = √(g·D + R²)/g in the data's unit; returns how many pixels
+    /// had g·D < 0. `gain` in e⁻ per data unit, `readNoise` in e⁻.
+    @discardableResult
+    public static func deviation(_ image: inout Image, gain: Double, readNoise: Double, negative: Negative) -> Int {
+        var sigma = [Float](repeating: 0, count: image.count)
+        let r2 = readNoise * readNoise
+        let negatives = image.pixels.withUnsafeBufferPointer { px in
+            sigma.withUnsafeMutableBufferPointer { sg in
+                let src = SendableBuffer(px), dst = SendableMutableBuffer(sg)
+                return Parallel.mapBlocks(count: px.count, minBlock: 1 << 16) { block in
+                    var neg = 0
+                    for i in block {
+                        var e = gain * Double(src.base[i])
+                        if e < 0 {
+                            neg += 1
+                            if negative == .nan { dst.base[i] = .nan; continue }
+                            e = 0
+                        }
+                        dst.base[i] = Float((e + r2).squareRoot() / gain)
+                    }
+                    return neg
+                }.reduce(0, +)
+            }
+        }
+        image.uncertainty = sigma
+        return negatives
+    }
+
+    /// Multiplies data and σ by `factor` (gain correction, rate conversion).
+    public static func scale(_ image: inout Image, by factor: Double) {
+        apply(&image.pixels) { Float(Double($0) * factor) }
+        if image.uncertainty != nil { apply(&image.uncertainty!) { Float(Double($0) * abs(factor)) } }
+    }
+
+    /// `image − factor × master`, σ² = σ² + (factor·σ_m)², masks OR-ed (bias and dark subtraction).
+    /// - Precondition: same shape (callers check and report the files).
+    public static func subtract(_ image: inout Image, _ master: Image, factor: Double = 1) {
+        precondition(image.width == master.width && image.height == master.height)
+        master.pixels.withUnsafeBufferPointer { mp in
+            let m = SendableBuffer(mp)
+            image.pixels.withUnsafeMutableBufferPointer { ip in
+                let d = SendableMutableBuffer(ip)
+                Parallel.forEachBlock(count: ip.count, minBlock: 1 << 16) { block in
+                    for i in block { d.base[i] = Float(Double(d.base[i]) - factor * Double(m.base[i])) }
+                }
+            }
+        }
+        if let ms = master.uncertainty {
+            if image.uncertainty == nil { image.uncertainty = [Float](repeating: 0, count: image.count) }
+            ms.withUnsafeBufferPointer { mp in
+                let m = SendableBuffer(mp)
+                image.uncertainty!.withUnsafeMutableBufferPointer { ip in
+                    let s = SendableMutableBuffer(ip)
+                    Parallel.forEachBlock(count: ip.count, minBlock: 1 << 16) { block in
+                        for i in block {
+                            let a = Double(s.base[i]), b = factor * Double(m.base[i])
+                            s.base[i] = Float((a * a + b * b).squareRoot())
+                        }
+                    }
+                }
+            }
+        }
+        orMask(&image, master.mask)
+    }
+
+    /// ORs `other` into the image's mask (creating it when needed).
+    public static func orMask(_ image: inout Image, _ other: [UInt8]?, bits: UInt8? = nil) {
+        guard let other else { return }
+        if image.mask == nil { image.mask = [UInt8](repeating: 0, count: image.count) }
+        image.mask!.withUnsafeMutableBufferPointer { mp in
+            for i in 0..<mp.count where other[i] != 0 { mp[i] |= bits ?? other[i] }
+        }
+    }
+
+    /// Flat-field options (ccdproc `flat_correct`'s `min_value`, `norm_value`).
+    public struct FlatOptions: Sendable, Equatable {
+        /// Flat pixels below this are raised to it, before normalisation (ccdproc's order).
+        public var minValue: Double?
+        /// Divide the flat by this instead of its mean.
+        public var normValue: Double?
+        /// Normalise by the plain mean of every pixel, masked and non-positive ones included
+        /// (ccdproc; one NaN then spoils the whole frame). Otherwise: finite, unmasked, positive ones.
+        public var ccdprocMean: Bool
+        public init(minValue: Double? = nil, normValue: Double? = nil, ccdprocMean: Bool = false) {
+            self.minValue = minValue; self.normValue = normValue; self.ccdprocMean = ccdprocMean
+        }
+    }
+
+    public struct FlatResult: Sendable, Equatable {
+        /// The flat's normalisation constant.
+        public var norm: Double
+        /// Pixels where the flat was ≤ 0 or not finite: masked `BAD_FLAT`, left unflattened.
+        public var badFlat: Int
+    }
+
+    /// `image ÷ (flat / norm)` with σ² = σ²/F² + D²·σ_F²/F⁴. Masked flat pixels divide by 1 (ccdproc);
+    /// so do pixels where the flat is ≤ 0 or not finite, which are masked `BAD_FLAT` and counted.
+    /// - Throws: `.badData` when the flat has no positive finite pixel to normalise by.
+    public static func flat(_ image: inout Image, _ flat: Image, options: FlatOptions, file: String? = nil) throws -> FlatResult {
+        precondition(image.width == flat.width && image.height == flat.height)
+        let n = image.count
+        let floor = options.minValue ?? -Double.infinity
+        /// ccdproc's min_value: raise low flat pixels (NaN stays NaN).
+        @Sendable func clamped(_ v: Float) -> Double { Double(v) < floor ? floor : Double(v) }
+        let norm: Double
+        if let v = options.normValue {
+            norm = v
+        } else {
+            var sum = 0.0, count = 0
+            for i in 0..<n {
+                let f = clamped(flat.pixels[i])
+                if options.ccdprocMean { sum += f; count += 1; continue }
+                if f.isFinite && f > 0 && (flat.mask?[i] ?? 0) == 0 { sum += f; count += 1 }
+            }
+            guard count > 0 else {
+                throw AstroError(.badData, file: file, operation: "flat correction",
+                                 reason: "the flat has no positive finite unmasked pixel to normalise by")
+            }
+            norm = sum / Double(count)
+        }
+        guard norm.isFinite && norm > 0 else {
+            throw AstroError(.badData, file: file, operation: "flat correction",
+                             reason: "the flat's normalisation \(norm) is not a positive number")
+        }
+        if image.uncertainty == nil && flat.uncertainty != nil {
+            image.uncertainty = [Float](repeating: 0, count: n)
+        }
+        let hasSigma = image.uncertainty != nil
+        var badFlat = [UInt8](repeating: 0, count: n)
+        let flatMask = flat.mask
+        let sigmaF = flat.uncertainty
+        var sigma = image.uncertainty ?? []
+        let bad = image.pixels.withUnsafeMutableBufferPointer { ip in
+            flat.pixels.withUnsafeBufferPointer { fp in
+                sigma.withUnsafeMutableBufferPointer { sp in
+                    badFlat.withUnsafeMutableBufferPointer { bp in
+                        let d = SendableMutableBuffer(ip), f = SendableBuffer(fp)
+                        let s = SendableMutableBuffer(sp), b = SendableMutableBuffer(bp)
+                        return Parallel.mapBlocks(count: n, minBlock: 1 << 16) { block in
+                            var count = 0
+                            for i in block {
+                                let raw = clamped(f.base[i])
+                                var fn = raw / norm
+                                var sfn = (sigmaF?[i]).map { Double($0) / norm } ?? 0
+                                if !(raw.isFinite && raw > 0) {
+                                    b.base[i] = 1; count += 1; fn = 1; sfn = 0
+                                } else if let flatMask, flatMask[i] != 0 {
+                                    fn = 1
+                                }
+                                let a = Double(d.base[i])
+                                d.base[i] = Float(a / fn)
+                                if hasSigma {
+                                    let sa = Double(s.base[i])
+                                    let f2 = fn * fn
+                                    s.base[i] = Float(((sa * sa * f2 + sfn * sfn * a * a) / (f2 * f2)).squareRoot())
+                                }
+                            }
+                            return count
+                        }.reduce(0, +)
+                    }
+                }
+            }
+        }
+        if hasSigma { image.uncertainty = sigma }
+        orMask(&image, flatMask)
+        if bad > 0 { orMask(&image, badFlat, bits: MaskBits.badFlat.rawValue) }
+        return FlatResult(norm: norm, badFlat: bad)
+    }
+
+    /// Applies `transform` to every element across cores.
+    static func apply(_ values: inout [Float], _ transform: @Sendable (Float) -> Float) {
+        values.withUnsafeMutableBufferPointer { p in
+            let d = SendableMutableBuffer(p)
+            Parallel.forEachBlock(count: p.count, minBlock: 1 << 16) { block in
+                for i in block { d.base[i] = transform(d.base[i]) }
+            }
+        }
+    }
+}

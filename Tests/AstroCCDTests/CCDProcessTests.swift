@@ -1,0 +1,128 @@
+import AstroCCD
+import AstroFITS
+import AstroImage
+import AstroTestSupport
+import Foundation
+import Testing
+
+/// The whole `ccd_process` chain against ccdproc 2.5.1: data, ERR and MASK to 1e-6.
+@Suite struct CCDProcessTests {
+    func options(scale: Bool) -> ProcessOptions {
+        var o = ProcessOptions()
+        o.oscan = .keyword("BIASSEC")
+        o.trim = .keyword("TRIMSEC")
+        o.gain = .keyword("GAIN")
+        o.readNoise = .value(5)
+        o.error = true
+        o.negative = .nan
+        o.bias = Fixture.ref("master_bias")
+        o.dark = Fixture.ref("master_dark")
+        o.flat = Fixture.ref("master_flat")
+        o.bpm = Fixture.ref("ccdmask")
+        o.darkScale = scale
+        o.ccdprocCompat = true
+        return o
+    }
+
+    @Test(arguments: [(true, "sci_reduced"), (false, "sci_reduced_noscale")])
+    func matchesCCDProcess(scale: Bool, ref: String) throws {
+        let o = options(scale: scale)
+        // The masters are in ADU; the frame is in electrons after the gain step, so the
+        // masters are multiplied by the gain (ccdproc needs them gain-corrected beforehand).
+        let (out, reports) = try CCDProcess.run(try CCDFile.read(Fixture.raw("sci_R_001")), masters: try Masters(options: o), options: o)
+        let got = out.chips[0].image
+        let expected = try Fixture.read(Fixture.ref(ref))
+        #expect(got.width == 128 && got.height == 96)
+        #expect(Fixture.maxDiff(got.pixels, expected.pixels, scale: 1500) < 1e-6)
+        #expect(Fixture.maxDiff(got.uncertainty!, expected.uncertainty!, scale: 0) < 1e-6)
+        #expect(got.mask! == expected.mask!.map { $0 != 0 ? 1 : 0 })
+        #expect(got.header.string("BUNIT") == "electron")
+        #expect(reports[0].steps == ["overscan", "trim", "deviation", "bpm", "gain", "bias", "dark", "flat"])
+        #expect(got.header.string("DARKCOR")?.contains(scale ? "scale=0.2" : "master_dark") == true)
+        #expect(got.header.string("ZEROCOR") != nil && got.header.string("FLATCOR") != nil)
+    }
+
+    @Test func ccdprocLogStyle() throws {
+        var o = options(scale: true)
+        o.logStyle = .ccdproc
+        let (out, _) = try CCDProcess.run(try CCDFile.read(Fixture.raw("sci_R_001")), masters: try Masters(options: o), options: o)
+        let h = out.chips[0].image.header
+        #expect(h.string("SUBTRACT_OVERSCAN") == "suboscan")
+        #expect(h.string("SUBOSCAN")?.contains("fits_section=[131:136,1:96], median=True") == true)
+        #expect(h.string("OVERSCAN") == nil)
+    }
+
+    @Test func rateAndRateDark() throws {
+        // A dark current rate (BUNIT per second) is multiplied by the frame's exposure time.
+        var o = ProcessOptions()
+        o.dark = Fixture.ref("master_dark")
+        let masters = try Masters(options: o)
+        var rateDark = masters.dark!
+        Calibrate.scale(&rateDark.chips[0].image, by: 1.0 / 300)
+        rateDark.chips[0].image.header.set("BUNIT", "adu / s")
+        var m2 = masters
+        m2.dark = rateDark
+        let frame = try CCDFile.read(Fixture.ref("sci_oscan_trim"))
+        let (a, _) = try CCDProcess.run(frame, masters: masters, options: o)
+        let (b, _) = try CCDProcess.run(frame, masters: m2, options: o)
+        #expect(Fixture.maxDiff(a.chips[0].image.pixels, b.chips[0].image.pixels, scale: 300) < 1e-6)
+        o.dark = nil
+        o.toRate = true
+        let (r, _) = try CCDProcess.run(frame, masters: Masters(options: o), options: o)
+        #expect(r.chips[0].image.header.string("BUNIT") == "adu / s")
+        #expect(abs(r.chips[0].image.pixels[5] * 60 - frame.chips[0].image.pixels[5]) < 1e-3)
+    }
+
+    @Test func refusals() throws {
+        let frame = try CCDFile.read(Fixture.raw("sci_R_001"))
+        // Master shape differs from the frame (no trim).
+        var o = ProcessOptions()
+        o.bias = Fixture.ref("master_bias")
+        #expect(throws: AstroError.self) { try CCDProcess.run(frame, masters: try Masters(options: o), options: o) }
+        // Mixed units: an electron master against an ADU frame without a gain.
+        var e = try Masters(options: o)
+        e.bias!.chips[0].image.header.set("BUNIT", "electron")
+        o.trim = .literal("[1:128,1:96]")
+        do {
+            _ = try CCDProcess.run(frame, masters: e, options: o)
+            Issue.record("mixed units accepted")
+        } catch let error as AstroError {
+            #expect(error.kind == .badData && error.reason.contains("BUNIT"))
+        }
+        // A header section outside the frame is bad data (65); on the command line, usage (64).
+        var bad = frame
+        bad.chips[0].image.header.set("BIASSEC", "[131:140,1:96]")
+        var s = ProcessOptions()
+        s.oscan = .keyword("BIASSEC")
+        do { _ = try CCDProcess.run(bad, masters: try Masters(options: s), options: s); Issue.record("clipped") }
+        catch let error as AstroError { #expect(error.kind == .badData) }
+        s.oscan = .literal("[131:140,1:96]")
+        do { _ = try CCDProcess.run(frame, masters: try Masters(options: s), options: s); Issue.record("clipped") }
+        catch let error as AstroError { #expect(error.kind == .usage) }
+        // Dark scaling without an exposure time.
+        var d = ProcessOptions()
+        d.dark = Fixture.ref("master_dark")
+        var noTime = try CCDFile.read(Fixture.ref("sci_oscan_trim"))
+        noTime.chips[0].image.header.remove("EXPTIME")
+        #expect(throws: AstroError.self) { try CCDProcess.run(noTime, masters: try Masters(options: d), options: d) }
+        d.darkScale = false
+        _ = try CCDProcess.run(noTime, masters: try Masters(options: d), options: d)
+    }
+
+    /// The real SAAO 1 m frame (the same file as ../shared/data/saao-1m-raw): rows 480-519 of
+    /// the processed frame, as stored by the fixture script.
+    @Test func saaoFrame() throws {
+        var o = ProcessOptions()
+        o.oscan = .keyword("BIASSEC"); o.trim = .keyword("TRIMSEC")
+        o.gain = .keyword("GAIN"); o.readNoise = .keyword("RDNOISE")
+        o.error = true; o.negative = .nan
+        let (out, reports) = try CCDProcess.run(try CCDFile.read(TestSupport.path("fits/a8280271.fits")), masters: try Masters(options: o), options: o)
+        let got = out.chips[0].image
+        #expect(got.width == 512 && got.height == 520)
+        #expect(reports[0].negativeSigma == 455)
+        let ref = try Fixture.read(Fixture.ref("saao_process"))
+        let rows = 480 * 512..<520 * 512
+        #expect(Fixture.maxDiff(Array(got.pixels[rows]), ref.pixels, scale: 1900) < 1e-6)
+        #expect(Fixture.maxDiff(Array(got.uncertainty![rows]), ref.uncertainty!, scale: 0) < 1e-6)
+    }
+}

@@ -1,0 +1,120 @@
+import AstroCCD
+import AstroFITS
+import AstroImage
+import AstroTestSupport
+import Testing
+
+/// Each calibration step against ccdproc 2.5.1 on the same inputs (Fixture), to 1e-6 relative.
+@Suite struct CalibrationStepTests {
+    @Test(arguments: [("oscan_median", "median", "none"), ("oscan_mean", "mean", "none"),
+                      ("oscan_cheb3", "median", "chebyshev:3"), ("oscan_legendre2", "median", "legendre:2"),
+                      ("oscan_poly1", "median", "poly:1")])
+    func overscan(ref: String, stat: String, model: String) throws {
+        var image = try Fixture.read(Fixture.raw("bias_001"))
+        let o = OverscanOptions(region: try Fixture.region(Fixture.biassec, image), sectionText: Fixture.biassec,
+                                axis: 1, statistic: .init(rawValue: stat)!, model: try .parse(model))
+        _ = try Overscan.subtract(&image, o)
+        let expected = try Fixture.read(Fixture.ref(ref))
+        #expect(Fixture.maxDiff(image.pixels, expected.pixels, scale: 1000) < 1e-6)
+    }
+
+    @Test func trimRewritesSections() throws {
+        var image = try Fixture.read(Fixture.raw("bias_001"))
+        _ = try Overscan.subtract(&image, .init(region: try Fixture.region(Fixture.biassec, image), sectionText: Fixture.biassec))
+        let trimmed = Trim.apply(image, region: try Fixture.region("[3:128,2:96]", image))
+        #expect(trimmed.width == 126 && trimmed.height == 95)
+        #expect(trimmed.header.string("CCDSEC") == "[3:128,2:96]")
+        #expect(trimmed.header.double("LTV1") == -2 && trimmed.header.double("LTV2") == -1)
+        #expect(trimmed.header.string("TRIMSEC") == nil && trimmed.header.string("BIASSEC") == nil)
+        // A second trim composes with the first.
+        let again = Trim.apply(trimmed, region: try Fixture.region("[2:10,1:5]", trimmed))
+        #expect(again.header.string("CCDSEC") == "[4:12,2:6]")
+        let ref = try Fixture.read(Fixture.ref("trim"))
+        let full = Trim.apply(image, region: try Fixture.region(Fixture.trimsec, image))
+        #expect(Fixture.maxDiff(full.pixels, ref.pixels, scale: 1000) < 1e-6)
+    }
+
+    @Test func deviationAndGain() throws {
+        var image = try Fixture.read(Fixture.ref("sci_oscan_trim"))
+        let negatives = Calibrate.deviation(&image, gain: 1.5, readNoise: 5, negative: .nan)
+        #expect(negatives == 0)
+        let dev = try Fixture.read(Fixture.ref("deviation"))
+        #expect(Fixture.maxDiff(image.uncertainty!, dev.uncertainty!, scale: 0) < 1e-6)
+        Calibrate.scale(&image, by: 1.5)
+        let gained = try Fixture.read(Fixture.ref("gain"))
+        #expect(Fixture.maxDiff(image.pixels, gained.pixels, scale: 0) < 1e-6)
+        #expect(Fixture.maxDiff(image.uncertainty!, gained.uncertainty!, scale: 0) < 1e-6)
+    }
+
+    @Test func biasDarkFlat() throws {
+        var image = try Fixture.read(Fixture.ref("gain"))
+        var bias = try Fixture.read(Fixture.ref("master_bias"))
+        var dark = try Fixture.read(Fixture.ref("master_dark"))
+        let flat = try Fixture.read(Fixture.ref("master_flat"))
+        Calibrate.scale(&bias, by: 1.5)
+        Calibrate.scale(&dark, by: 1.5)
+        Calibrate.subtract(&image, bias)
+        let b = try Fixture.read(Fixture.ref("bias_sub"))
+        #expect(Fixture.maxDiff(image.pixels, b.pixels, scale: 300) < 1e-6)
+        #expect(Fixture.maxDiff(image.uncertainty!, b.uncertainty!, scale: 0) < 1e-6)
+        var unscaled = image
+        Calibrate.subtract(&unscaled, dark)
+        let dn = try Fixture.read(Fixture.ref("dark_noscale"))
+        #expect(Fixture.maxDiff(unscaled.pixels, dn.pixels, scale: 300) < 1e-6)
+        Calibrate.subtract(&image, dark, factor: 60.0 / 300.0)
+        let ds = try Fixture.read(Fixture.ref("dark_scaled"))
+        #expect(Fixture.maxDiff(image.pixels, ds.pixels, scale: 300) < 1e-6)
+        #expect(Fixture.maxDiff(image.uncertainty!, ds.uncertainty!, scale: 0) < 1e-6)
+        for (name, options) in [("flat", Calibrate.FlatOptions()), ("flat_min", .init(minValue: 0.9)),
+                                ("flat_norm", .init(normValue: 2.0))] {
+            var f = try Fixture.read(Fixture.ref("dark_scaled"))
+            let result = try Calibrate.flat(&f, flat, options: options)
+            #expect(result.badFlat == 0)
+            let ref = try Fixture.read(Fixture.ref(name))
+            #expect(Fixture.maxDiff(f.pixels, ref.pixels, scale: 300) < 1e-6, "\(name)")
+            #expect(Fixture.maxDiff(f.uncertainty!, ref.uncertainty!, scale: 0) < 1e-6, "\(name)")
+        }
+    }
+
+    /// ccdproc's norm is the plain mean; ours skips masked, non-positive and NaN pixels, which
+    /// are masked BAD_FLAT and divided by 1 rather than poisoning the frame.
+    @Test func flatGuards() throws {
+        var image = Image(width: 4, height: 1, pixels: [10, 10, 10, 10], uncertainty: [1, 1, 1, 1])
+        let flat = Image(width: 4, height: 1, pixels: [2, 0, .nan, 4], mask: [0, 0, 0, 0])
+        let r = try Calibrate.flat(&image, flat, options: .init())
+        #expect(r.norm == 3 && r.badFlat == 2)
+        #expect(image.pixels == [15, 10, 10, 7.5])
+        #expect(image.mask == [0, 8, 8, 0])
+        var none = Image(width: 2, height: 1, pixels: [1, 1])
+        #expect(throws: AstroError.self) {
+            try Calibrate.flat(&none, Image(width: 2, height: 1, pixels: [0, -1]), options: .init())
+        }
+    }
+
+    /// Deviation with the Poisson term clamped at zero (our default) versus ccdproc's NaN.
+    @Test func deviationNegatives() {
+        var image = Image(width: 3, height: 1, pixels: [-4, 0, 6])
+        #expect(Calibrate.deviation(&image, gain: 2, readNoise: 4, negative: .clamp) == 1)
+        #expect(image.uncertainty == [2, 2, Float((12.0 + 16).squareRoot() / 2)])
+        #expect(Calibrate.deviation(&image, gain: 2, readNoise: 4, negative: .nan) == 1)
+        #expect(image.uncertainty![0].isNaN)
+    }
+
+    /// Every polynomial family fits the same values; rejection ignores a garbage line (ccdproc #722).
+    @Test func polyfit() {
+        let xs = (0..<50).map(Double.init)
+        let truth = xs.map { 1000 + 0.5 * $0 - 0.01 * $0 * $0 }
+        let fit = Polyfit.fit(truth, degree: 2)
+        #expect(zip(fit, truth).allSatisfy { abs($0 - $1) < 1e-9 })
+        var spoiled = truth
+        spoiled[20] = 4e9
+        let robust = Polyfit.fit(spoiled, degree: 2, rejection: .init(low: 3, high: 3, iterations: 5))
+        #expect(zip(robust, truth).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+
+    @Test func overscanRefusesPartialStrip() throws {
+        var image = Image(width: 10, height: 8, value: 5)
+        let o = OverscanOptions(region: try Fixture.region("[9:10,1:4]", image), sectionText: "[9:10,1:4]")
+        #expect(throws: AstroError.self) { try Overscan.subtract(&image, o) }
+    }
+}

@@ -1,0 +1,58 @@
+import AstroFITS
+import AstroTestSupport
+import Foundation
+import Testing
+
+/// `astrotool ccdproc process` as scripts call it: outputs, refusals and exit codes.
+@Suite struct CCDProcessCommandTests {
+    let sci = TestSupport.path("ccdproc/raw/sci_R_001.fits")
+    let bias = TestSupport.path("ccdproc/raw/bias_001.fits")
+
+    @Test func calibratesWithHeaderSections() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let r = try TestSupport.runTool(["ccdproc", "process", sci, bias, "--outdir", dir.path, "--oscan", "BIASSEC",
+                                         "--trim", "TRIMSEC", "--gain", "GAIN", "--readnoise", "RDNOISE", "--error", "--json",
+                                         "--add-keyword", "OBSERVER=me"])
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"steps\":[\"overscan\",\"trim\",\"deviation\",\"gain\"]"))
+        let out = dir.appendingPathComponent("sci_R_001.fits").path
+        let hdus = try FITS.listHDUs(out)
+        #expect(hdus.map(\.extname) == [nil, "ERR"])
+        #expect(hdus[0].shape == [128, 96])
+        #expect(hdus[0].header.string("OBSERVER") == "me")
+        #expect(hdus[0].header.string("BUNIT") == "electron")
+        // Outputs are never replaced without --overwrite.
+        let again = try TestSupport.runTool(["ccdproc", "process", sci, "-o", out, "--oscan", "BIASSEC"])
+        #expect(again.code == 73)
+    }
+
+    @Test func exitCodes() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let out = dir.appendingPathComponent("o.fits").path
+        // A section on the command line outside the frame: usage, 64.
+        let cmd = try TestSupport.runTool(["ccdproc", "process", sci, "-o", out, "--oscan", "[131:140,1:96]"])
+        #expect(cmd.code == 64 && cmd.stderr.split(separator: "\n").count == 1)
+        // A header keyword that does not exist: bad data, 65, naming the file.
+        let key = try TestSupport.runTool(["ccdproc", "process", sci, "-o", out, "--trim", "NOSUCHSEC"])
+        #expect(key.code == 65 && key.stderr.contains("sci_R_001.fits") && key.stderr.contains("NOSUCHSEC"))
+        // Master of another shape: 65.
+        let shape = try TestSupport.runTool(["ccdproc", "process", sci, "-o", out, "--trim", "TRIMSEC", "--bias", bias])
+        #expect(shape.code == 65 && shape.stderr.contains("bias_001.fits"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+        // The input itself as output: refused even with --overwrite.
+        let copy = dir.appendingPathComponent("in.fits").path
+        try FileManager.default.copyItem(atPath: sci, toPath: copy)
+        let same = try TestSupport.runTool(["ccdproc", "process", copy, "-o", copy, "--oscan", "BIASSEC", "--overwrite"])
+        #expect(same.code == 73)
+        // Nothing selected by --where.
+        let none = try TestSupport.runTool(["ccdproc", "process", sci, "-o", out, "--where", "IMAGETYP=nope"])
+        #expect(none.code == 66)
+    }
+
+    @Test func dryRunListsSteps() throws {
+        let r = try TestSupport.runTool(["ccdproc", "process", sci, bias, "--dry-run", "--oscan", "BIASSEC", "--flat", "f.fits",
+                                         "--where", "IMAGETYP=object"])
+        #expect(r.code == 0)
+        #expect(r.stdout == "\(sci): overscan, flat\n")
+    }
+}
