@@ -43,49 +43,70 @@ public struct CCDFile: Sendable {
             return CCDFile(path: path, chips: [CCDChip(image: image, extname: info.extname,
                                                       extver: info.header.int("EXTVER"), hduLabel: file.hduLabel)])
         }
-        var science: [(HDUInfo, String)] = []
-        var errors: [Int: (Int, HDUInfo)] = [:], masks: [Int: (Int, HDUInfo)] = [:]
-        var primaryHeader: Header?
-        for i in 0..<file.hduCount {
-            try file.select(hdu: i)
-            let info = try file.info()
-            let hasData = info.kind == .image && info.shape.count >= 2 && info.shape.allSatisfy { $0 > 0 }
-            if i == 0 && !hasData { primaryHeader = info.header; continue }
-            guard hasData else { continue }
-            let name = (info.extname ?? "").uppercased()
-            let ver = info.header.int("EXTVER") ?? 1
-            if errorNames.contains(name) { errors[ver] = (i, info) }
-            else if maskNames.contains(name) { masks[ver] = (i, info) }
-            else if !otherCompanions.contains(name) { science.append((info, file.hduLabel)) }
-        }
-        guard !science.isEmpty else {
-            throw AstroError(.badData, file: path, operation: "reading frame", reason: "no image HDU holds a frame")
-        }
+        let layout = try Layout(file, path: path)
         var chips: [CCDChip] = []
-        for (info, label) in science {
-            try file.select(hdu: info.index)
+        for entry in layout.chips {
+            try file.select(hdu: entry.science.index)
+            let label = file.hduLabel
             var image = try file.readImage()
-            let ver = info.header.int("EXTVER") ?? 1
-            // A companion pairs with its chip by EXTVER; in a single-frame file, with the frame.
-            func pick(_ d: [Int: (Int, HDUInfo)]) -> (Int, HDUInfo)? {
-                science.count == 1 ? (d[ver] ?? d.values.first) : d[ver]
-            }
-            if let (index, einfo) = pick(errors) {
+            if let index = entry.err {
                 try file.select(hdu: index)
                 let plane = try file.readImage()
                 try checkShape(plane, image, path: path, label: file.hduLabel)
-                image.uncertainty = sigma(plane.pixels, utype: einfo.header.string("UTYPE") ?? einfo.header.string("ERRTYPE"))
+                image.uncertainty = sigma(plane.pixels, utype: plane.header.string("UTYPE") ?? plane.header.string("ERRTYPE"))
             }
-            if let (index, minfo) = pick(masks) {
+            if let (index, isDQ) = entry.mask {
                 try file.select(hdu: index)
                 let plane = try file.readImage()
                 try checkShape(plane, image, path: path, label: file.hduLabel)
-                image.mask = maskPlane(plane.pixels, isDQ: (minfo.extname ?? "").uppercased() == "DQ", goodBits: goodBits)
+                image.mask = maskPlane(plane.pixels, isDQ: isDQ, goodBits: goodBits)
             }
-            chips.append(CCDChip(image: image, extname: primaryHeader == nil && info.index == 0 ? nil : info.extname,
+            let info = entry.science
+            chips.append(CCDChip(image: image, extname: layout.primaryHeader == nil && info.index == 0 ? nil : info.extname,
                                  extver: info.header.int("EXTVER"), hduLabel: label))
         }
+        let primaryHeader = layout.primaryHeader
         return CCDFile(path: path, primaryHeader: primaryHeader, chips: chips)
+    }
+
+    /// Which HDUs hold the chips and their companions, found from EXTNAMEs without reading pixels.
+    public struct Layout {
+        public struct Entry {
+            public var science: HDUInfo
+            /// HDU index of the σ plane.
+            public var err: Int?
+            /// HDU index of the mask plane, and whether it is a DQ bitfield.
+            public var mask: (Int, Bool)?
+        }
+        public var primaryHeader: Header?
+        public var chips: [Entry]
+
+        public init(_ file: FITSFile, path: String) throws {
+            var science: [HDUInfo] = []
+            var errors: [Int: Int] = [:], masks: [Int: (Int, Bool)] = [:]
+            for i in 0..<file.hduCount {
+                try file.select(hdu: i)
+                let info = try file.info()
+                let hasData = info.kind == .image && info.shape.count >= 2 && info.shape.allSatisfy { $0 > 0 }
+                if i == 0 && !hasData { primaryHeader = info.header; continue }
+                guard hasData else { continue }
+                let name = (info.extname ?? "").uppercased()
+                let ver = info.header.int("EXTVER") ?? 1
+                if CCDFile.errorNames.contains(name) { errors[ver] = i }
+                else if CCDFile.maskNames.contains(name) { masks[ver] = (i, name == "DQ") }
+                else if !CCDFile.otherCompanions.contains(name) { science.append(info) }
+            }
+            guard !science.isEmpty else {
+                throw AstroError(.badData, file: path, operation: "reading frame", reason: "no image HDU holds a frame")
+            }
+            // A companion pairs with its chip by EXTVER; in a single-frame file, with the frame.
+            chips = science.map { info in
+                let ver = info.header.int("EXTVER") ?? 1
+                let single = science.count == 1
+                return Entry(science: info, err: errors[ver] ?? (single ? errors.values.first : nil),
+                             mask: masks[ver] ?? (single ? masks.values.first : nil))
+            }
+        }
     }
 
     /// Writes the chips back in the same layout: one frame in the primary with `ERR` and `MASK`,

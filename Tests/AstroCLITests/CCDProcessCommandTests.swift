@@ -56,3 +56,32 @@ import Testing
         #expect(r.stdout == "\(sci): overscan, flat\n")
     }
 }
+
+/// `astrotool ccdproc combine` from the command line.
+@Suite struct CCDCombineCommandTests {
+    let stack = (1...7).map { TestSupport.path(String(format: "ccdproc/ref/stack_%03d.fits", $0)) }
+
+    @Test func combinesAndReports() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let out = dir.appendingPathComponent("m.fits").path
+        let r = try TestSupport.runTool(["ccdproc", "combine"] + stack + ["-o", out, "--method", "median", "--sigma-clip",
+                                         "--clip-center", "median", "--clip-dev", "mad_std", "--mem-limit", "10K", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"inputs\":7") && r.stdout.contains("\"blockRows\":2"))
+        let hdus = try FITS.listHDUs(out)
+        #expect(hdus.map(\.extname) == [nil, "ERR", "MASK"])
+        #expect(hdus[0].header.int("NCOMBINE") == 7 && hdus[0].header.string("IMCMB007") == "stack_007.fits")
+    }
+
+    @Test func refusals() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let out = dir.appendingPathComponent("m.fits").path
+        #expect(try TestSupport.runTool(["ccdproc", "combine", stack[0], "-o", out, "--mem-limit", "lots"]).code == 64)
+        #expect(try TestSupport.runTool(["ccdproc", "combine", stack[0], "-o", out, "--minmax", "5,1"]).code == 64)
+        let none = try TestSupport.runTool(["ccdproc", "combine", stack[0], "-o", out, "--where", "IMAGETYP=flat"])
+        #expect(none.code == 66 && none.stderr.contains("no input matches --where"))
+        let shape = try TestSupport.runTool(["ccdproc", "combine", stack[0], TestSupport.path("ccdproc/raw/bias_001.fits"), "-o", out])
+        #expect(shape.code == 65 && shape.stderr.contains("bias_001.fits"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+}

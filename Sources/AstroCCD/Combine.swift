@@ -1,0 +1,214 @@
+import AstroFITS
+import AstroImage
+import Foundation
+
+/// What a combination did, for the summary and `--json`.
+public struct CombineReport: Sendable, Encodable {
+    public var output: String
+    public var inputs: Int
+    public var width: Int
+    public var height: Int
+    public var method: String
+    public var scales: [Double]
+    /// Values rejected by clipping, over all pixels and images.
+    public var rejected: Int
+    /// Pixels where no value survived (masked in MASK).
+    public var empty: Int
+    /// Lines read per block under `--mem-limit`.
+    public var blockRows: Int
+}
+
+/// Image combination (ccdproc `combine`): streams line blocks from every input at once, so the
+/// buffers stay under `memLimit` whatever the stack size; the output frame itself is in memory.
+public enum Combine {
+    public static func run(_ paths: [String], options: CombineOptions, output: String, overwrite: Bool,
+                           progress: (Int, Int) -> Void = { _, _ in }) throws -> CombineReport {
+        guard !paths.isEmpty else {
+            throw AstroError(.noInput, operation: "combining", reason: "no input frames")
+        }
+        let inputs = try paths.map { try CombineInput($0) }
+        let first = inputs[0]
+        let width = first.width, height = first.height
+        let unit = CCDUnit.of(first.header)
+        for input in inputs.dropFirst() {
+            guard input.width == width, input.height == height else {
+                throw AstroError(.badData, file: input.path, operation: "combining",
+                                 reason: "it is \(input.width)x\(input.height), \(first.path) is \(width)x\(height)")
+            }
+            let u = CCDUnit.of(input.header)
+            guard u == unit else {
+                throw AstroError(.badData, file: input.path, operation: "combining",
+                                 reason: "its BUNIT is '\(u)', \(first.path) is in '\(unit)'")
+            }
+        }
+        if let w = options.weights, w.count != inputs.count {
+            throw AstroError(.usage, operation: "combining", reason: "\(w.count) weights for \(inputs.count) inputs")
+        }
+        if options.uncertainty == .propagate, let bare = inputs.first(where: { $0.errHDU == nil }) {
+            throw AstroError(.badData, file: bare.path, operation: "propagating ERR", reason: "it has no ERR/UNCERT extension")
+        }
+        let scales = try scaleFactors(inputs, options)
+
+        let n = inputs.count
+        let propagate = options.uncertainty == .propagate
+        let bytesPerPixel = 4 + 1 + (propagate ? 4 : 0) + 4   // data, mask, σ, read buffer
+        let blockRows = max(1, min(height, options.memLimit / max(1, n * width * bytesPerPixel)))
+
+        var value = [Float](repeating: 0, count: width * height)
+        var sigma = [Float](repeating: 0, count: options.uncertainty == .none ? 0 : width * height)
+        var mask = [UInt8](repeating: 0, count: width * height)
+        var rejected = 0, empty = 0
+        var row = 0
+        while row < height {
+            let rows = row..<min(height, row + blockRows)
+            let bp = rows.count * width
+            var data = [Float](repeating: 0, count: n * bp)
+            var bits = [UInt8](repeating: 0, count: n * bp)
+            var errs = [Float](repeating: 0, count: propagate ? n * bp : 0)
+            for (i, input) in inputs.enumerated() {
+                let d = try input.data(rows: rows)
+                data.replaceSubrange(i * bp..<(i + 1) * bp, with: d)
+                if let m = try input.mask(rows: rows, goodBits: options.goodBits) {
+                    bits.replaceSubrange(i * bp..<(i + 1) * bp, with: m)
+                }
+                if propagate, let e = try input.sigma(rows: rows) {
+                    errs.replaceSubrange(i * bp..<(i + 1) * bp, with: e)
+                }
+            }
+            let offset = rows.lowerBound * width
+            let hasSigma = !sigma.isEmpty
+            let counts = data.withUnsafeBufferPointer { dp in
+                bits.withUnsafeBufferPointer { mp in
+                    errs.withUnsafeBufferPointer { ep in
+                        value.withUnsafeMutableBufferPointer { vp in
+                            sigma.withUnsafeMutableBufferPointer { sp in
+                                mask.withUnsafeMutableBufferPointer { op in
+                                    let d = SendableBuffer(dp), m = SendableBuffer(mp), e = SendableBuffer(ep)
+                                    let v = SendableMutableBuffer(vp), s = SendableMutableBuffer(sp), o = SendableMutableBuffer(op)
+                                    return Parallel.mapBlocks(count: bp, minBlock: 4096) { block in
+                                        var kernel = StackKernel(options: options, scales: scales)
+                                        var rej = 0, emp = 0
+                                        for p in block {
+                                            for i in 0..<n {
+                                                kernel.x[i] = Double(d.base[i * bp + p])
+                                                kernel.bits[i] = m.base[i * bp + p]
+                                                if propagate { kernel.s[i] = Double(e.base[i * bp + p]) }
+                                            }
+                                            let r = kernel.combine()
+                                            v.base[offset + p] = r.value
+                                            if hasSigma { s.base[offset + p] = r.sigma }
+                                            o.base[offset + p] = r.mask
+                                            rej += r.rejected
+                                            if r.mask != 0 { emp += 1 }
+                                        }
+                                        return (rej, emp)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            for (r, e) in counts { rejected += r; empty += e }
+            row = rows.upperBound
+            progress(row, height)
+        }
+
+        var header = first.header
+        header.set("NCOMBINE", n, comment: "number of images combined")
+        for (i, input) in inputs.enumerated() where i < 999 {
+            header.set(String(format: "IMCMB%03d", i + 1), URL(fileURLWithPath: input.path).lastPathComponent)
+        }
+        if case .values = options.scale {} else if options.scale != .none {
+            header.addHistory("astrotool ccdproc combine: scales " + scales.map { String(format: "%.6g", $0) }.joined(separator: " "))
+        }
+        var what = "\(options.method.rawValue) of \(n)"
+        if let c = options.sigmaClip { what += ", sigma clip \(c.low)/\(c.high) \(c.center.rawValue)/\(c.deviation.rawValue)" }
+        if let r = options.minmax { what += ", minmax \(r.lowerBound)..\(r.upperBound)" }
+        if let e = options.extrema { what += ", extrema \(e.low)/\(e.high)" }
+        if options.ccdprocCompat { what += " (ccdproc-compat)" }
+        header.addHistory("astrotool ccdproc combine: \(what); \(rejected) values rejected, \(empty) pixels empty")
+        if let times = try? inputs.map({ input -> Double in
+            guard let t = input.header.double(options.exptimeKey) else { throw AstroError(.badData, operation: "", reason: "") }
+            return t
+        }) {
+            // The output's exposure: the sum for a sum, else the mean (IRAF's rule for unweighted stacks).
+            let total = times.reduce(0, +)
+            header.set(options.exptimeKey, options.method == .sum ? total : total / Double(n))
+        }
+        header.set("BUNIT", unit.description)
+        var hdus = [OutputHDU(Image(width: width, height: height, pixels: value, header: header), pixelType: options.pixelType)]
+        if !sigma.isEmpty {
+            var h = Header()
+            h.set("BUNIT", unit.description)
+            h.set("UTYPE", "StdDevUncertainty")
+            hdus.append(OutputHDU(Image(width: width, height: height, pixels: sigma, header: h), extname: "ERR", pixelType: options.pixelType))
+        }
+        var mh = Header()
+        mh.addComment("non-zero = bad; bits listed in astrotool docs/conventions.md")
+        hdus.append(OutputHDU(Image(width: width, height: height, pixels: mask.map(Float.init), header: mh), extname: "MASK", pixelType: .uint8))
+        try FITSWriter.write(hdus, to: output, overwrite: overwrite)
+        return CombineReport(output: output, inputs: n, width: width, height: height, method: options.method.rawValue,
+                             scales: scales, rejected: rejected, empty: empty, blockRows: blockRows)
+    }
+
+    /// One multiplier per input.
+    static func scaleFactors(_ inputs: [CombineInput], _ options: CombineOptions) throws -> [Double] {
+        switch options.scale {
+        case .none:
+            return Array(repeating: 1, count: inputs.count)
+        case .values(let v):
+            guard v.count == inputs.count else {
+                throw AstroError(.usage, operation: "scaling", reason: "\(v.count) scale factors for \(inputs.count) inputs")
+            }
+            return v
+        case .exposure, .keyword:
+            let key: String
+            if case .keyword(let k) = options.scale { key = k } else { key = options.exptimeKey }
+            let values = try inputs.map { input -> Double in
+                guard let t = input.header.double(key), t.isFinite, t > 0 else {
+                    throw AstroError(.badData, file: input.path, operation: "scaling", reason: "no positive \(key) in the header")
+                }
+                return t
+            }
+            if case .keyword = options.scale { return values }
+            return values.map { values[0] / $0 }
+        case .toFirst(let stat), .inverse(let stat):
+            let levels = try inputs.map { try level($0, stat, options) }
+            for (input, l) in zip(inputs, levels) where !(l.isFinite && l != 0) && !options.ccdprocCompat {
+                throw AstroError(.badData, file: input.path, operation: "scaling",
+                                 reason: "its \(stat.rawValue) is \(l); it cannot be scaled")
+            }
+            if case .inverse = options.scale { return levels.map { 1 / $0 } }
+            return levels.map { levels[0] / $0 }
+        }
+    }
+
+    /// The statistic of one image, on its unmasked finite pixels (ccdproc-compat: every pixel,
+    /// so a NaN makes it NaN), inside `statsec` when given.
+    static func level(_ input: CombineInput, _ stat: CombineOptions.Statistic, _ options: CombineOptions) throws -> Double {
+        var region = PixelRegion.whole(width: input.width, height: input.height)
+        if let s = options.statsec { region = try Section.parseFITS(s, width: input.width, height: input.height) }
+        let data = try input.data(rows: region.y)
+        let mask = try input.mask(rows: region.y, goodBits: options.goodBits)
+        var values: [Double] = []
+        values.reserveCapacity(region.x.count * region.y.count)
+        var poisoned = false
+        for r in 0..<region.y.count {
+            for x in region.x {
+                let k = r * input.width + x
+                let v = data[k]
+                if options.ccdprocCompat { if v.isNaN { poisoned = true }; values.append(Double(v)); continue }
+                if v.isFinite && (mask?[k] ?? 0) == 0 { values.append(Double(v)) }
+            }
+        }
+        if poisoned && stat != .mean { return .nan }
+        guard !values.isEmpty else { return .nan }
+        let mean = values.reduce(0, +) / Double(values.count)
+        if stat == .mean { return mean }
+        values.sort()
+        let m = values.count
+        let median = m % 2 == 1 ? values[m / 2] : 0.5 * (values[m / 2 - 1] + values[m / 2])
+        return stat == .median ? median : 3 * median - 2 * mean
+    }
+}

@@ -1,0 +1,60 @@
+import AstroFITS
+import AstroImage
+
+/// One input of a combination, kept open so line blocks stream from it without re-reading the
+/// file per block (ccdproc re-reads every file per tile, issue #1012).
+final class CombineInput {
+    let path: String
+    let file: FITSFile
+    let dataHDU: Int
+    let errHDU: Int?
+    let maskHDU: (Int, Bool)?
+    let width: Int
+    let height: Int
+    let header: Header
+
+    init(_ path: String) throws {
+        self.path = path
+        file = try FITSFile(path)
+        if file.namesHDU {
+            dataHDU = file.hduIndex
+            errHDU = nil
+            maskHDU = nil
+        } else {
+            let layout = try CCDFile.Layout(file, path: path)
+            guard layout.chips.count == 1 else {
+                throw AstroError(.badData, file: path, operation: "reading a frame to combine",
+                                 reason: "it holds \(layout.chips.count) chips; name one (f.fits[SCI,2])")
+            }
+            dataHDU = layout.chips[0].science.index
+            errHDU = layout.chips[0].err
+            maskHDU = layout.chips[0].mask
+        }
+        try file.select(hdu: dataHDU)
+        let info = try file.info()
+        guard info.kind == .image, info.shape.count >= 2, info.shape[0] > 0, info.shape[1] > 0 else {
+            throw AstroError(.badData, file: path, hdu: file.hduLabel, operation: "reading a frame to combine",
+                             reason: "this HDU holds no 2-D image")
+        }
+        width = info.shape[0]
+        height = info.shape[1]
+        header = info.header
+    }
+
+    func data(rows: Range<Int>) throws -> [Float] {
+        try file.select(hdu: dataHDU)
+        return try file.readPixels(rows: rows)
+    }
+
+    func sigma(rows: Range<Int>) throws -> [Float]? {
+        guard let errHDU else { return nil }
+        try file.select(hdu: errHDU)
+        return try file.readPixels(rows: rows)
+    }
+
+    func mask(rows: Range<Int>, goodBits: GoodBits) throws -> [UInt8]? {
+        guard let (hdu, isDQ) = maskHDU else { return nil }
+        try file.select(hdu: hdu)
+        return CCDFile.maskPlane(try file.readPixels(rows: rows), isDQ: isDQ, goodBits: goodBits)
+    }
+}

@@ -1,0 +1,124 @@
+import AstroCCD
+import AstroFITS
+import AstroImage
+import AstroTestSupport
+import Foundation
+import Testing
+
+/// `combine` against ccdproc 2.5.1 under --ccdproc-compat, on a seeded 7-frame stack with outliers,
+/// NaNs and masks (testdata/ccdproc/ref/comb_cases.json), and our own semantics on analytic stacks.
+@Suite struct CombineTests {
+    static let stack = (1...7).map { Fixture.ref(String(format: "stack_%03d", $0)) }
+
+    static func compat(_ edit: (inout CombineOptions) -> Void) -> CombineOptions {
+        var o = CombineOptions()
+        o.ccdprocCompat = true
+        edit(&o)
+        return o
+    }
+
+    static func clip(_ low: Double, _ high: Double, _ c: CombineOptions.SigmaClip.Center,
+                     _ d: CombineOptions.SigmaClip.Deviation) -> CombineOptions.SigmaClip {
+        var s = CombineOptions.SigmaClip()
+        s.low = low; s.high = high; s.center = c; s.deviation = d
+        return s
+    }
+
+    static let cases: [(String, CombineOptions)] = [
+        ("avg", compat { _ in }),
+        ("median", compat { $0.method = .median }),
+        ("sum", compat { $0.method = .sum }),
+        ("avg_sigclip", compat { $0.sigmaClip = clip(3, 3, .mean, .std) }),
+        ("avg_sigclip_str", compat { $0.sigmaClip = clip(3, 3, .mean, .std); $0.ccdprocCallables = false }),
+        ("avg_sigclip_med", compat { $0.sigmaClip = clip(3, 3, .median, .madStd) }),
+        ("median_sigclip_med", compat { $0.method = .median; $0.sigmaClip = clip(2.5, 2.5, .median, .madStd) }),
+        ("avg_minmax", compat { $0.minmax = -12.0...250.0 }),
+        ("avg_extrema", compat { $0.extrema = (1, 1) }),
+        ("avg_extrema02", compat { $0.extrema = (0, 2) }),
+        ("avg_scale", compat { $0.scale = .values((1...7).map { 1 / (1 + 0.01 * Double($0)) }) }),
+        ("median_scale_fn", compat { $0.method = .median; $0.scale = .inverse(.median) }),
+        ("avg_weights", compat { $0.weights = (1...7).map(Double.init) }),
+        ("sum_sigclip", compat { $0.method = .sum; $0.sigmaClip = clip(3, 3, .mean, .std) }),
+    ]
+
+    @Test(arguments: cases.map(\.0))
+    func matchesCCDProcCombine(name: String) throws {
+        let options = Self.cases.first { $0.0 == name }!.1
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let out = dir.appendingPathComponent("c.fits").path
+        _ = try Combine.run(Self.stack, options: options, output: out, overwrite: false)
+        let got = try Fixture.read(out)
+        let ref = try Fixture.read(Fixture.ref("comb_\(name)"))
+        #expect(Fixture.maxDiff(got.pixels, ref.pixels, scale: 10) < 1e-6, "data \(name)")
+        #expect(Fixture.maxDiff(got.uncertainty!, ref.uncertainty!, scale: 1) < 1e-6, "ERR \(name)")
+        let gotMask = got.mask!.map { $0 != 0 }
+        let refMask = (ref.mask ?? [UInt8](repeating: 0, count: got.count)).map { $0 != 0 }
+        #expect(gotMask == refMask, "MASK \(name)")
+        #expect(got.header.int("NCOMBINE") == 7)
+    }
+
+    /// Without --ccdproc-compat: masks and NaN are honoured in the statistics, weights of
+    /// rejected values leave the denominator, a fully rejected pixel is NaN and flagged.
+    @Test func honestSemantics() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        var paths: [String] = []
+        // Five frames of 2x1: pixel 0 = 10 with one 1000 outlier masked in frame 0 and one NaN,
+        // pixel 1 masked in every frame.
+        let values: [[Float]] = [[1000, 1], [10, 1], [10, 1], [.nan, 1], [10, 1], [10, 1]]
+        for (i, v) in values.enumerated() {
+            let p = dir.appendingPathComponent("f\(i).fits").path
+            let img = Image(width: 2, height: 1, pixels: v)
+            let m = Image(width: 2, height: 1, pixels: [i == 0 ? 1 : 0, 1])
+            try FITSWriter.write([OutputHDU(img), OutputHDU(m, extname: "MASK", pixelType: .uint8)], to: p, overwrite: false)
+            paths.append(p)
+        }
+        var o = CombineOptions()
+        o.sigmaClip = Self.clip(3, 3, .mean, .std)
+        o.weights = [1, 1, 1, 1, 1, 1]
+        let out = dir.appendingPathComponent("c.fits").path
+        let report = try Combine.run(paths, options: o, output: out, overwrite: false)
+        let got = try Fixture.read(out)
+        #expect(got.pixels[0] == 10)
+        #expect(got.uncertainty![0] == 0)
+        #expect(got.pixels[1].isNaN && got.mask![1] == MaskBits.bad.rawValue)
+        #expect(report.empty == 1)
+        // ccdproc: the masked 1000 and the NaN poison the clip; the weights' sum counts masked frames.
+        o.ccdprocCompat = true
+        let report2 = try Combine.run(paths, options: o, output: out, overwrite: true)
+        let compat = try Fixture.read(out)
+        #expect(compat.pixels[0] == 0 && report2.empty == 2)
+    }
+
+    @Test func memoryLimitStreamsBlocks() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let whole = dir.appendingPathComponent("a.fits").path, small = dir.appendingPathComponent("b.fits").path
+        var o = CombineOptions()
+        o.method = .median
+        o.sigmaClip = Self.clip(3, 3, .median, .madStd)
+        let a = try Combine.run(Self.stack, options: o, output: whole, overwrite: false)
+        o.memLimit = 7 * 64 * 9 * 3
+        let b = try Combine.run(Self.stack, options: o, output: small, overwrite: false)
+        #expect(a.blockRows == 48 && b.blockRows == 3)
+        #expect(try Fixture.read(whole).pixels.elementsEqual(try Fixture.read(small).pixels) { $0 == $1 || ($0.isNaN && $1.isNaN) })
+    }
+
+    @Test func refusals() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let out = dir.appendingPathComponent("c.fits").path
+        #expect(throws: AstroError.self) { try Combine.run([], options: .init(), output: out, overwrite: false) }
+        // Shapes differ.
+        #expect(throws: AstroError.self) {
+            try Combine.run([Self.stack[0], Fixture.raw("bias_001")], options: .init(), output: out, overwrite: false)
+        }
+        // Mixed BUNIT.
+        let e = dir.appendingPathComponent("e.fits").path
+        var img = try Fixture.read(Self.stack[1])
+        img.header.set("BUNIT", "electron")
+        try FITSWriter.write([OutputHDU(img)], to: e, overwrite: false)
+        do {
+            _ = try Combine.run([Self.stack[0], e], options: .init(), output: out, overwrite: false)
+            Issue.record("mixed units combined")
+        } catch let error as AstroError { #expect(error.file == e && error.reason.contains("BUNIT")) }
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+}
