@@ -57,22 +57,26 @@ public enum Combine {
         var value = [Float](repeating: 0, count: width * height)
         var sigma = [Float](repeating: 0, count: options.uncertainty == .none ? 0 : width * height)
         var mask = [UInt8](repeating: 0, count: width * height)
+        // One set of block buffers for the whole run: input i's lines at i·bp.
+        let capacity = n * blockRows * width
+        var data = [Float](repeating: 0, count: capacity)
+        let masked = inputs.contains { $0.maskHDU != nil }
+        var bits = [UInt8](repeating: 0, count: masked ? capacity : 0)
+        var errs = [Float](repeating: 0, count: propagate ? capacity : 0)
+        let network = StackKernel.batcherNetwork(n)
         var rejected = 0, empty = 0
         var row = 0
         while row < height {
             let rows = row..<min(height, row + blockRows)
             let bp = rows.count * width
-            var data = [Float](repeating: 0, count: n * bp)
-            var bits = [UInt8](repeating: 0, count: n * bp)
-            var errs = [Float](repeating: 0, count: propagate ? n * bp : 0)
             for (i, input) in inputs.enumerated() {
-                let d = try input.data(rows: rows)
-                data.replaceSubrange(i * bp..<(i + 1) * bp, with: d)
-                if let m = try input.mask(rows: rows, goodBits: options.goodBits) {
+                try data.withUnsafeMutableBufferPointer { try input.data(rows: rows, into: .init(rebasing: $0[i * bp..<(i + 1) * bp])) }
+                if masked {
+                    let m = try input.mask(rows: rows, goodBits: options.goodBits) ?? [UInt8](repeating: 0, count: bp)
                     bits.replaceSubrange(i * bp..<(i + 1) * bp, with: m)
                 }
-                if propagate, let e = try input.sigma(rows: rows) {
-                    errs.replaceSubrange(i * bp..<(i + 1) * bp, with: e)
+                if propagate {
+                    try errs.withUnsafeMutableBufferPointer { try input.sigma(rows: rows, into: .init(rebasing: $0[i * bp..<(i + 1) * bp])) }
                 }
             }
             let offset = rows.lowerBound * width
@@ -86,20 +90,34 @@ public enum Combine {
                                     let d = SendableBuffer(dp), m = SendableBuffer(mp), e = SendableBuffer(ep)
                                     let v = SendableMutableBuffer(vp), s = SendableMutableBuffer(sp), o = SendableMutableBuffer(op)
                                     return Parallel.mapBlocks(count: bp, minBlock: 4096) { block in
-                                        var kernel = StackKernel(options: options, scales: scales)
+                                        let kernel = StackKernel(options: options, scales: scales, network: network)
+                                        let tile = StackTile(options: options, scales: scales, network: network)
+                                        defer { kernel.deallocate(); tile?.deallocate() }
                                         var rej = 0, emp = 0
-                                        for p in block {
-                                            for i in 0..<n {
-                                                kernel.x[i] = Double(d.base[i * bp + p])
-                                                kernel.bits[i] = m.base[i * bp + p]
-                                                if propagate { kernel.s[i] = Double(e.base[i * bp + p]) }
-                                            }
-                                            let r = kernel.combine()
+                                        func store(_ r: StackKernel.Result, _ p: Int) {
                                             v.base[offset + p] = r.value
                                             if hasSigma { s.base[offset + p] = r.sigma }
                                             o.base[offset + p] = r.mask
                                             rej += r.rejected
                                             if r.mask != 0 { emp += 1 }
+                                        }
+                                        var p = block.lowerBound
+                                        while p < block.upperBound {
+                                            let end = min(block.upperBound, p + StackTile.width)
+                                            if let tile, end - p == StackTile.width,
+                                               tile.load(d.base + p, stride: bp, bits: masked ? m.base + p : nil) {
+                                                for lane in 0..<StackTile.width { store(tile.combine(lane: lane), p + lane) }
+                                            } else {
+                                                for q in p..<end {
+                                                    for i in 0..<n {
+                                                        kernel.x[i] = Double(d.base[i * bp + q])
+                                                        kernel.bits[i] = masked ? m.base[i * bp + q] : 0
+                                                        if propagate { kernel.s[i] = Double(e.base[i * bp + q]) }
+                                                    }
+                                                    store(kernel.combine(), q)
+                                                }
+                                            }
+                                            p = end
                                         }
                                         return (rej, emp)
                                     }

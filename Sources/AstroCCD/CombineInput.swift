@@ -46,10 +46,16 @@ final class CombineInput {
         return try file.readPixels(rows: rows)
     }
 
-    func sigma(rows: Range<Int>) throws -> [Float]? {
-        guard let errHDU else { return nil }
+    func data(rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+        try file.select(hdu: dataHDU)
+        try file.readPixels(rows: rows, into: buffer)
+    }
+
+    /// Reads ERR rows; the caller has checked that there is an ERR plane.
+    func sigma(rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+        guard let errHDU else { return }
         try file.select(hdu: errHDU)
-        return try file.readPixels(rows: rows)
+        try file.readPixels(rows: rows, into: buffer)
     }
 
     func mask(rows: Range<Int>, goodBits: GoodBits) throws -> [UInt8]? {

@@ -6,61 +6,127 @@ import Glibc
 #endif
 
 // ffurlt = fits_url_type   ffflnm = fits_file_name
-//   ffgidt = fits_get_img_type   ffgkyd = fits_read_key_dbl
+//   ffgidt = fits_get_img_type   ffgkyd = fits_read_key_dbl   ffgkyjj = fits_read_key_lnglong
 
 extension FITSFile {
-    /// Reads rows of an uncompressed, unscaled BITPIX −32 image straight from the file with
-    /// parallel `pread` and an in-place byte swap, the cost of which is close to copying the
-    /// bytes. Returns nil when the HDU does not qualify (compressed, scaled, another BITPIX,
-    /// not a plain disk file, or an image section cfitsio made in memory); callers then use
-    /// cfitsio's general path, which gives the same values.
-    func readFloat32Directly(rows: Range<Int>, width: Int) -> [Float]? {
-        guard let offset = directDataOffset() else { return nil }
-        let path = diskPath()
-        guard let path else { return nil }
+    /// Reads rows of an uncompressed BITPIX 8/16/32/−32/−64 image straight from the file with
+    /// parallel `pread`, converting big-endian samples to physical `Float` values as cfitsio
+    /// does (value·BSCALE + BZERO in Double, then rounded; an integer BLANK becomes NaN), at
+    /// about the cost of copying the bytes. Returns false when the HDU does not qualify
+    /// (compressed, 64-bit integers, not a plain disk file, or an image section cfitsio made in
+    /// memory); callers then use cfitsio's general path, which gives the same values.
+    func readDirectly(rows: Range<Int>, width: Int, into out: UnsafeMutablePointer<Float>) -> Bool {
+        guard let layout = directLayout(), let path = diskPath() else { return false }
         let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
+        guard fd >= 0 else { return false }
         defer { close(fd) }
-        let n = rows.count * width
-        let rowBytes = width * 4
+        let sample = abs(Int(layout.bitpix)) / 8
+        let rowBytes = width * sample
         let failed = Atomic(false)
-        let pixels = [Float](unsafeUninitializedCapacity: n) { buffer, count in
-            let base = UnsafeMutableRawPointer(buffer.baseAddress!)
-            let address = Int(bitPattern: base)
-            Parallel.forEachBlock(count: rows.count, minBlock: max(1, (1 << 20) / max(1, rowBytes))) { block in
-                let dst = UnsafeMutableRawPointer(bitPattern: address)! + block.lowerBound * rowBytes
-                let bytes = block.count * rowBytes
+        let address = Int(bitPattern: out)
+        Parallel.forEachBlock(count: rows.count, minBlock: max(1, (1 << 20) / max(1, rowBytes))) { block in
+            let dst = UnsafeMutablePointer<Float>(bitPattern: address)! + block.lowerBound * width
+            // Unscaled floats land in place; other samples go through a bounded staging buffer.
+            let inPlace = layout.bitpix == FLOAT_IMG && layout.identity
+            let chunkRows = inPlace ? block.count : max(1, min(block.count, (1 << 20) / max(1, rowBytes)))
+            let staging = inPlace ? nil : UnsafeMutableRawPointer.allocate(byteCount: chunkRows * rowBytes, alignment: 8)
+            defer { staging?.deallocate() }
+            var r = 0
+            while r < block.count {
+                let k = min(chunkRows, block.count - r)
+                let raw = staging ?? UnsafeMutableRawPointer(dst + r * width)
+                let bytes = k * rowBytes
+                let start = layout.offset + (rows.lowerBound + block.lowerBound + r) * rowBytes
                 var done = 0
                 while done < bytes {
-                    let r = pread(fd, dst + done, bytes - done,
-                                  off_t(offset + (rows.lowerBound + block.lowerBound) * rowBytes + done))
-                    if r <= 0 { failed.store(true, ordering: .relaxed); return }
-                    done += r
+                    let got = pread(fd, raw + done, bytes - done, off_t(start + done))
+                    if got <= 0 { failed.store(true, ordering: .relaxed); return }
+                    done += got
                 }
-                let words = dst.assumingMemoryBound(to: UInt32.self)
-                for i in 0..<(block.count * width) { words[i] = UInt32(bigEndian: words[i]) }
+                Self.convert(raw, count: k * width, layout, to: dst + r * width)
+                r += k
             }
-            count = n
         }
-        return failed.load(ordering: .relaxed) ? nil : pixels
+        return !failed.load(ordering: .relaxed)
     }
 
-    /// Byte offset of the current HDU's data when it can be read directly, else nil.
-    private func directDataOffset() -> Int? {
+    /// What the direct path needs to know about the current HDU's samples.
+    struct DirectLayout {
+        var offset: Int
+        var bitpix: Int32
+        var scale: Double
+        var zero: Double
+        var blank: Int?
+        var identity: Bool { scale == 1 && zero == 0 }
+    }
+
+    /// Big-endian samples at `raw` to physical Float values at `out` (which may alias `raw`
+    /// for unscaled BITPIX −32).
+    private static func convert(_ raw: UnsafeMutableRawPointer, count: Int, _ l: DirectLayout,
+                                to out: UnsafeMutablePointer<Float>) {
+        let scale = l.scale, zero = l.zero, identity = l.identity
+        switch l.bitpix {
+        case BYTE_IMG:
+            let v = raw.assumingMemoryBound(to: UInt8.self)
+            let blank = l.blank.map { Int($0) } ?? -1
+            for i in 0..<count {
+                let x = v[i]
+                out[i] = Int(x) == blank ? .nan : Float(Double(x) * scale + zero)
+            }
+        case SHORT_IMG:
+            let v = raw.assumingMemoryBound(to: Int16.self)
+            let blank = l.blank ?? Int.min
+            for i in 0..<count {
+                let x = Int16(bigEndian: v[i])
+                out[i] = Int(x) == blank ? .nan : Float(Double(x) * scale + zero)
+            }
+        case LONG_IMG:
+            let v = raw.assumingMemoryBound(to: Int32.self)
+            let blank = l.blank ?? Int.min
+            for i in 0..<count {
+                let x = Int32(bigEndian: v[i])
+                out[i] = Int(x) == blank ? .nan : Float(Double(x) * scale + zero)
+            }
+        case FLOAT_IMG:
+            let v = raw.assumingMemoryBound(to: UInt32.self)
+            if identity {
+                for i in 0..<count { out[i] = Float(bitPattern: UInt32(bigEndian: v[i])) }
+            } else {
+                for i in 0..<count { out[i] = Float(Double(Float(bitPattern: UInt32(bigEndian: v[i]))) * scale + zero) }
+            }
+        default:   // DOUBLE_IMG
+            let v = raw.assumingMemoryBound(to: UInt64.self)
+            for i in 0..<count {
+                let x = Double(bitPattern: UInt64(bigEndian: v[i]))
+                out[i] = Float(identity ? x : x * scale + zero)
+            }
+        }
+    }
+
+    /// The current HDU's data layout when it can be read directly, else nil.
+    private func directLayout() -> DirectLayout? {
         var status: Int32 = 0, bitpix: Int32 = 0
         ffgidt(fptr, &bitpix, &status)
-        guard status == 0, bitpix == FLOAT_IMG, !isCompressed else { return nil }
-        for (key, identity) in [("BSCALE", 1.0), ("BZERO", 0.0)] {
-            var value = identity, s: Int32 = 0
+        guard status == 0, !isCompressed,
+              [BYTE_IMG, SHORT_IMG, LONG_IMG, FLOAT_IMG, DOUBLE_IMG].contains(bitpix) else { return nil }
+        var layout = DirectLayout(offset: 0, bitpix: bitpix, scale: 1, zero: 0, blank: nil)
+        for (key, path) in [("BSCALE", \DirectLayout.scale), ("BZERO", \DirectLayout.zero)] {
+            var value = 0.0, s: Int32 = 0
             ffgkyd(fptr, key, &value, nil, &s)
-            if s == 0 && value != identity { return nil }
-            if s != 0 { ffcmsg() }
+            if s == 0 { layout[keyPath: path] = value } else { ffcmsg() }
+        }
+        guard layout.scale.isFinite, layout.zero.isFinite, layout.scale != 0 else { return nil }
+        if bitpix > 0 {
+            var value: Int64 = 0, s: Int32 = 0
+            ffgkyjj(fptr, "BLANK", &value, nil, &s)
+            if s == 0 { layout.blank = Int(value) } else { ffcmsg() }
         }
         var type = [CChar](repeating: 0, count: 32)
         ffurlt(fptr, &type, &status)
         let url = type.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        guard status == 0, url == "file://" else { return nil }
-        return try? dataOffset()
+        guard status == 0, url == "file://", let offset = try? dataOffset() else { return nil }
+        layout.offset = offset
+        return layout
     }
 
     private func diskPath() -> String? {

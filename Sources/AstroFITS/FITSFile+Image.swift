@@ -73,19 +73,37 @@ extension FITSFile {
         return (width, height, pixels)
     }
 
+    /// Reads a block of rows into `buffer` (at least rows·width values), so a streaming caller
+    /// can reuse one buffer for every block.
+    public func readPixels(rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+        let (width, height) = try imageSize()
+        guard rows.lowerBound >= 0, rows.upperBound <= height, buffer.count >= rows.count * width else {
+            throw AstroError(.usage, file: name, hdu: hduLabel, operation: "reading rows \(rows)",
+                             reason: "the image has \(height) rows of \(width)")
+        }
+        try readPixels(rows: rows, width: width, into: buffer.baseAddress!)
+    }
+
     private func readPixels(rows: Range<Int>, width: Int) throws -> [Float] {
-        if let direct = readFloat32Directly(rows: rows, width: width) { return direct }
         let n = rows.count * width
-        var status: Int32 = 0, anynul: Int32 = 0
-        var nulval = Float.nan   // non-zero null value: cfitsio then maps BLANK to NaN
+        var thrown: Error?
         let pixels = [Float](unsafeUninitializedCapacity: n) { buf, count in
             if n > 0 {
-                ffgpv(fptr, TFLOAT, Int64(rows.lowerBound * width + 1), Int64(n), &nulval,
-                      buf.baseAddress, &anynul, &status)
+                do { try readPixels(rows: rows, width: width, into: buf.baseAddress!) } catch { thrown = error }
             }
             count = n
         }
-        try check(status, "reading image")
+        if let thrown { throw thrown }
         return pixels
+    }
+
+    private func readPixels(rows: Range<Int>, width: Int, into out: UnsafeMutablePointer<Float>) throws {
+        let n = rows.count * width
+        guard n > 0 else { return }
+        if readDirectly(rows: rows, width: width, into: out) { return }
+        var status: Int32 = 0, anynul: Int32 = 0
+        var nulval = Float.nan   // non-zero null value: cfitsio then maps BLANK to NaN
+        ffgpv(fptr, TFLOAT, Int64(rows.lowerBound * width + 1), Int64(n), &nulval, out, &anynul, &status)
+        try check(status, "reading image")
     }
 }

@@ -1,4 +1,4 @@
-import AstroCCD
+@testable import AstroCCD
 import AstroFITS
 import AstroImage
 import AstroTestSupport
@@ -120,5 +120,104 @@ import Testing
             Issue.record("mixed units combined")
         } catch let error as AstroError { #expect(error.file == e && error.reason.contains("BUNIT")) }
         #expect(!FileManager.default.fileExists(atPath: out))
+    }
+}
+
+/// The sorting network behind medians: every stack size sorts correctly.
+@Suite struct SortingNetworkTests {
+    @Test func sortsEverySize() {
+        var g = SeededGenerator(seed: 3)
+        for n in 1...70 {
+            let pairs = StackKernel.batcherNetwork(n)
+            for _ in 0..<20 {
+                var v = (0..<n).map { _ in Double(Int.random(in: 0...9, using: &g)) }
+                let expected = v.sorted()
+                for (i, j) in pairs {
+                    let a = v[Int(i)], b = v[Int(j)]
+                    v[Int(i)] = min(a, b); v[Int(j)] = max(a, b)
+                }
+                #expect(v == expected, "n=\(n)")
+            }
+        }
+    }
+}
+
+/// The eight-lane tile path gives what the one-stack kernel gives, for every option it takes.
+@Suite struct StackTileTests {
+    static func variants() -> [CombineOptions] {
+        var all: [CombineOptions] = []
+        for method in CombineOptions.Method.allCases {
+            for compat in [false, true] {
+                for clipCase in 0..<5 {
+                    var o = CombineOptions()
+                    o.method = method
+                    o.ccdprocCompat = compat
+                    switch clipCase {
+                    case 1: var c = CombineOptions.SigmaClip(); c.iterations = compat ? 1 : 10; o.sigmaClip = c
+                    case 2: var c = CombineOptions.SigmaClip(); c.center = .median; c.deviation = .madStd; c.low = 2; c.high = 2.5; o.sigmaClip = c
+                    case 3: o.extrema = (1, 2); var c = CombineOptions.SigmaClip(); c.center = .median; o.sigmaClip = c
+                    case 4: o.minmax = 95...108
+                    default: break
+                    }
+                    all.append(o)
+                }
+            }
+        }
+        return all
+    }
+
+    @Test(arguments: [3, 8, 20])
+    func agreesWithKernel(n: Int) {
+        var g = SeededGenerator(seed: UInt64(n))
+        let width = StackTile.width
+        for options in Self.variants() {
+            for scaled in [false, true] {
+                let scales = (0..<n).map { scaled ? 0.9 + 0.02 * Double($0) : 1 }
+                let network = StackKernel.batcherNetwork(n)
+                guard let tile = StackTile(options: options, scales: scales, network: network) else {
+                    #expect(scaled && (options.ccdprocCompat || options.minmax != nil)); continue
+                }
+                let kernel = StackKernel(options: options, scales: scales, network: network)
+                defer { tile.deallocate(); kernel.deallocate() }
+                // Gaussian stacks with outliers; some lanes made of ties.
+                var data = [Float](repeating: 0, count: n * width)
+                for i in 0..<n {
+                    for lane in 0..<width {
+                        var v = 100 + 3 * g.gaussian()
+                        if Int.random(in: 0..<6, using: &g) == 0 { v += 40 }
+                        data[i * width + lane] = lane == 7 ? 101 : Float(v)
+                    }
+                }
+                let loaded = data.withUnsafeBufferPointer { tile.load($0.baseAddress!, stride: width, bits: nil) }
+                #expect(loaded)
+                for lane in 0..<width {
+                    for i in 0..<n { kernel.x[i] = Double(data[i * width + lane]); kernel.bits[i] = 0 }
+                    let want = kernel.combine(), got = tile.combine(lane: lane)
+                    let what = "n=\(n) \(options.method) compat=\(options.ccdprocCompat) clip=\(options.sigmaClip != nil) scaled=\(scaled) lane \(lane)"
+                    #expect(got.rejected == want.rejected && got.mask == want.mask, "\(what)")
+                    for (a, b) in [(got.value, want.value), (got.sigma, want.sigma)] where !(a.isNaN && b.isNaN) {
+                        // Scaled tiles round x·scale to Float: up to an ulp of the data (level 100) or result per value.
+                        let tolerance = scaled ? 2 * max(abs(b), 100).ulp : 2e-6 * max(1, abs(b))
+                        #expect(abs(a - b) <= tolerance, "\(what): \(a) vs \(b)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func refusesUnusableValues() {
+        let tile = StackTile(options: CombineOptions(), scales: [1, 1, 1], network: StackKernel.batcherNetwork(3))!
+        defer { tile.deallocate() }
+        var data = [Float](repeating: 1, count: 24)
+        let bits = [UInt8](repeating: 0, count: 24)
+        for bad in [Float.nan, .infinity] {
+            data[13] = bad
+            #expect(!data.withUnsafeBufferPointer { tile.load($0.baseAddress!, stride: 8, bits: nil) })
+        }
+        data[13] = 1
+        var masked = bits
+        masked[20] = MaskBits.bad.rawValue
+        #expect(data.withUnsafeBufferPointer { d in bits.withUnsafeBufferPointer { tile.load(d.baseAddress!, stride: 8, bits: $0.baseAddress!) } })
+        #expect(!data.withUnsafeBufferPointer { d in masked.withUnsafeBufferPointer { tile.load(d.baseAddress!, stride: 8, bits: $0.baseAddress!) } })
     }
 }

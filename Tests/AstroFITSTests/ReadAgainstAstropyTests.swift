@@ -62,4 +62,17 @@ import AstroTestSupport
         #expect(pixels[1] == 1_099_511_627_776)
         #expect(w == 7)
     }
+
+    /// The direct pread path gives exactly cfitsio's values; an image section (which cfitsio
+    /// copies into memory) takes cfitsio's own path.
+    @Test(arguments: ["bitpix_u8.fits", "bitpix_i16.fits", "bitpix_u16.fits", "bitpix_i16_scaled_blank.fits",
+                      "bitpix_i32.fits", "bitpix_f32.fits", "bitpix_f64.fits", "a8280271.fits"])
+    func directReadEqualsCfitsio(file: String) throws {
+        let path = TestSupport.path("fits/\(file)")
+        let direct = try FITSFile(path, image: true).readImage()
+        let viaCfitsio = try FITSFile(path + "[1:\(direct.width),1:\(direct.height)]", image: true).readImage()
+        #expect(direct.pixels.count == viaCfitsio.pixels.count)
+        let same = zip(direct.pixels, viaCfitsio.pixels).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }
+        #expect(same, "\(file)")
+    }
 }
