@@ -21,10 +21,17 @@ def run_timed(cmd):
 
 
 def peak_rss_mib(cmd):
-    """Peak RSS of a child, from wait4's rusage (Linux reports KiB)."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, _, usage = os.wait4(proc.pid, 0)
-    return usage.ru_maxrss / 1024
+    """Peak RSS of the command itself, from GNU time (its own small process waits for it).
+
+    wait4 on a child forked from this Python process is wrong: Linux carries the pre-exec
+    high-water mark (Python's, after it made the inputs) into the child's ru_maxrss. Without
+    /usr/bin/time, a minimal launcher does the wait; its own ~10 MiB is then a floor."""
+    if os.path.exists("/usr/bin/time"):
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return int(proc.stderr.decode().strip().splitlines()[-1]) / 1024
+    launcher = "import os,sys; p=os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ); print(os.wait4(p,0)[2].ru_maxrss)"
+    out = subprocess.run([sys.executable, "-S", "-c", launcher] + cmd, capture_output=True).stdout
+    return int(out.decode().split()[-1]) / 1024
 
 
 def median_time(cmd, repeats):
@@ -87,7 +94,113 @@ def case_stats(tool, out, repeats):
     }
 
 
-CASES = {"stats": case_stats}
+GEN_STACK = r"""
+import sys, os, numpy as np
+from astropy.io import fits
+out, n, ny, nx = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+rng = np.random.default_rng(11)
+os.makedirs(out, exist_ok=True)
+level = 1000 + 3 * np.sin(np.arange(nx) / 300.0)[None, :]
+for k in range(n):
+    d = level + rng.normal(0, 5, size=(ny, nx))
+    hits = rng.integers(0, ny * nx, 4000)
+    d.flat[hits] += rng.uniform(100, 20000, hits.size)          # cosmic rays to reject
+    h = fits.Header(); h["EXPTIME"] = 0.0; h["IMAGETYP"] = "BIAS"
+    fits.PrimaryHDU(np.clip(d, 0, 65535).astype(np.uint16), header=h).writeto(f"{out}/bias_{k+1:03d}.fits", overwrite=True)
+"""
+
+CCDPROC_COMBINE = r"""
+import sys, glob, numpy as np, ccdproc
+from astropy.nddata import CCDData
+files = sorted(glob.glob(sys.argv[1] + "/bias_*.fits"))
+method = sys.argv[3]
+# ccdproc's default dtype (float64): with dtype=float32 it also rounds its clipping bounds to
+# float32, and exact ties on integer data then fall the other way on ~2e-5 of the pixels.
+c = ccdproc.combine(files, method=method, sigma_clip=True, sigma_clip_low_thresh=3, sigma_clip_high_thresh=3,
+                    unit="adu")
+c.write(sys.argv[2], overwrite=True)
+"""
+
+
+def make_stack(out, n=20, ny=2048, nx=4096):
+    """20 uint16 bias frames, made by a separate process so no memory measurement inherits it."""
+    folder = os.path.join(out, f"stack_{n}x{nx}x{ny}")
+    if not os.path.exists(os.path.join(folder, f"bias_{n:03d}.fits")):
+        subprocess.run([sys.executable, "-c", GEN_STACK, folder, str(n), str(ny), str(nx)], check=True)
+    return folder, sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.startswith("bias_"))
+
+
+def max_rel_diff(a_path, b_path, b_scale=1.0):
+    from astropy.io import fits
+    a = fits.getdata(a_path).astype(np.float64)
+    b = fits.getdata(b_path).astype(np.float64) * b_scale
+    ok = np.isfinite(a) & np.isfinite(b)
+    return float(np.max(np.abs(a[ok] - b[ok]) / (np.abs(b[ok]) + 1.0))), int((np.isfinite(a) != np.isfinite(b)).sum())
+
+
+def case_combine(tool, out, repeats):
+    """Median + 3-sigma clip of 20 frames of 4096x2048 (uint16) vs ccdproc.combine (ccdproc-compat)."""
+    folder, files = make_stack(out)
+    ours = os.path.join(out, "combine_astrotool.fits")
+    theirs = os.path.join(out, "combine_ccdproc.fits")
+    cmd = [tool, "ccdproc", "combine", *files, "-o", ours, "--overwrite", "-q", "--method", "median",
+           "--sigma-clip", "--ccdproc-compat", "--mem-limit", "1G"]
+    t_tool, _ = median_time(cmd, repeats)
+    t_py, _ = median_time([sys.executable, "-c", CCDPROC_COMBINE, folder, theirs, "median"], 1)
+    worst, nan_mismatch = max_rel_diff(ours, theirs)
+    return {
+        "case": "combine", "input": "20 x 4096x2048 uint16, median + 3-sigma clip (mean/std), --mem-limit 1G",
+        "astrotool_s": t_tool, "anchor": "ccdproc.combine", "anchor_s": t_py, "ratio": t_py / t_tool,
+        "astrotool_peak_mib": peak_rss_mib(cmd), "image_mib": 20 * 4096 * 2048 * 2 / 2**20,
+        "max_rel_diff": worst, "nan_mismatch": nan_mismatch,
+    }
+
+
+def siril_run(folder, script_lines):
+    script = os.path.join(folder, "bench.ssf")
+    with open(script, "w") as f:
+        f.write("requires 1.0.0\n" + "\n".join(script_lines) + "\n")
+    return ["siril-cli", "-d", folder, "-s", script]
+
+
+def case_combine_siril(tool, out, repeats):
+    """Average with 3-sigma rejection and median of the same 20 frames vs Siril (siril-cli), 2 threads."""
+    import shutil
+    if not shutil.which("siril-cli"):
+        sys.exit("bench: siril-cli not found (apt-get install siril)")
+    folder, files = make_stack(out)
+    seqdir = os.path.join(folder, "siril")
+    if not os.path.exists(os.path.join(seqdir, "b_.seq")):
+        os.makedirs(seqdir, exist_ok=True)
+        subprocess.run(siril_run(folder, [f"convert b -out={seqdir}"]), check=True, capture_output=True)
+    rows = []
+    for label, ours_args, siril_cmd, ref in [
+        ("rej s 3 3", ["--method", "average", "--sigma-clip", "--clip-center", "median", "--clip-dev", "std", "--clip-iters", "10"],
+         "stack b rej s 3 3 -nonorm -out=siril_rej", "siril_rej.fit"),
+        ("med", ["--method", "median"], "stack b med -nonorm -out=siril_med", "siril_med.fit"),
+    ]:
+        ours = os.path.join(out, "combine_siril_astrotool.fits")
+        cmd = [tool, "ccdproc", "combine", *files, "-o", ours, "--overwrite", "-q", "--mem-limit", "256M", *ours_args]
+        t_tool, _ = median_time(cmd, repeats)
+        scmd = siril_run(seqdir, [siril_cmd])
+        t_siril, _ = median_time(scmd, repeats)
+        # Siril writes 16-bit input stacks as floats normalised to [0, 1].
+        worst, _ = max_rel_diff(ours, os.path.join(seqdir, ref), 65535.0)
+        rows.append((label, t_tool, t_siril, peak_rss_mib(cmd), peak_rss_mib(scmd), worst))
+    label, t_tool, t_siril, m_tool, m_siril, worst = rows[0]
+    return {
+        "case": "combine-siril", "input": "20 x 4096x2048 uint16; " + "; ".join(
+            f"{r[0]}: astrotool {r[1]:.2f} s / siril {r[2]:.2f} s = {r[2]/r[1]:.2f}x, peak {r[3]:.0f} vs {r[4]:.0f} MiB, diff {r[5]:.1e}"
+            for r in rows),
+        "astrotool_s": t_tool, "anchor": "siril " + label, "anchor_s": t_siril, "ratio": t_siril / t_tool,
+        "astrotool_peak_mib": m_tool, "anchor_peak_mib": m_siril, "image_mib": 20 * 4096 * 2048 * 2 / 2**20,
+        "max_rel_diff": worst, "median_case": {"astrotool_s": rows[1][1], "siril_s": rows[1][2],
+                                                "ratio": rows[1][2] / rows[1][1], "astrotool_peak_mib": rows[1][3],
+                                                "siril_peak_mib": rows[1][4], "max_rel_diff": rows[1][5]},
+    }
+
+
+CASES = {"stats": case_stats, "combine": case_combine, "combine-siril": case_combine_siril}
 
 
 def main():

@@ -6,8 +6,14 @@ here="$(cd "$(dirname "$0")" && pwd)"
 tool="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; shift
 venv="$here/.venv"
 if [ ! -x "$venv/bin/python" ]; then
-    echo "bench: creating $venv (astropy, numpy)" >&2
+    echo "bench: creating $venv (astropy, numpy, ccdproc)" >&2
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check astropy numpy
 fi
+if ! "$venv/bin/python" -c "import ccdproc" 2>/dev/null; then
+    "$venv/bin/pip" install -q --disable-pip-version-check astropy numpy ccdproc==2.5.1
+fi
+# Siril is the fast C stacker the combine cases race; Debian packages it.
+case "${1:-all}" in all|combine-siril)
+    if ! command -v siril-cli >/dev/null && [ "$(id -u)" = 0 ]; then apt-get install -y -q siril >&2; fi ;;
+esac
 exec "$venv/bin/python" "$here/bench.py" --tool "$tool" --out "$here/out" "$@"

@@ -51,8 +51,11 @@ public enum Combine {
 
         let n = inputs.count
         let propagate = options.uncertainty == .propagate
-        let bytesPerPixel = 4 + 1 + (propagate ? 4 : 0) + 4   // data, mask, σ, read buffer
-        let blockRows = max(1, min(height, options.memLimit / max(1, n * width * bytesPerPixel)))
+        let masked = inputs.contains { $0.maskHDU != nil }
+        let bytesPerPixel = 4 + (masked ? 1 : 0) + (propagate ? 4 : 0)   // data, mask bits, σ
+        // The limit bounds the block buffers; past 64 MiB bigger blocks only cost page faults.
+        let budget = min(options.memLimit, 64 << 20)
+        let blockRows = max(1, min(height, budget / max(1, n * width * bytesPerPixel)))
 
         var value = [Float](repeating: 0, count: width * height)
         var sigma = [Float](repeating: 0, count: options.uncertainty == .none ? 0 : width * height)
@@ -60,7 +63,6 @@ public enum Combine {
         // One set of block buffers for the whole run: input i's lines at i·bp.
         let capacity = n * blockRows * width
         var data = [Float](repeating: 0, count: capacity)
-        let masked = inputs.contains { $0.maskHDU != nil }
         var bits = [UInt8](repeating: 0, count: masked ? capacity : 0)
         var errs = [Float](repeating: 0, count: propagate ? capacity : 0)
         let network = StackKernel.batcherNetwork(n)

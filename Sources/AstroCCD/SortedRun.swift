@@ -6,19 +6,18 @@ enum SortedRun {
         return m % 2 == 1 ? t[a + m / 2] : 0.5 * (t[a + m / 2 - 1] + t[a + m / 2])
     }
 
-    /// 1.4826·MAD (astropy's mad_std). The deviations from the median are two sorted runs, left
-    /// and right of it, so their median comes from merging them, without a second sort.
+    /// 1.4826·MAD (astropy's mad_std) without a second sort: the j+1 values nearest the median
+    /// of a sorted run are consecutive, so the j-th smallest deviation is the least, over every
+    /// window of j+1 consecutive values, of the window's largest deviation — a loop of min/max
+    /// with no data-dependent branch.
     static func madStd(_ t: UnsafeMutablePointer<Double>, _ a: Int, _ b: Int) -> Double {
         let m = b - a, med = median(t, a, b)
-        var p = a
-        while p < b && t[p] < med { p += 1 }
-        var l = p - 1, r = p
-        var previous = 0.0, current = 0.0
-        for _ in 0...(m / 2) {
-            previous = current
-            if l >= a && (r >= b || med - t[l] <= t[r] - med) { current = med - t[l]; l -= 1 }
-            else { current = t[r] - med; r += 1 }
+        func deviation(_ j: Int) -> Double {
+            var best = Double.infinity
+            for s in a..<(b - j) { best = Swift.min(best, Swift.max(med - t[s], t[s + j] - med)) }
+            return best
         }
-        return 1.482602218505602 * (m % 2 == 1 ? current : 0.5 * (previous + current))
+        let mad = m % 2 == 1 ? deviation(m / 2) : 0.5 * (deviation(m / 2 - 1) + deviation(m / 2))
+        return 1.482602218505602 * mad
     }
 }

@@ -75,6 +75,18 @@ public enum Statistics {
         values.withUnsafeBufferPointer { median($0) }
     }
 
+    /// The lower of the two middle values for an even count (what a quickselect median such as
+    /// astroscrappy's returns), over the finite, unmasked values; NaN if there are none.
+    public static func lowerMedian(_ values: UnsafeBufferPointer<Float>,
+                                   mask: UnsafeBufferPointer<UInt8>? = nil) -> Float {
+        let sample = SampleHandle(values, mask: mask)
+        let index = RadixIndex(sample, withSums: false, speculative: Guess.percentiles(sample, [0.5]))
+        index.refine(index.cutBuckets(.finite))
+        let n = index.count(.finite)
+        guard n > 0 else { return .nan }
+        return index.select(ranks: [(n - 1) / 2], in: .finite)[0]
+    }
+
     /// `numpy.percentile(…, method="linear")` of the finite, unmasked values, for each `p` in
     /// `ps` (0…100; anything else, or no data, gives NaN). All of them share the same two passes.
     /// - Complexity: O(n): one or two passes (one more per 15 distinct buckets the ranks fall in

@@ -67,7 +67,7 @@ import Testing
         let r = try TestSupport.runTool(["ccdproc", "combine"] + stack + ["-o", out, "--method", "median", "--sigma-clip",
                                          "--clip-center", "median", "--clip-dev", "mad_std", "--mem-limit", "10K", "--json"])
         #expect(r.code == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("\"inputs\":7") && r.stdout.contains("\"blockRows\":2"))
+        #expect(r.stdout.contains("\"inputs\":7") && r.stdout.contains("\"blockRows\":4"))
         let hdus = try FITS.listHDUs(out)
         #expect(hdus.map(\.extname) == [nil, "ERR", "MASK"])
         #expect(hdus[0].header.int("NCOMBINE") == 7 && hdus[0].header.string("IMCMB007") == "stack_007.fits")

@@ -1,0 +1,207 @@
+import AstroImage
+import Foundation
+
+/// L.A.Cosmic cosmic-ray detection (van Dokkum 2001) as astroscrappy implements it, step for
+/// step and in float32, so that masks agree pixel for pixel; docs/ccdproc.md lists where
+/// astrotool departs from it on purpose.
+public enum LACosmic {
+    public struct Result: Sendable {
+        /// 1 where a cosmic ray was found.
+        public var mask: [UInt8]
+        /// The data with cosmic rays replaced, in the input's units.
+        public var cleaned: [Float]
+        /// Pixels flagged by each iteration that ran.
+        public var found: [Int]
+    }
+
+    /// Finds cosmic rays in `data` (width×height, row-major, with the sky still in it).
+    /// `inmask` (non-zero = bad) keeps pixels out of detection and cleaning; `background` is
+    /// removed during detection only; `variance` replaces the noise model. Non-finite pixels
+    /// must be masked by the caller.
+    public static func detect(_ data: [Float], width: Int, height: Int, inmask: [UInt8]? = nil,
+                              background: [Float]? = nil, variance invar: [Float]? = nil,
+                              options o: LACosmicOptions = .init()) -> Result {
+        let gain = o.gain
+        let clean = plane(width, height) { data[$0] * gain }
+        let bkg = background.map { b in plane(width, height) { b[$0] * gain } }
+        let given = Plane<UInt8>(width: width, height: height, repeating: 0)
+        if let inmask { for i in 0..<given.count { given.base[i] = inmask[i] != 0 ? 1 : 0 } }
+
+        // The variance in electrons², fixed once and then cleaned along with the data.
+        let gg = gain * gain, rr = o.readnoise * o.readnoise
+        let variance: Plane<Float>
+        switch (invar, bkg) {
+        case let (v?, b?): variance = plane(width, height) { v[$0] * gg - b.base[$0] }
+        case let (v?, nil): variance = plane(width, height) { v[$0] * gg }
+        case let (nil, b?): variance = plane(width, height) { clean.base[$0] - b.base[$0] + rr }
+        case (nil, nil): variance = plane(width, height) { clean.base[$0] + rr }
+        }
+
+        let mask = maskSaturation(clean, given, o)
+        if let bkg { for i in 0..<clean.count { clean.base[i] -= bkg.base[i] } }
+        let maskView = UnsafeBufferPointer(start: mask.base, count: mask.count)
+        let backgroundLevel = Statistics.lowerMedian(UnsafeBufferPointer(start: clean.base, count: clean.count), mask: maskView)
+        let varianceLevel = Statistics.lowerMedian(UnsafeBufferPointer(start: variance.base, count: variance.count), mask: maskView)
+        let kernel = o.fsmode == .convolve ? PSFKernel.make(o) : nil
+
+        let crmask = Plane<UInt8>(width: width, height: height, repeating: 0)
+        let sigclip = o.sigclip, siglow = o.sigfrac * o.sigclip, objlim = o.objlim
+        var found: [Int] = []
+        for _ in 0..<o.niter {
+            // Noise each pixel would have without cosmic rays, and the Laplacian's significance.
+            let m5 = o.sepmed ? MedianFilter.separable(variance, size: 7) : MedianFilter.box(variance, size: 5)
+            let noise = m5
+            let s = laplacian(clean)
+            let floor: Float = 0.00001
+            forEachPixel(width, height) { i in
+                var v = m5.base[i]
+                if let bkg { v += bkg.base[i] }
+                if v < floor { v = floor }
+                noise.base[i] = v.squareRoot()
+                s.base[i] /= 2 * noise.base[i]
+            }
+            // Large structure removed; candidates are what stands out of it.
+            let sp = o.sepmed ? MedianFilter.separable(s, size: 7) : MedianFilter.box(s, size: 5)
+            forEachPixel(width, height) { i in sp.base[i] = s.base[i] - sp.base[i] }
+
+            // Fine structure: stars are smooth on the scale of a few pixels, cosmic rays not.
+            let fine: Plane<Float>
+            if let kernel {
+                let weighted = plane(width, height) { clean.base[$0] / noise.base[$0] / noise.base[$0] }
+                let weights = plane(width, height) { 1 / noise.base[$0] / noise.base[$0] }
+                let a = kernel.correlate(weighted), b = kernel.correlate(weights)
+                fine = plane(width, height) { a.base[$0] / b.base[$0] }
+            } else {
+                fine = o.sepmed ? MedianFilter.separable(clean, size: 5) : MedianFilter.box(clean, size: 3)
+            }
+            let m7 = o.sepmed ? MedianFilter.separable(fine, size: 9) : MedianFilter.box(fine, size: 7)
+            let candidates = Plane<UInt8>(width: width, height: height, repeating: 0)
+            let least: Float = 0.01
+            forEachPixel(width, height) { i in
+                var f = (fine.base[i] - m7.base[i]) / noise.base[i]
+                if f < least { f = least }
+                let v = sp.base[i]
+                candidates.base[i] = v > sigclip && mask.base[i] == 0 && v / f > objlim ? 1 : 0
+            }
+            // Grow twice: neighbours above sigclip, then above sigfrac·sigclip.
+            let grown = Dilation.dilate3(candidates)
+            forEachPixel(width, height) { i in
+                grown.base[i] = grown.base[i] != 0 && mask.base[i] == 0 && sp.base[i] > sigclip ? 1 : 0
+            }
+            let cosmics = Dilation.dilate3(grown)
+            let count = Parallel.mapBlocks(count: height, minBlock: 8) { rows in
+                var n = 0
+                for i in rows.lowerBound * width..<rows.upperBound * width {
+                    let hit = cosmics.base[i] != 0 && mask.base[i] == 0 && sp.base[i] > siglow
+                    if hit { n += 1; crmask.base[i] = 1 }
+                }
+                return n
+            }.reduce(0, +)
+            found.append(count)
+            if count == 0 { break }
+            Cleaning.clean(clean, crmask: crmask, mask: mask, type: o.cleantype, fallback: backgroundLevel)
+            Cleaning.clean(variance, crmask: crmask, mask: mask, type: o.cleantype, fallback: varianceLevel)
+        }
+        if let bkg { for i in 0..<clean.count { clean.base[i] += bkg.base[i] } }
+        for i in 0..<clean.count { clean.base[i] /= gain }
+        return Result(mask: crmask.array, cleaned: clean.array, found: found)
+    }
+
+    /// Saturated stars: pixels at or above satlevel whose neighbourhood median is above a tenth
+    /// of it, grown twice by the 21-pixel element; joined to the input mask grown by one pixel.
+    static func maskSaturation(_ c: Plane<Float>, _ mask: Plane<UInt8>, _ o: LACosmicOptions) -> Plane<UInt8> {
+        let med = o.sepmed ? MedianFilter.separable(c, size: 7) : MedianFilter.box(c, size: 5)
+        let level = o.satlevel, tenth = Float(Double(o.satlevel) / 10)
+        let saturated = Plane<UInt8>(width: c.width, height: c.height, repeating: 0)
+        for i in 0..<c.count { saturated.base[i] = c.base[i] >= level && med.base[i] > tenth ? 1 : 0 }
+        let grownSaturation = Dilation.dilate5(saturated, times: 2)
+        let grownMask = Dilation.dilate3(mask)
+        for i in 0..<c.count { grownMask.base[i] |= grownSaturation.base[i] }
+        return grownMask
+    }
+
+    /// van Dokkum's L⁺: the image subsampled 2×2, convolved with the Laplacian kernel
+    /// [[0,−1,0],[−1,4,−1],[0,−1,0]] (zero outside the image), negative values set to 0, and
+    /// rebinned by averaging 2×2 — computed without building the subsampled image, with the
+    /// same float operations in the same order as astroscrappy (whose top sub-row is computed
+    /// in double precision).
+    static func laplacian(_ c: Plane<Float>) -> Plane<Float> {
+        let w = c.width, h = c.height
+        let out = Plane<Float>(width: w, height: h, repeating: 0)
+        typealias Lanes = MedianFilter.Lanes
+        c.forEachRowBlock { block in
+            for y in block {
+                let interior = y >= 1 && y < h - 1
+                let row = c.base + y * w
+                var x = 0
+                if interior {
+                    // Eight pixels at a time where every neighbour exists.
+                    x = 1
+                    while x + Lanes.scalarCount <= w - 1 {
+                        let v = MedianFilter.load(row + x)
+                        let l = MedianFilter.load(row + x - 1), r = MedianFilter.load(row + x + 1)
+                        let u = MedianFilter.load(row + x - w), d = MedianFilter.load(row + x + w)
+                        let four = 4 * v
+                        let zero = Lanes(repeating: 0)
+                        func positive(_ p: Lanes) -> Lanes { p.replacing(with: zero, where: p .< zero) }
+                        // Sub-pixels (row, column) within the block; neighbours right, left, down, up.
+                        let s00 = positive(four - v - l - v - u)
+                        let s01 = positive(four - r - v - v - u)
+                        let s10 = positive(four - v - l - d - v)
+                        let s11 = positive(four - r - v - d - v)
+                        MedianFilter.store((s00 + s10 + s11 + s01) / 4, out.base + y * w + x)
+                        x += Lanes.scalarCount
+                    }
+                }
+                for px in 0..<w where !(interior && px >= 1 && px < x) {
+                    out.base[y * w + px] = laplacianPixel(c, px, y)
+                }
+            }
+        }
+        return out
+    }
+
+    /// One pixel of `laplacian`, for the image edges, where some sub-pixel neighbours are
+    /// outside (and count as nothing).
+    private static func laplacianPixel(_ c: Plane<Float>, _ x: Int, _ y: Int) -> Float {
+        let w = c.width, h = c.height
+        let v = c[x, y]
+        let l: Float? = x > 0 ? c[x - 1, y] : nil, r: Float? = x < w - 1 ? c[x + 1, y] : nil
+        let u: Float? = y > 0 ? c[x, y - 1] : nil, d: Float? = y < h - 1 ? c[x, y + 1] : nil
+        // Sub-pixel at block row a, column b: its right/left/down/up neighbours.
+        func sub(_ a: Int, _ b: Int) -> Float {
+            let right = b == 0 ? v : r, left = b == 0 ? l : v
+            let down = a == 0 ? v : d, up = a == 0 ? u : v
+            let p: Float
+            if up == nil {
+                // astroscrappy's first sub-row: one double expression, rounded once.
+                var q = 4.0 * Double(v)
+                for n in [right, left, down] { if let n { q -= Double(n) } }
+                p = Float(q)
+            } else {
+                var q = 4 * v
+                for n in [right, left, down, up] { if let n { q -= n } }
+                p = q
+            }
+            return p < 0 ? 0 : p
+        }
+        var p = sub(0, 0)
+        p += sub(1, 0)
+        p += sub(1, 1)
+        p += sub(0, 1)
+        return p / 4
+    }
+
+    private static func plane(_ w: Int, _ h: Int, _ value: @Sendable (Int) -> Float) -> Plane<Float> {
+        let p = Plane<Float>(width: w, height: h, repeating: 0)
+        forEachPixel(w, h) { p.base[$0] = value($0) }
+        return p
+    }
+
+    /// Calls `body` for every pixel index, rows split over the cores.
+    private static func forEachPixel(_ w: Int, _ h: Int, _ body: @Sendable (Int) -> Void) {
+        Parallel.forEachBlock(count: h, minBlock: max(1, 16384 / max(1, w))) { rows in
+            for i in rows.lowerBound * w..<rows.upperBound * w { body(i) }
+        }
+    }
+}
