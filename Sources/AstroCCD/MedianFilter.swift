@@ -69,6 +69,42 @@ enum MedianFilter {
         return out
     }
 
+    /// scipy.ndimage.median_filter(size=size, mode='reflect'): the image mirrored about its
+    /// edges (d c b a | a b c d | d c b a); for an even size the window reaches one further
+    /// back than forward and the upper middle value is taken.
+    static func reflected(_ src: Plane<Float>, size: Int) -> Plane<Float> {
+        let w = src.width, h = src.height
+        let before = size / 2, after = size - 1 - size / 2
+        func mirror(_ i: Int, _ n: Int) -> Int {
+            var i = i
+            while i < 0 || i >= n { i = i < 0 ? -i - 1 : 2 * n - i - 1 }
+            return i
+        }
+        let pw = w + before + after, ph = h + before + after
+        let padded = Plane<Float>(width: pw, height: ph, repeating: 0)
+        for y in 0..<ph {
+            for x in 0..<pw { padded.base[y * pw + x] = src[mirror(x - before, w), mirror(y - before, h)] }
+        }
+        let out = Plane<Float>(width: w, height: h, repeating: 0)
+        let network = Network(size * size)
+        padded.forEachRowBlock { block in
+            let v = UnsafeMutablePointer<Lanes>.allocate(capacity: size * size); defer { v.deallocate() }
+            for py in block where py < h {
+                tiles(from: 0, to: w) { x in
+                    for j in 0..<size {
+                        for k in 0..<size { v[j * size + k] = load(padded.base + (py + j) * pw + x + k) }
+                    }
+                    store(network.median(v), out.base + py * w + x)
+                } scalar: { x in
+                    var values: [Float] = []
+                    for j in 0..<size { for k in 0..<size { values.append(padded[x + k, py + j]) } }
+                    out[x, py] = scalarMedian(values)
+                }
+            }
+        }
+        return out
+    }
+
     /// Calls `vector` for 8-pixel tiles covering lo..<hi (the last one shifted left to end at
     /// hi, recomputing a few pixels), or `scalar` per pixel when the span is under 8.
     @inline(__always)

@@ -42,3 +42,37 @@ import Testing
         }
     }
 }
+
+/// cosmicray_median against ccdproc 2.5.1 (error image = the frame's ERR).
+@Suite struct CosmicRayMedianTests {
+    @Test func flagsAndReplacementMatchCcdproc() throws {
+        let red = try CCDFile.read(Fixture.ref("sci_reduced")).chips[0].image
+        var o = CosmicRayMedianOptions()
+        o.rbox = 0
+        let flags = CosmicRayMedian.detect(red.pixels, width: red.width, height: red.height,
+                                           sigma: red.uncertainty!, bad: nil, options: o).mask
+        let want = try Fixture.read(Fixture.ref("crmedian_mask")).pixels.map { UInt8($0 != 0 ? 1 : 0) }
+        #expect(flags == want, "\(zip(flags, want).filter { $0 != $1 }.count) flags differ of \(want.filter { $0 != 0 }.count)")
+
+        o.rbox = 5
+        o.unmaskedReplacement = true
+        let r = CosmicRayMedian.detect(red.pixels, width: red.width, height: red.height,
+                                       sigma: red.uncertainty!, bad: nil, options: o)
+        let ref = try CCDFile.read(Fixture.ref("crmedian_r5")).chips[0].image
+        #expect(Fixture.maxDiff(r.cleaned, ref.pixels, scale: 1000) < 1e-6)
+        // By default the replacement leaves cosmic rays out of the median: a cleaned pixel is
+        // no brighter than the brightest unflagged pixel of its box.
+        o.unmaskedReplacement = false
+        let masked = CosmicRayMedian.detect(red.pixels, width: red.width, height: red.height,
+                                            sigma: red.uncertainty!, bad: nil, options: o)
+        var brighter = 0
+        for y in 2..<(red.height - 2) {
+            for x in 2..<(red.width - 2) where masked.mask[y * red.width + x] != 0 {
+                var top = -Float.infinity
+                for j in -2...2 { for k in -2...2 where masked.mask[(y + j) * red.width + x + k] == 0 { top = max(top, red[x + k, y + j]) } }
+                if top > -Float.infinity && masked.cleaned[y * red.width + x] > top { brighter += 1 }
+            }
+        }
+        #expect(brighter == 0)
+    }
+}

@@ -1,4 +1,5 @@
 import AstroFITS
+import AstroImage
 import AstroTestSupport
 import Foundation
 import Testing
@@ -83,5 +84,58 @@ import Testing
         let shape = try TestSupport.runTool(["ccdproc", "combine", stack[0], TestSupport.path("ccdproc/raw/bias_001.fits"), "-o", out])
         #expect(shape.code == 65 && shape.stderr.contains("bias_001.fits"))
         #expect(!FileManager.default.fileExists(atPath: out))
+    }
+}
+
+/// `astrotool ccdproc cosmicray` from the command line.
+@Suite struct CCDCosmicRayCommandTests {
+    let frame = TestSupport.path("ccdproc/ref/sci_reduced.fits")
+
+    @Test func flagsWhatAstroscrappyFlags() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let out = dir.appendingPathComponent("c.fits").path
+        let r = try TestSupport.runTool(["ccdproc", "cosmicray", frame, "-o", out, "--satlevel", "91962.375",
+                                         "--ignore-mask", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"flagged\":1018"), "\(r.stdout)")
+        let hdus = try FITS.listHDUs(out)
+        #expect(hdus.map(\.extname) == [nil, "ERR", "MASK"])
+        #expect(hdus[0].header.string("CRCOR") == "lacosmic: 1018 pixels")
+        #expect(hdus[0].header.string("BUNIT") == "electron")
+        let mask = try FITS.readImage(out + "[MASK]").pixels
+        let before = try FITS.readImage(frame + "[MASK]").pixels
+        let newBits = zip(mask, before).filter { UInt8($0.0) & 4 != 0 && UInt8($0.1) & 4 == 0 }.count
+        #expect(newBits == 1018)
+    }
+
+    @Test func keepsAduAndScalesErrWithGainApply() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        // The reduced frame relabelled ADU at gain 2 (values halved).
+        var image = try FITS.readImage(frame)
+        image.pixels = image.pixels.map { $0 / 2 }
+        image.header.set("BUNIT", "adu"); image.header.set("GAIN", 2.0)
+        let err = try FITS.readImage(frame + "[ERR]").pixels.map { $0 / 2 }
+        let adu = dir.appendingPathComponent("adu.fits").path
+        try FITSWriter.write([OutputHDU(image), OutputHDU(Image(width: image.width, height: image.height, pixels: err), extname: "ERR")],
+                             to: adu, overwrite: false)
+        let plain = dir.appendingPathComponent("p.fits").path, applied = dir.appendingPathComponent("a.fits").path
+        for (out, extra) in [(plain, [String]()), (applied, ["--gain-apply"])] {
+            let r = try TestSupport.runTool(["ccdproc", "cosmicray", adu, "-o", out, "--satlevel", "91962.375", "-q"] + extra)
+            #expect(r.code == 0, "\(r.stderr)")
+        }
+        let p = try FITS.readImage(plain), a = try FITS.readImage(applied)
+        #expect(p.header.string("BUNIT") == "adu" && a.header.string("BUNIT") == "electron")
+        #expect(zip(p.pixels, a.pixels).allSatisfy { abs($0 * 2 - $1) <= 1e-3 * max(1, abs($1)) })
+        let pe = try FITS.readImage(plain + "[ERR]").pixels, ae = try FITS.readImage(applied + "[ERR]").pixels
+        #expect(zip(pe, err).allSatisfy { $0 == $1 } && zip(ae, err).allSatisfy { $0 == 2 * $1 })
+    }
+
+    @Test func refusals() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let out = dir.appendingPathComponent("c.fits").path
+        #expect(try TestSupport.runTool(["ccdproc", "cosmicray", frame, "-o", out, "--cleantype", "best"]).code == 64)
+        #expect(try TestSupport.runTool(["ccdproc", "cosmicray", frame, "-o", out, "--readnoise", "NOSUCH"]).code == 65)
+        #expect(!FileManager.default.fileExists(atPath: out))
+        #expect(try TestSupport.runTool(["ccdproc", "cosmicray", frame, "-o", frame, "--overwrite"]).code == 73)
     }
 }
