@@ -69,40 +69,48 @@ enum MedianFilter {
         return out
     }
 
-    /// scipy.ndimage.median_filter(size=size, mode='reflect'): the image mirrored about its
-    /// edges (d c b a | a b c d | d c b a); for an even size the window reaches one further
-    /// back than forward and the upper middle value is taken.
+    /// scipy.ndimage.median_filter(size=size, mode='reflect'): see `ranks`.
     static func reflected(_ src: Plane<Float>, size: Int) -> Plane<Float> {
+        ranks(src, height: size, width: size, ranks: [size * size / 2])[0]
+    }
+
+    /// scipy.ndimage.rank_filter with mode='reflect' over a height×width window, for several
+    /// 0-based ranks at once: the image mirrored about its edges (d c b a | a b c d | d c b a);
+    /// for an even side the window reaches one further back than forward, as scipy's.
+    static func ranks(_ src: Plane<Float>, height sy: Int, width sx: Int, ranks: [Int]) -> [Plane<Float>] {
         let w = src.width, h = src.height
-        let before = size / 2, after = size - 1 - size / 2
+        let top = sy / 2, left = sx / 2
         func mirror(_ i: Int, _ n: Int) -> Int {
             var i = i
             while i < 0 || i >= n { i = i < 0 ? -i - 1 : 2 * n - i - 1 }
             return i
         }
-        let pw = w + before + after, ph = h + before + after
+        let pw = w + sx - 1, ph = h + sy - 1
         let padded = Plane<Float>(width: pw, height: ph, repeating: 0)
         for y in 0..<ph {
-            for x in 0..<pw { padded.base[y * pw + x] = src[mirror(x - before, w), mirror(y - before, h)] }
+            for x in 0..<pw { padded.base[y * pw + x] = src[mirror(x - left, w), mirror(y - top, h)] }
         }
-        let out = Plane<Float>(width: w, height: h, repeating: 0)
-        let network = Network(size * size)
-        padded.forEachRowBlock { block in
-            let v = UnsafeMutablePointer<Lanes>.allocate(capacity: size * size); defer { v.deallocate() }
-            for py in block where py < h {
+        let outs = ranks.map { _ in Plane<Float>(width: w, height: h, repeating: 0) }
+        let n = sx * sy
+        let network = Network(n, outputs: ranks)
+        src.forEachRowBlock { block in
+            let v = UnsafeMutablePointer<Lanes>.allocate(capacity: n); defer { v.deallocate() }
+            for y in block {
                 tiles(from: 0, to: w) { x in
-                    for j in 0..<size {
-                        for k in 0..<size { v[j * size + k] = load(padded.base + (py + j) * pw + x + k) }
+                    for j in 0..<sy {
+                        for k in 0..<sx { v[j * sx + k] = load(padded.base + (y + j) * pw + x + k) }
                     }
-                    store(network.median(v), out.base + py * w + x)
+                    network.sort(v)
+                    for (out, r) in zip(outs, ranks) { store(v[r], out.base + y * w + x) }
                 } scalar: { x in
                     var values: [Float] = []
-                    for j in 0..<size { for k in 0..<size { values.append(padded[x + k, py + j]) } }
-                    out[x, py] = scalarMedian(values)
+                    for j in 0..<sy { for k in 0..<sx { values.append(padded[x + k, y + j]) } }
+                    values.sort()
+                    for (out, r) in zip(outs, ranks) { out[x, y] = values[r] }
                 }
             }
         }
-        return out
+        return outs
     }
 
     /// Calls `vector` for 8-pixel tiles covering lo..<hi (the last one shifted left to end at
@@ -128,15 +136,15 @@ enum MedianFilter {
 
     static func scalarMedian(_ values: [Float]) -> Float { values.sorted()[values.count / 2] }
 
-    /// Batcher's sorting network for n inputs, pruned to the comparators the middle output
-    /// depends on (walking backwards: a comparator matters if it writes a wire that matters).
+    /// Batcher's sorting network for n inputs, pruned to the comparators the wanted outputs
+    /// depend on (walking backwards: a comparator matters if it writes a wire that matters).
     struct Network: Sendable {
         let pairs: [(Int32, Int32)]
         let n: Int
 
-        init(_ n: Int) {
+        init(_ n: Int, outputs: [Int]? = nil) {
             self.n = n
-            var needed = Set([n / 2])
+            var needed = Set(outputs ?? [n / 2])
             var kept: [(Int32, Int32)] = []
             for (i, j) in StackKernel.batcherNetwork(n).reversed()
             where needed.contains(Int(i)) || needed.contains(Int(j)) {
@@ -146,8 +154,8 @@ enum MedianFilter {
             pairs = kept.reversed()
         }
 
-        /// The lane-wise median of v[0..<n]; reorders v.
-        @inline(__always) func median(_ v: UnsafeMutablePointer<Lanes>) -> Lanes {
+        /// Puts the wanted outputs of v[0..<n] in place, lane by lane.
+        @inline(__always) func sort(_ v: UnsafeMutablePointer<Lanes>) {
             pairs.withUnsafeBufferPointer { p in
                 for (i, j) in p {
                     let a = v[Int(i)], b = v[Int(j)]
@@ -156,6 +164,11 @@ enum MedianFilter {
                     v[Int(j)] = b.replacing(with: a, where: swap)
                 }
             }
+        }
+
+        /// The lane-wise median of v[0..<n]; reorders v.
+        @inline(__always) func median(_ v: UnsafeMutablePointer<Lanes>) -> Lanes {
+            sort(v)
             return v[n / 2]
         }
     }

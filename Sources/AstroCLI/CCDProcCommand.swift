@@ -9,6 +9,7 @@ struct CCDProcCommand: ParsableCommand {
         Products: primary HDU = data (BUNIT set), ERR = 1-sigma uncertainty, MASK = uint8 bit flags \
         (non-zero = bad; bits in docs/conventions.md). Multi-extension inputs are processed chip by chip.
         """,
-        subcommands: [CCDProcessCommand.self, CCDCombineCommand.self, CCDCosmicRayCommand.self]
+        subcommands: [CCDProcessCommand.self, CCDCombineCommand.self, CCDCosmicRayCommand.self, CCDMaskCommand.self,
+                      CCDBitmaskCommand.self]
     )
 }

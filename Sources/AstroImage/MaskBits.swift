@@ -53,6 +53,8 @@ public struct GoodBits: Sendable, Equatable {
         if lower == "all" { return GoodBits(good: ~0) }
         var flip = false
         if spec.hasPrefix("~") { flip = true; spec.removeFirst() }
+        // astropy writes the flipped list in parentheses: ~(1,8,32).
+        if spec.hasPrefix("(") && spec.hasSuffix(")") && spec.count >= 2 { spec = String(spec.dropFirst().dropLast()) }
         let tokens = spec.split(whereSeparator: { $0 == "," || $0 == "+" || $0 == "|" })
             .map { $0.trimmingCharacters(in: .whitespaces) }
         guard !tokens.isEmpty, !tokens.contains(where: \.isEmpty) else {

@@ -1,4 +1,4 @@
-import AstroCCD
+@testable import AstroCCD
 import AstroFITS
 import AstroImage
 import AstroTestSupport
@@ -116,5 +116,46 @@ import Testing
         var image = Image(width: 10, height: 8, value: 5)
         let o = OverscanOptions(region: try Fixture.region("[9:10,1:4]", image), sectionText: "[9:10,1:4]")
         #expect(throws: AstroError.self) { try Overscan.subtract(&image, o) }
+    }
+}
+
+/// ccdmask and bitfield_to_boolean_mask against ccdproc 2.5.1 / astropy.
+@Suite struct MaskToolTests {
+    @Test func ccdmaskMatchesCcdproc() throws {
+        let flat = try Fixture.read(Fixture.ref("master_flat"))
+        let mask = CCDMask.find(flat, options: CCDMaskOptions())
+        let want = try Fixture.read(Fixture.ref("ccdmask")).pixels.map { UInt8($0 != 0 ? 1 : 0) }
+        #expect(mask == want, "\(zip(mask, want).filter { $0 != $1 }.count) pixels differ of \(want.filter { $0 != 0 }.count) bad")
+    }
+
+    @Test func columnGapsFillUpToNgood() {
+        // One column: bad, 3 good, bad, 6 good, bad.
+        var m: [UInt8] = [1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0]
+        CCDMask.fillColumnGaps(&m, width: 1, height: m.count, ngood: 5)
+        #expect(m == [1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0])
+    }
+
+    @Test func bitmaskMatchesAstropy() throws {
+        let doc = try TestSupport.json("ccdproc/ref/bitmask.json") as [String: Any]
+        let input = (doc["input"] as! [Int]).map(Float.init)
+        var checked = 0
+        for c in doc["cases"] as! [[String: Any]] {
+            let ignore: String? = {
+                switch c["ignore_flags"] {
+                case let n as Int: return String(n)
+                case let s as String: return s
+                default: return "all"   // None
+                }
+            }()
+            let flip = c["flip_bits"] as? Bool ?? false
+            if let want = c["astropy"] as? [Bool] {
+                let got = BitMask.apply(input, good: try BitMask.parse(ignore: ignore, flip: flip))
+                #expect(got == want.map { $0 ? 1 : 0 }, "ignore \(ignore ?? "nil") flip \(flip)")
+                checked += 1
+            }
+        }
+        #expect(checked == 10)
+        #expect(try BitMask.apply([0, 2, 8, 9], good: BitMask.parse(ignore: "~(1,8,32)", flip: false)) == [0, 0, 1, 1])
+        #expect(throws: AstroError.self) { try BitMask.parse(ignore: "4,8", flip: true) }
     }
 }

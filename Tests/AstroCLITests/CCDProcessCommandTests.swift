@@ -139,3 +139,26 @@ import Testing
         #expect(try TestSupport.runTool(["ccdproc", "cosmicray", frame, "-o", frame, "--overwrite"]).code == 73)
     }
 }
+
+/// `astrotool ccdproc ccdmask` and `bitmask` from the command line.
+@Suite struct CCDMaskCommandTests {
+    @Test func ccdmaskWritesCcdprocsMask() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let out = dir.appendingPathComponent("bpm.fits").path
+        let r = try TestSupport.runTool(["ccdproc", "ccdmask", TestSupport.path("ccdproc/ref/master_flat.fits"), "-o", out, "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let got = try FITS.readImage(out).pixels, want = try FITS.readImage(TestSupport.path("ccdproc/ref/ccdmask.fits")).pixels
+        #expect(got == want)
+        #expect(try FITS.listHDUs(out)[0].bitpix == 8)
+    }
+
+    @Test func bitmaskIgnoresBits() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let dq = dir.appendingPathComponent("dq.fits").path, out = dir.appendingPathComponent("m.fits").path
+        try FITSWriter.write([OutputHDU(Image(width: 4, height: 1, pixels: [0, 4, 8, 12]), pixelType: .int16)], to: dq, overwrite: false)
+        let r = try TestSupport.runTool(["ccdproc", "bitmask", dq, "-o", out, "--ignore-bits", "4", "-q"])
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(try FITS.readImage(out).pixels == [0, 0, 1, 1])
+        #expect(try TestSupport.runTool(["ccdproc", "bitmask", dq, "-o", out, "--overwrite", "--ignore-bits", "4,8", "--flip-bits"]).code == 64)
+    }
+}
