@@ -6,9 +6,10 @@
 # file names do not matter. Every product is written atomically, so an interrupted run
 # resumes where it stopped and `make -j N` runs frames in parallel.
 #
-# Stages: masters (bias, dark, flat) -> calibrated science -> aligned -> sky-matched ->
-# drizzled mosaic -> PNG previews of every product. A stage whose astrotool subcommand is not
-# built yet is reported as such by `make report`, never faked.
+# Stages: masters (bias, dark per second, flat) -> calibrated science (electrons, ERR, MASK) ->
+# cosmic rays cleaned -> aligned -> sky-matched -> drizzled mosaic; PNG previews of the raw
+# frames and the products. A stage whose astrotool subcommand is not built yet is reported as
+# such by `make report`, never faked.
 
 AT     ?= astrotool
 RAW    ?= raw
@@ -26,23 +27,91 @@ FLAT    := $(call select,--where IMAGETYP=FLAT --where FILTER=$(FILTER))
 SCI     := $(call select,--where IMAGETYP=OBJECT --where FILTER=$(FILTER))
 RAWALL  := $(BIAS) $(DARK) $(FLAT) $(SCI)
 
-RAW_PREVIEWS := $(patsubst $(RAW)/%.fits,$(OUT)/previews/raw/%.png,$(RAWALL))
+# Every raw frame: overscan (BIASSEC, a median per line) and trim (TRIMSEC).
+BASIC   := --oscan BIASSEC --trim TRIMSEC
+# Masters: average with 3-sigma clipping about the median (mad_std), which rejects cosmic rays
+# and keeps the noise of an average.
+STACK   := --method average --sigma-clip --clip-center median --clip-dev mad_std
+
+MBIAS   := $(OUT)/masters/bias.fits
+MDARK   := $(OUT)/masters/dark.fits
+MFLAT   := $(OUT)/masters/flat_$(FILTER).fits
+MASTERS := $(MBIAS) $(MDARK) $(MFLAT)
+
+work     = $(patsubst $(RAW)/%.fits,$(OUT)/work/%.fits,$(1))
+CALIB   := $(patsubst $(RAW)/%.fits,$(OUT)/calibrated/%.fits,$(SCI))
+CLEANED := $(patsubst $(RAW)/%.fits,$(OUT)/cleaned/%.fits,$(SCI))
+
+RAW_PREVIEWS  := $(patsubst $(RAW)/%.fits,$(OUT)/previews/raw/%.png,$(RAWALL))
+PRODUCT_PREVIEWS := $(patsubst $(OUT)/%.fits,$(OUT)/previews/%.png,$(MASTERS) $(CLEANED))
 
 # Stage name : the subcommand it needs.
-STAGES := masters:ccdproc calibrated:ccdproc aligned:align skymatched:skymatch mosaic:resample
+STAGES := masters:ccdproc calibrated:ccdproc cosmic-rays:ccdproc aligned:align skymatched:skymatch mosaic:resample
 
-.PHONY: all previews report
+.PHONY: all masters calibrated cleaned previews report
 .DELETE_ON_ERROR:
 
-all: previews report
+all: cleaned previews report
 
-previews: $(RAW_PREVIEWS)
+masters: $(MASTERS)
+calibrated: $(CALIB)
+cleaned: $(CLEANED)
+previews: $(RAW_PREVIEWS) $(PRODUCT_PREVIEWS)
 
+# --- masters ----------------------------------------------------------------------------
+$(call work,$(BIAS)): $(OUT)/work/%.fits: $(RAW)/%.fits
+	@$(AT) ccdproc process $< -o $@ --overwrite -q $(BASIC)
+
+$(MBIAS): $(call work,$(BIAS))
+	@mkdir -p $(@D)
+	@$(AT) ccdproc combine $^ -o $@ --overwrite -q $(STACK)
+
+# Darks per second: bias removed, divided by their exposure time.
+$(call work,$(DARK)): $(OUT)/work/%.fits: $(RAW)/%.fits $(MBIAS)
+	@$(AT) ccdproc process $< -o $@ --overwrite -q $(BASIC) --bias $(MBIAS) --to-rate
+
+$(MDARK): $(call work,$(DARK))
+	@mkdir -p $(@D)
+	@$(AT) ccdproc combine $^ -o $@ --overwrite -q $(STACK)
+
+# Flats: bias and dark (times each flat's exposure) removed, each scaled to unit median.
+$(call work,$(FLAT)): $(OUT)/work/%.fits: $(RAW)/%.fits $(MBIAS) $(MDARK)
+	@$(AT) ccdproc process $< -o $@ --overwrite -q $(BASIC) --bias $(MBIAS) --dark $(MDARK)
+
+$(MFLAT): $(call work,$(FLAT))
+	@mkdir -p $(@D)
+	@$(AT) ccdproc combine $^ -o $@ --overwrite -q $(STACK) --scale inverse-median
+
+# --- science ----------------------------------------------------------------------------
+# Electrons, with ERR from the gain and read noise in the header, and MASK.
+$(OUT)/calibrated/%.fits: $(RAW)/%.fits $(MASTERS)
+	@$(AT) ccdproc process $< -o $@ --overwrite -q $(BASIC) --gain GAIN --readnoise RDNOISE --error \
+	    --bias $(MBIAS) --dark $(MDARK) --flat $(MFLAT)
+
+# L.A.Cosmic with astroscrappy's defaults; read noise from RDNOISE, saturation 65535 ADU.
+$(OUT)/cleaned/%.fits: $(OUT)/calibrated/%.fits
+	@$(AT) ccdproc cosmicray $< -o $@ --overwrite -q
+
+# --- previews ---------------------------------------------------------------------------
 $(OUT)/previews/raw/%.png: $(RAW)/%.fits
 	@mkdir -p $(@D)
 	@$(AT) preview $< -o $@ --overwrite --interval zscale --stretch asinh --size 512 -q
 
+$(OUT)/previews/%.png: $(OUT)/%.fits
+	@mkdir -p $(@D)
+	@$(AT) preview $< -o $@ --overwrite --interval zscale --stretch asinh --size 512 -q
+
+$(OUT)/work $(OUT)/calibrated $(OUT)/cleaned:
+	@mkdir -p $@
+
+$(call work,$(RAWALL)): | $(OUT)/work
+$(CALIB): | $(OUT)/calibrated
+$(CLEANED): | $(OUT)/cleaned
+
+# Files are counted by the shell: make lists directories once, before any recipe ran.
 report:
 	@echo "night.mk: $(words $(BIAS)) bias, $(words $(DARK)) dark, $(words $(FLAT)) flat, $(words $(SCI)) science frames in $(RAW)"
-	@echo "night.mk: previews: $(words $(RAW_PREVIEWS)) raw-frame PNGs in $(OUT)/previews/raw"
+	@echo "night.mk: masters: $$(for m in $(MASTERS); do if [ -f $$m ]; then printf '%s ' $$m; else printf 'missing %s ' $$m; fi; done)"
+	@echo "night.mk: calibrated: $$(ls $(CALIB) 2>/dev/null | wc -l) of $(words $(CALIB)) in $(OUT)/calibrated; cosmic rays cleaned: $$(ls $(CLEANED) 2>/dev/null | wc -l) in $(OUT)/cleaned"
+	@echo "night.mk: previews: $$(ls $(RAW_PREVIEWS) $(PRODUCT_PREVIEWS) 2>/dev/null | wc -l) PNGs in $(OUT)/previews"
 	@$(foreach s,$(STAGES),echo "night.mk: stage $(word 1,$(subst :, ,$(s))): $(if $(call have,$(word 2,$(subst :, ,$(s)))),built,not built yet (needs astrotool $(word 2,$(subst :, ,$(s)))))";)

@@ -2,7 +2,8 @@
 # make demo: the main job on bundled data, from nothing but astrotool and this repository.
 #  1. describe and preview the bundled real FITS files (testdata/fits);
 #  2. simulate a small observing night with known truth;
-#  3. reduce it with recipes/night.mk, timing each stage, and report.
+#  3. reduce it with recipes/night.mk (masters, calibration, cosmic rays, previews), timing
+#     each stage, and print the masters' errors against the simulation's truth.
 # Usage: scripts/demo.sh PATH/TO/astrotool OUTDIR
 set -euo pipefail
 AT="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
@@ -30,6 +31,28 @@ t=$(now)
 echo "demo: simulate: $(ls "$NIGHT/raw"/*.fits | wc -l) raw frames + truth in $NIGHT/raw ($(elapsed "$t"))"
 
 t=$(now)
+make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" masters
+echo "demo: masters: bias, dark (per second), flat in $NIGHT/reduced/masters ($(elapsed "$t"))"
+t=$(now)
+make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" calibrated
+echo "demo: calibrated: $(ls "$NIGHT/reduced/calibrated" | wc -l) science frames in electrons with ERR and MASK ($(elapsed "$t"))"
+t=$(now)
+make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" cleaned
+echo "demo: cosmic rays: $(ls "$NIGHT/reduced/cleaned" | wc -l) frames cleaned by L.A.Cosmic ($(elapsed "$t"))"
+
+# The masters against the simulation's truth: the scatter of the difference (bias, dark) or
+# ratio (flat) is their error; the constant offsets (bias level, flat normalisation) are not.
+rms() { "$AT" ccdproc stats "$1" "$2" "$3" | awk 'NR == 2 { print $7 }'; }
+M="$NIGHT/reduced/masters"; T="$NIGHT/raw/truth"
+NB=$(ls "$NIGHT/reduced/work"/bias_*.fits | wc -l)
+card() { "$AT" info --no-stats "$1" | grep -o "$2=[0-9.]*" | head -1 | cut -d= -f2; }
+FIRST=$(ls "$NIGHT/raw"/bias_*.fits | head -1)
+FLOOR=$(awk -v r="$(card "$FIRST" RDNOISE)" -v g="$(card "$FIRST" GAIN)" -v n="$NB" 'BEGIN { printf "%.3g", r / g / sqrt(n) }')
+echo "demo: master bias - truth: rms $(rms "$M/bias.fits" --minus "$T/bias.fits") ADU ($NB frames; read noise / sqrt(N) = $FLOOR ADU)"
+echo "demo: master dark - truth: rms $(rms "$M/dark.fits" --minus "$T/dark.fits") ADU/s"
+echo "demo: master flat / truth: rms $(rms "$M/flat_R.fits" --divide "$T/flat.fits")"
+
+t=$(now)
 make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" previews
-echo "demo: previews: $(ls "$NIGHT/reduced/previews/raw" | wc -l) PNGs ($(elapsed "$t"))"
+echo "demo: previews: $(find "$NIGHT/reduced/previews" -name '*.png' | wc -l) PNGs ($(elapsed "$t"))"
 make --no-print-directory -f recipes/night.mk AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" report

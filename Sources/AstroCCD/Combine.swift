@@ -156,11 +156,14 @@ public enum Combine {
             let total = times.reduce(0, +)
             header.set(options.exptimeKey, options.method == .sum ? total : total / Double(n))
         }
-        header.set("BUNIT", unit.description)
+        // Scaled by 1/level, every image (and so the result) is a dimensionless ratio.
+        var unitText = unit.description
+        if case .inverse = options.scale { unitText = "" }
+        header.set("BUNIT", unitText)
         var hdus = [OutputHDU(Image(width: width, height: height, pixels: value, header: header), pixelType: options.pixelType)]
         if !sigma.isEmpty {
             var h = Header()
-            h.set("BUNIT", unit.description)
+            h.set("BUNIT", unitText)
             h.set("UTYPE", "StdDevUncertainty")
             hdus.append(OutputHDU(Image(width: width, height: height, pixels: sigma, header: h), extname: "ERR", pixelType: options.pixelType))
         }

@@ -10,6 +10,6 @@ struct CCDProcCommand: ParsableCommand {
         (non-zero = bad; bits in docs/conventions.md). Multi-extension inputs are processed chip by chip.
         """,
         subcommands: [CCDProcessCommand.self, CCDCombineCommand.self, CCDCosmicRayCommand.self, CCDMaskCommand.self,
-                      CCDBitmaskCommand.self]
+                      CCDBitmaskCommand.self, CCDStatsCommand.self]
     )
 }

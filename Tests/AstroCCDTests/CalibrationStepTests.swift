@@ -159,3 +159,32 @@ import Testing
         #expect(throws: AstroError.self) { try BitMask.parse(ignore: "4,8", flip: true) }
     }
 }
+
+/// `ccdproc stats` regions and comparisons.
+@Suite struct RegionStatsTests {
+    @Test func regionsAndComparisons() throws {
+        let pixels = (0..<100).map { Float($0) }
+        let image = Image(width: 10, height: 10, pixels: pixels)
+        var o = RegionStatsOptions()
+        o.region = .section("[1:5,1:2]")
+        var s = try RegionStats.compute(image, file: "t", options: o)
+        #expect(s.npix == 10 && s.mean == 7 && s.min == 0 && s.max == 14)
+        o.region = .circle(x: 5, y: 5, radius: 1)   // the centre pixel and its four neighbours
+        s = try RegionStats.compute(image, file: "t", options: o)
+        #expect(s.npix == 5 && s.mean == 44)
+        o.region = .whole
+        o.compare = .minus(Image(width: 10, height: 10, pixels: pixels.map { $0 - 2 }))
+        s = try RegionStats.compute(image, file: "t", options: o)
+        #expect(s.mean == 2 && s.std == 0)
+        o.compare = .divide(Image(width: 10, height: 10, pixels: [Float](repeating: 2, count: 100)))
+        s = try RegionStats.compute(image, file: "t", options: o)
+        #expect(s.mean == 24.75)
+        o.compare = .minus(Image(width: 5, height: 5, pixels: [Float](repeating: 0, count: 25)))
+        #expect(throws: AstroError.self) { try RegionStats.compute(image, file: "t", options: o) }
+        var masked = image
+        masked.mask = (0..<100).map { $0 < 50 ? 1 : 0 }
+        o.compare = nil
+        s = try RegionStats.compute(masked, file: "t", options: o)
+        #expect(s.npix == 50 && s.nmasked == 50 && s.min == 50)
+    }
+}
