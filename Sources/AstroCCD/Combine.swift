@@ -48,6 +48,7 @@ public enum Combine {
             throw AstroError(.badData, file: bare.path, operation: "propagating ERR", reason: "it has no ERR/UNCERT extension")
         }
         let scales = try scaleFactors(inputs, options)
+        let constants = try kernelConstants(inputs, options, scales: scales)
 
         let n = inputs.count
         let propagate = options.uncertainty == .propagate
@@ -91,8 +92,35 @@ public enum Combine {
                                 mask.withUnsafeMutableBufferPointer { op in
                                     let d = SendableBuffer(dp), m = SendableBuffer(mp), e = SendableBuffer(ep)
                                     let v = SendableMutableBuffer(vp), s = SendableMutableBuffer(sp), o = SendableMutableBuffer(op)
+                                    /// Loads pixel q's stack into a kernel.
+                                    @Sendable func load(_ kernel: StackKernel, _ q: Int) {
+                                        for i in 0..<n {
+                                            kernel.x[i] = Double(d.base[i * bp + q])
+                                            kernel.bits[i] = masked ? m.base[i * bp + q] : 0
+                                            if propagate { kernel.s[i] = Double(e.base[i * bp + q]) }
+                                        }
+                                    }
+                                    // avsigclip's σ per √signal, one per image line.
+                                    var lineSigma = [Double](repeating: 0, count: rows.count)
+                                    if options.reject?.algorithm == .avsigclip {
+                                        lineSigma = Parallel.mapBlocks(count: rows.count) { lines in
+                                            let kernel = StackKernel(options: options, constants: constants, network: network)
+                                            defer { kernel.deallocate() }
+                                            return lines.map { line -> Double in
+                                                var sum = 0.0, count = 0
+                                                for q in line * width..<(line + 1) * width {
+                                                    load(kernel, q)
+                                                    for i in 0..<n { kernel.y[i] = kernel.x[i] * kernel.scales[i] - kernel.zeros[i]
+                                                                     kernel.ok[i] = kernel.bits[i] == 0 && kernel.x[i].isFinite }
+                                                    if let (s, c) = kernel.avsigclipTerms() { sum += s; count += c }
+                                                }
+                                                return count > 1 ? (sum / Double(count - 1)).squareRoot() : 0
+                                            }
+                                        }.flatMap { $0 }
+                                    }
+                                    let sigmas = lineSigma
                                     return Parallel.mapBlocks(count: bp, minBlock: 4096) { block in
-                                        let kernel = StackKernel(options: options, scales: scales, network: network)
+                                        let kernel = StackKernel(options: options, constants: constants, network: network)
                                         let tile = StackTile(options: options, scales: scales, network: network)
                                         defer { kernel.deallocate(); tile?.deallocate() }
                                         var rej = 0, emp = 0
@@ -111,12 +139,8 @@ public enum Combine {
                                                 for lane in 0..<StackTile.width { store(tile.combine(lane: lane), p + lane) }
                                             } else {
                                                 for q in p..<end {
-                                                    for i in 0..<n {
-                                                        kernel.x[i] = Double(d.base[i * bp + q])
-                                                        kernel.bits[i] = masked ? m.base[i * bp + q] : 0
-                                                        if propagate { kernel.s[i] = Double(e.base[i * bp + q]) }
-                                                    }
-                                                    store(kernel.combine(), q)
+                                                    load(kernel, q)
+                                                    store(kernel.combine(lineSigma: sigmas[q / width]), q)
                                                 }
                                             }
                                             p = end
@@ -146,6 +170,11 @@ public enum Combine {
         if let c = options.sigmaClip { what += ", sigma clip \(c.low)/\(c.high) \(c.center.rawValue)/\(c.deviation.rawValue)" }
         if let r = options.minmax { what += ", minmax \(r.lowerBound)..\(r.upperBound)" }
         if let e = options.extrema { what += ", extrema \(e.low)/\(e.high)" }
+        if let r = options.reject {
+            what += ", IRAF \(r.algorithm.rawValue)"
+            what += r.algorithm == .minmax ? " \(r.nlow)/\(r.nhigh)" : " \(r.lsigma)/\(r.hsigma) nkeep \(r.nkeep)"
+        }
+        if options.zero != .none { what += ", zero offsets " + constants.zeros.map { String(format: "%.6g", $0) }.joined(separator: " ") }
         if options.ccdprocCompat { what += " (ccdproc-compat)" }
         header.addHistory("astrotool ccdproc combine: \(what); \(rejected) values rejected, \(empty) pixels empty")
         if let times = try? inputs.map({ input -> Double in
@@ -205,6 +234,54 @@ public enum Combine {
             if case .inverse = options.scale { return levels.map { 1 / $0 } }
             return levels.map { levels[0] / $0 }
         }
+    }
+
+    /// Zero offsets and the noise model, per input.
+    static func kernelConstants(_ inputs: [CombineInput], _ options: CombineOptions, scales: [Double]) throws -> StackKernel.Constants {
+        var c = StackKernel.Constants(scales: scales)
+        switch options.zero {
+        case .none: break
+        case .values(let v):
+            guard v.count == inputs.count else {
+                throw AstroError(.usage, operation: "applying zero offsets", reason: "\(v.count) offsets for \(inputs.count) inputs")
+            }
+            c.zeros = v
+        case .keyword(let key):
+            c.zeros = try inputs.map { input in
+                guard let v = input.header.double(key), v.isFinite else {
+                    throw AstroError(.badData, file: input.path, operation: "applying zero offsets", reason: "no numeric \(key) in the header")
+                }
+                return v
+            }
+        case .toFirst(let stat):
+            let levels = try zip(inputs, scales).map { input, s in try level(input, stat, options) * s }
+            for (input, l) in zip(inputs, levels) where !l.isFinite {
+                throw AstroError(.badData, file: input.path, operation: "applying zero offsets", reason: "its \(stat.rawValue) is \(l)")
+            }
+            c.zeros = levels.map { $0 - levels[0] }
+        }
+        if let r = options.reject, r.algorithm == .ccdclip || r.algorithm == .crreject {
+            func values(_ q: CombineOptions.Rejection.Quantity, _ what: String) throws -> [Double] {
+                try inputs.map { input in
+                    switch q {
+                    case .value(let v): return v
+                    case .keyword(let key):
+                        guard let v = input.header.double(key), v.isFinite else {
+                            throw AstroError(.badData, file: input.path, operation: "reading the \(what)", reason: "no numeric \(key) in the header")
+                        }
+                        return v
+                    }
+                }
+            }
+            c.readNoise = try values(r.readNoise, "read noise")
+            c.snoise = try values(r.snoise, "sensitivity noise")
+            // Data already in electrons have a gain of 1 whatever the detector's.
+            c.gain = try zip(inputs, values(r.gain, "gain")).map { input, g in CCDUnit.of(input.header).base == .electron ? 1 : g }
+            for (input, g) in zip(inputs, c.gain) where !(g > 0) {
+                throw AstroError(.badData, file: input.path, operation: "reading the gain", reason: "gain \(g) is not positive")
+            }
+        }
+        return c
     }
 
     /// The statistic of one image, on its unmasked finite pixels (ccdproc-compat: every pixel,

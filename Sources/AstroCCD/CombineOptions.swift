@@ -44,6 +44,43 @@ public struct CombineOptions: Sendable {
         case none
     }
 
+    /// IRAF imcombine's rejection algorithms, all working from the ends of each pixel's sorted
+    /// stack (docs/ccdproc.md); the alternative to ccdproc's sigma clipping and extrema.
+    public struct Rejection: Sendable, Equatable {
+        public enum Algorithm: String, Sendable, CaseIterable { case minmax, sigclip, avsigclip, ccdclip, crreject, pclip }
+        public typealias Quantity = ProcessOptions.Quantity
+        public var algorithm: Algorithm
+        public var lsigma = 3.0
+        public var hsigma = 3.0
+        /// Centre sigclip on the median (IRAF's mclip=yes) rather than the mean without the extremes.
+        public var mclip = true
+        /// Keep at least this many values; negative: reject at most −nkeep.
+        public var nkeep = 1
+        /// minmax: how many (≥ 1) or what fraction (< 1) of the images to drop at each end.
+        public var nlow = 1.0
+        public var nhigh = 1.0
+        /// pclip: the clipping width runs from the median to this many values (|pclip| ≥ 1) or
+        /// this fraction of half the stack (|pclip| < 1) below (negative) or above it.
+        public var pclip = -0.5
+        /// ccdclip/crreject noise model, per image: read noise (e⁻), gain (e⁻/ADU), and the
+        /// sensitivity noise as a fraction of the signal; numbers or header keywords.
+        public var readNoise = Quantity.value(0)
+        public var gain = Quantity.value(1)
+        public var snoise = Quantity.value(0)
+        public init(algorithm: Algorithm) { self.algorithm = algorithm }
+    }
+
+    /// Additive offsets, subtracted after scaling (IRAF's zero).
+    public enum Zero: Sendable, Equatable {
+        case none
+        /// Each image's statistic (after scaling) brought to the first image's.
+        case toFirst(Statistic)
+        /// One offset per image, in input order, in data units.
+        case values([Double])
+        /// The header keyword's value is the offset.
+        case keyword(String)
+    }
+
     public var method = Method.average
     public var sigmaClip: SigmaClip?
     /// Raw values outside [lo, hi] are rejected (ccdproc `minmax_clip`, IRAF lthreshold/hthreshold).
@@ -51,6 +88,8 @@ public struct CombineOptions: Sendable {
     /// The nlow lowest and nhigh highest values of each stack are rejected (ccdproc `clip_extrema`).
     public var extrema: (low: Int, high: Int)?
     public var scale = Scale.none
+    public var zero = Zero.none
+    public var reject: Rejection?
     /// One weight per image for the average (ccdproc `weights`).
     public var weights: [Double]?
     /// Region for the scale statistics.

@@ -6,38 +6,58 @@ import AstroImage
 struct StackKernel {
     let options: CombineOptions
     let scales: UnsafeMutablePointer<Double>
+    /// Additive offsets subtracted after scaling, and the CCD noise model per image (IRAF
+    /// ccdclip: read noise e⁻, gain e⁻/ADU, sensitivity noise).
+    let zeros, readNoise, gain, snoise: UnsafeMutablePointer<Double>
     let weights: UnsafeMutablePointer<Double>?
     let weightTotal: Double
     let n: Int
-    /// Raw values, scaled values, input σ, usable flags, input mask bits, sort scratch, indices.
-    let x, y, s, tmp: UnsafeMutablePointer<Double>
+    /// Raw values, scaled values, input σ, sort scratch and IRAF's residuals, usable flags,
+    /// input mask bits, indices.
+    let x, y, s, tmp, resid: UnsafeMutablePointer<Double>
     let ok: UnsafeMutablePointer<Bool>
     let bits: UnsafeMutablePointer<UInt8>
     let order: UnsafeMutablePointer<Int>
     let network: [(Int32, Int32)]
 
-    init(options: CombineOptions, scales: [Double], network: [(Int32, Int32)]) {
+    /// Per-image constants of a combination, beyond the options.
+    struct Constants: Sendable {
+        var scales: [Double]
+        var zeros: [Double]
+        var readNoise: [Double]
+        var gain: [Double]
+        var snoise: [Double]
+        init(scales: [Double], zeros: [Double]? = nil) {
+            self.scales = scales
+            self.zeros = zeros ?? scales.map { _ in 0 }
+            readNoise = scales.map { _ in 0 }; gain = scales.map { _ in 1 }; snoise = scales.map { _ in 0 }
+        }
+    }
+
+    init(options: CombineOptions, constants c: Constants, network: [(Int32, Int32)]) {
         self.options = options
-        n = scales.count
-        self.scales = .allocate(capacity: n)
-        self.scales.initialize(from: scales, count: n)
-        if let w = options.weights {
-            let p = UnsafeMutablePointer<Double>.allocate(capacity: n)
-            p.initialize(from: w, count: n)
-            weights = p
-        } else { weights = nil }
+        n = c.scales.count
+        scales = Self.copy(c.scales); zeros = Self.copy(c.zeros)
+        readNoise = Self.copy(c.readNoise); gain = Self.copy(c.gain); snoise = Self.copy(c.snoise)
+        weights = options.weights.map(Self.copy)
         weightTotal = options.weights?.reduce(0, +) ?? 0
-        x = .allocate(capacity: n); y = .allocate(capacity: n); s = .allocate(capacity: n); tmp = .allocate(capacity: n)
-        x.initialize(repeating: 0, count: n); y.initialize(repeating: 0, count: n)
-        s.initialize(repeating: 0, count: n); tmp.initialize(repeating: 0, count: n)
+        x = .allocate(capacity: n); y = .allocate(capacity: n); s = .allocate(capacity: n)
+        tmp = .allocate(capacity: n); resid = .allocate(capacity: n)
+        for p in [x, y, s, tmp, resid] { p.initialize(repeating: 0, count: n) }
         ok = .allocate(capacity: n); ok.initialize(repeating: true, count: n)
         bits = .allocate(capacity: n); bits.initialize(repeating: 0, count: n)
         order = .allocate(capacity: n); order.initialize(repeating: 0, count: n)
         self.network = network
     }
 
+    private static func copy(_ v: [Double]) -> UnsafeMutablePointer<Double> {
+        let p = UnsafeMutablePointer<Double>.allocate(capacity: v.count)
+        p.initialize(from: v, count: v.count)
+        return p
+    }
+
     func deallocate() {
-        for p in [scales, x, y, s, tmp] { p.deallocate() }
+        for p in [scales, zeros, readNoise, gain, snoise, x, y, s, tmp, resid] { p.deallocate() }
         weights?.deallocate()
         ok.deallocate(); bits.deallocate(); order.deallocate()
     }
@@ -45,12 +65,12 @@ struct StackKernel {
     struct Result { var value: Float; var sigma: Float; var mask: UInt8; var rejected: Int }
 
     /// Combines the stack loaded into `x` (raw values), `bits` (input mask bits) and, for
-    /// propagation, `s` (input σ).
-    func combine() -> Result {
+    /// propagation, `s` (input σ). `lineSigma`: avsigclip's σ for this pixel's line.
+    func combine(lineSigma: Double = 0) -> Result {
         let compat = options.ccdprocCompat
         var anyNaN = false
         for i in 0..<n {
-            y[i] = x[i] * scales[i]
+            y[i] = x[i] * scales[i] - zeros[i]
             if !x[i].isFinite { anyNaN = true }
             ok[i] = bits[i] == 0 && x[i].isFinite
         }
@@ -83,6 +103,7 @@ struct StackKernel {
         if let range = options.minmax {
             for i in 0..<n where x[i] < range.lowerBound || x[i] > range.upperBound { reject(i) }
         }
+        if let r = options.reject { rejected += rejectIRAF(r, lineSigma: lineSigma) }
         if let clip = options.sigmaClip {
             if compat && options.ccdprocCallables && anyNaN {
                 if clip.center == .mean && clip.deviation == .std { for i in 0..<n { reject(i) } }
@@ -237,7 +258,7 @@ struct StackKernel {
         return pairs
     }
 
-    private static func sortIndices(_ order: UnsafeMutablePointer<Int>, _ m: Int, _ less: (Int, Int) -> Bool) {
+    static func sortIndices(_ order: UnsafeMutablePointer<Int>, _ m: Int, _ less: (Int, Int) -> Bool) {
         guard m > 1 else { return }
         for i in 1..<m {
             let v = order[i]

@@ -21,12 +21,12 @@ struct StackTile {
     /// One lane's sorted stack.
     let t: UnsafeMutablePointer<Double>
 
-    /// Nil when the tile path does not apply: weights and propagated σ need to know which input
-    /// each value came from, which sorting forgets; so do raw-value thresholds (minmax, and
-    /// ccdproc-compat clipping) once scaling reorders a stack.
+    /// Nil when the tile path does not apply: weights, propagated σ and IRAF's rejections need
+    /// to know which input each value came from, which sorting forgets; so do raw-value
+    /// thresholds (minmax, and ccdproc-compat clipping) once scaling reorders a stack.
     init?(options: CombineOptions, scales: [Double], network: [(Int32, Int32)]) {
         let unscaled = scales.allSatisfy { $0 == 1 }
-        guard options.weights == nil, options.uncertainty != .propagate,
+        guard options.weights == nil, options.uncertainty != .propagate, options.reject == nil, options.zero == .none,
               unscaled || (!options.ccdprocCompat && options.minmax == nil) else { return nil }
         self.options = options
         n = scales.count

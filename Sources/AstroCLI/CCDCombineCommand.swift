@@ -101,6 +101,27 @@ struct CCDCombineCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Keep only inputs whose header matches KEY=VALUE (repeatable).", valueName: "KEY=VALUE"))
     var `where`: [String] = []
 
+    @Option(help: ArgumentHelp("IRAF imcombine rejection instead of ccdproc's: minmax (--nlow/--nhigh), sigclip, avsigclip, ccdclip, crreject, pclip.", valueName: "ALGORITHM"))
+    var reject: String?
+    @Option(help: "IRAF rejection: low threshold in sigma.")
+    var lsigma = 3.0
+    @Option(help: "IRAF rejection: high threshold in sigma.")
+    var hsigma = 3.0
+    @Option(help: "IRAF rejection: keep at least this many values (negative: reject at most this many).")
+    var nkeep = 1
+    @Flag(inversion: .prefixedNo, help: "IRAF sigclip: centre on the median (--no-mclip: the mean without the extremes).")
+    var mclip = true
+    @Option(help: "IRAF pclip: places (or, below 1, fraction of half the stack) from the median to the width's end; negative is below.")
+    var pclip = -0.5
+    @Option(help: ArgumentHelp("ccdclip/crreject read noise in e-, or a header keyword.", valueName: "R|KEYWORD"))
+    var rdnoise = "0"
+    @Option(help: ArgumentHelp("ccdclip/crreject gain in e-/ADU, or a header keyword (electron data use 1).", valueName: "G|KEYWORD"))
+    var gain = "1"
+    @Option(help: ArgumentHelp("ccdclip/crreject sensitivity noise as a fraction of the signal, or a header keyword.", valueName: "S|KEYWORD"))
+    var snoise = "0"
+    @Option(help: ArgumentHelp("Additive offsets after scaling: none|mean|median|mode (to the first image's level), a file of one number per input, or a header keyword.", valueName: "ZERO"))
+    var zero = "none"
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -112,6 +133,15 @@ struct CCDCombineCommand: ParsableCommand {
         if nlow < 0 || nhigh < 0 { throw ValidationError("--nlow and --nhigh must be 0 or more") }
         if clipIters < 1 { throw ValidationError("--clip-iters must be at least 1") }
         if !(sigmaLow > 0 && sigmaHigh > 0) { throw ValidationError("--sigma-low and --sigma-high must be positive") }
+        if let reject {
+            guard CombineOptions.Rejection.Algorithm(rawValue: reject) != nil else {
+                throw ValidationError("--reject takes minmax, sigclip, avsigclip, ccdclip, crreject or pclip")
+            }
+            if sigmaClip || clipExtrema { throw ValidationError("--reject replaces --sigma-clip and --clip-extrema; give one kind") }
+            if ccdprocCompat { throw ValidationError("--reject is IRAF's; it has no --ccdproc-compat form") }
+            if !(lsigma > 0 && hsigma > 0) { throw ValidationError("--lsigma and --hsigma must be positive") }
+            if pclip == 0 { throw ValidationError("--pclip may not be 0") }
+        }
         if Self.bytes(memLimit) == nil { throw ValidationError("--mem-limit takes a size such as 512M or 2G, not '\(memLimit)'") }
     }
 
@@ -165,6 +195,14 @@ struct CCDCombineCommand: ParsableCommand {
         if clipExtrema { o.extrema = (nlow, nhigh) }
         o.exptimeKey = exptimeKey.uppercased()
         o.scale = try parseScale(count: files.count)
+        o.zero = try parseZero(count: files.count)
+        if let reject {
+            var r = CombineOptions.Rejection(algorithm: .init(rawValue: reject)!)
+            r.lsigma = lsigma; r.hsigma = hsigma; r.nkeep = nkeep; r.mclip = mclip; r.pclip = pclip
+            r.nlow = Double(nlow); r.nhigh = Double(nhigh)
+            r.readNoise = .parse(rdnoise); r.gain = .parse(gain); r.snoise = .parse(snoise)
+            o.reject = r
+        }
         o.statsec = statsec
         if let weights {
             if let values = try Self.numberFile(weights, count: files.count, what: "weights") { o.weights = values }
@@ -189,6 +227,16 @@ struct CCDCombineCommand: ParsableCommand {
         Console.endProgress()
         if common.json { try printJSON(report) } else {
             common.note("astrotool ccdproc combine: \(files.count) frames -> \(output) (\(method), \(report.rejected) values rejected, \(report.empty) empty pixels)")
+        }
+    }
+
+    func parseZero(count: Int) throws -> CombineOptions.Zero {
+        switch zero {
+        case "none": return .none
+        case "mean", "median", "mode": return .toFirst(.init(rawValue: zero)!)
+        default:
+            if let values = try Self.numberFile(zero, count: count, what: "zero offsets") { return .values(values) }
+            return .keyword(zero.uppercased())
         }
     }
 

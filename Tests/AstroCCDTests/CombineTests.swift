@@ -194,7 +194,7 @@ import Testing
                 guard let tile = StackTile(options: options, scales: scales, network: network) else {
                     #expect(scaled && (options.ccdprocCompat || options.minmax != nil)); continue
                 }
-                let kernel = StackKernel(options: options, scales: scales, network: network)
+                let kernel = StackKernel(options: options, constants: .init(scales: scales), network: network)
                 defer { tile.deallocate(); kernel.deallocate() }
                 // Gaussian stacks with outliers; some lanes made of ties.
                 var data = [Float](repeating: 0, count: n * width)
@@ -236,5 +236,88 @@ import Testing
         masked[20] = MaskBits.bad.rawValue
         #expect(data.withUnsafeBufferPointer { d in bits.withUnsafeBufferPointer { tile.load(d.baseAddress!, stride: 8, bits: $0.baseAddress!) } })
         #expect(!data.withUnsafeBufferPointer { d in masked.withUnsafeBufferPointer { tile.load(d.baseAddress!, stride: 8, bits: $0.baseAddress!) } })
+    }
+}
+
+/// IRAF imcombine's rejections on hand-made stacks, against what its algorithms document.
+@Suite struct IRAFRejectionTests {
+    static func combine(_ values: [Double], _ r: CombineOptions.Rejection, method: CombineOptions.Method = .average,
+                        masked: Set<Int> = [], constants: StackKernel.Constants? = nil, lineSigma: Double = 0) -> StackKernel.Result {
+        var o = CombineOptions()
+        o.method = method
+        o.reject = r
+        let c = constants ?? .init(scales: values.map { _ in 1 })
+        let kernel = StackKernel(options: o, constants: c, network: StackKernel.batcherNetwork(values.count))
+        defer { kernel.deallocate() }
+        for (i, v) in values.enumerated() { kernel.x[i] = v; kernel.bits[i] = masked.contains(i) ? 1 : 0 }
+        return kernel.combine(lineSigma: lineSigma)
+    }
+
+    @Test func sigclipAboutTheMedian() {
+        // One outlier among n values is at most √(n − 1) σ out (σ includes it): 3σ needs n > 10.
+        let ten = [10, 10.5, 9.5, 10, 10.2, 9.8, 10.1, 9.9, 10, 100]
+        #expect(Self.combine(ten, .init(algorithm: .sigclip)).rejected == 0)
+        let stack = ten + [10, 10.3, 9.7, 10, 10]
+        let r = Self.combine(stack, .init(algorithm: .sigclip))
+        #expect(r.rejected == 1)
+        #expect(abs(Double(r.value) - 10) < 1e-6)
+        // About the mean without the extremes: the same here.
+        var mean = CombineOptions.Rejection(algorithm: .sigclip)
+        mean.mclip = false
+        #expect(Self.combine(stack, mean).rejected == 1)
+    }
+
+    @Test func minmaxScalesCountsToValuesPresent() {
+        var r = CombineOptions.Rejection(algorithm: .minmax)
+        r.nlow = 1; r.nhigh = 2
+        let stack: [Double] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+        let all = Self.combine(stack, r)
+        #expect(all.rejected == 3 && all.value == 5)            // 2...8
+        // One value masked: nlow·9/10 + 0.001 truncates to 0, nhigh to 1.
+        let some = Self.combine(stack, r, masked: [0])
+        #expect(some.rejected == 1 && some.value == 5.5)         // 2...9
+    }
+
+    @Test func ccdclipUsesTheNoiseModel() {
+        // Poisson only (gain 1, no read noise): σ = √100 = 10 about the median 100.
+        var c = StackKernel.Constants(scales: [Double](repeating: 1, count: 7))
+        c.gain = c.gain.map { _ in 1 }
+        let stack: [Double] = [100, 100, 100, 100, 129, 131, 71]
+        let r = Self.combine(stack, .init(algorithm: .ccdclip), constants: c)
+        #expect(r.rejected == 1)                                 // only 131 (> 3σ); 71 is 2.9σ low
+        var lowOut = stack; lowOut[6] = 69
+        #expect(Self.combine(lowOut, .init(algorithm: .ccdclip), constants: c).rejected == 2)
+        // crreject keeps every low value.
+        #expect(Self.combine(lowOut, .init(algorithm: .crreject), constants: c).rejected == 1)
+        // Read noise widens σ: √(100 + (10/1)²) ≈ 14.1, so 131 stays.
+        c.readNoise = c.readNoise.map { _ in 10 }
+        #expect(Self.combine(stack, .init(algorithm: .ccdclip), constants: c).rejected == 0)
+    }
+
+    @Test func pclipWidthFromAQuartile() {
+        // N = 10: pclip −0.5 → −2 places; the width runs from the median (10) to the 3rd value (9).
+        let stack: [Double] = [8, 9, 9, 10, 10, 10, 10, 11, 11, 14]
+        let r = Self.combine(stack, .init(algorithm: .pclip))
+        // Width 1: 14 (4 above) goes, 8 (2 below) stays, as do values exactly at 3 widths.
+        #expect(r.rejected == 1)
+    }
+
+    @Test func nkeepRestoresTheNearest() {
+        var r = CombineOptions.Rejection(algorithm: .ccdclip)
+        r.nkeep = 4
+        var c = StackKernel.Constants(scales: [Double](repeating: 1, count: 5))
+        c.gain = c.gain.map { _ in 1 }
+        // σ = 10 about 100: 150 (5σ) and 40 (6σ) are rejected; keeping 4 restores the nearer, 150.
+        let stack: [Double] = [100, 100, 150, 40, 100]
+        let kept = Self.combine(stack, r, constants: c)
+        #expect(kept.rejected == 1)
+        #expect(abs(Double(kept.value) - 112.5) < 1e-4)
+    }
+
+    @Test func avsigclipScalesTheLineSigma() {
+        // σ = lineSigma·√median = 1·√100.
+        let stack: [Double] = [100, 101, 99, 100, 135, 100]
+        #expect(Self.combine(stack, .init(algorithm: .avsigclip), lineSigma: 1).rejected == 1)
+        #expect(Self.combine(stack, .init(algorithm: .avsigclip), lineSigma: 2).rejected == 0)
     }
 }

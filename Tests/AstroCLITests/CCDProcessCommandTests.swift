@@ -162,3 +162,28 @@ import Testing
         #expect(try TestSupport.runTool(["ccdproc", "bitmask", dq, "-o", out, "--overwrite", "--ignore-bits", "4,8", "--flip-bits"]).code == 64)
     }
 }
+
+/// `ccdproc combine --reject` (IRAF) from the command line.
+@Suite struct CCDCombineIRAFCommandTests {
+    @Test func ccdclipRejectsCosmicRaysAndZeroAligns() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        // Five 8x1 frames at levels 100..104 in electrons; frame 3 has a cosmic ray at x = 2.
+        var files: [String] = []
+        for k in 0..<5 {
+            var pixels = [Float](repeating: Float(100 + k), count: 8)
+            if k == 3 { pixels[2] += 500 }
+            var h = Header(); h.set("BUNIT", "electron")
+            let f = dir.appendingPathComponent("f\(k).fits").path
+            try FITSWriter.write([OutputHDU(Image(width: 8, height: 1, pixels: pixels, header: h))], to: f, overwrite: false)
+            files.append(f)
+        }
+        let out = dir.appendingPathComponent("c.fits").path
+        let r = try TestSupport.runTool(["ccdproc", "combine"] + files + ["-o", out, "--reject", "ccdclip", "--zero", "median",
+                                                                       "--rdnoise", "5", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"rejected\":1"), "\(r.stdout)")
+        // Every frame brought to the first one's level: 100 everywhere.
+        #expect(try FITS.readImage(out).pixels.allSatisfy { abs($0 - 100) < 1e-4 })
+        #expect(try TestSupport.runTool(["ccdproc", "combine"] + files + ["-o", out, "--overwrite", "--reject", "sigclip", "--sigma-clip"]).code == 64)
+    }
+}
