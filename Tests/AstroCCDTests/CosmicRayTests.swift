@@ -76,3 +76,33 @@ import Testing
         #expect(brighter == 0)
     }
 }
+
+/// L.A.Cosmic on a frame with known truth: Gaussian sky noise plus injected hits.
+@Suite struct LACosmicTruthTests {
+    @Test func findsInjectedHitsAndLittleElse() {
+        let w = 128, h = 128
+        var g = SeededGenerator(seed: 11)
+        var data = (0..<(w * h)).map { _ in Float(300 + (300 + 25).squareRoot() * g.gaussian()) }
+        var truth = Set<Int>()
+        for k in 0..<40 {
+            // Hits away from the 3-pixel border L.A.Cosmic never looks at.
+            let x = Int.random(in: 6..<(w - 6), using: &g), y = Int.random(in: 6..<(h - 6), using: &g)
+            let amp = Float.random(in: 400...3000, using: &g)
+            data[y * w + x] += amp; truth.insert(y * w + x)
+            if k % 3 == 0 { data[y * w + x + 1] += amp / 2; truth.insert(y * w + x + 1) }   // two-pixel hits
+        }
+        var o = LACosmicOptions()
+        o.readnoise = 5
+        let r = LACosmic.detect(data, width: w, height: h, options: o)
+        let flagged = Set(r.mask.indices.filter { r.mask[$0] != 0 })
+        let found = truth.intersection(flagged).count
+        #expect(Double(found) / Double(truth.count) >= 0.95, "\(found) of \(truth.count) hits found")
+        // Away from hits, almost nothing; next to them, the growth step's 1.35σ takes some noise.
+        let near = Set(truth.flatMap { i in (-1...1).flatMap { dy in (-1...1).map { dx in i + dy * w + dx } } })
+        let stray = flagged.subtracting(near).count, grown = flagged.subtracting(truth).intersection(near).count
+        #expect(stray <= 2, "\(stray) false positives away from hits")
+        #expect(grown <= truth.count / 2, "\(grown) neighbours flagged")
+        // Cleaned hits are back near the sky.
+        for i in truth.intersection(flagged) { #expect(abs(r.cleaned[i] - 300) < 80) }
+    }
+}
