@@ -255,8 +255,69 @@ def case_lacosmic(tool, out, repeats):
     }
 
 
+GEN_PROCESS = r"""
+import sys, os, numpy as np
+from astropy.io import fits
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+rng = np.random.default_rng(5)
+ny, nx, no = 2048, 4096, 32
+h = fits.Header(); h["BUNIT"] = "adu"; h["EXPTIME"] = 300.0; h["IMAGETYP"] = "OBJECT"
+h["BIASSEC"] = f"[{nx + 1}:{nx + no},1:{ny}]"; h["TRIMSEC"] = f"[1:{nx},1:{ny}]"
+flat = (1 + 0.05 * np.sin(np.arange(nx) / 500.0)[None, :] + 0.01 * rng.normal(size=(ny, nx))).astype(np.float32)
+bias = (3 * np.cos(np.arange(nx) / 200.0)[None, :] + 0.5 * rng.normal(size=(ny, nx))).astype(np.float32)
+dark = np.abs(0.02 * rng.normal(size=(ny, nx))).astype(np.float32)
+sky = 800 * flat + bias + dark * 300 + rng.normal(0, 3.3, (ny, nx))
+raw = np.empty((ny, nx + no)); raw[:, :nx] = sky + 1000; raw[:, nx:] = 1000 + rng.normal(0, 3.3, (ny, no))
+fits.PrimaryHDU(np.clip(raw, 0, 65535).astype(np.uint16), header=h).writeto(f"{out}/raw.fits", overwrite=True)
+for name, data, t in [("bias", bias, 0.0), ("dark", dark * 300, 300.0), ("flat", flat, 1.0)]:
+    mh = fits.Header(); mh["BUNIT"] = "adu" if name != "flat" else ""; mh["EXPTIME"] = t
+    fits.PrimaryHDU(data.astype(np.float32), header=mh).writeto(f"{out}/{name}.fits", overwrite=True)
+"""
+
+CCDPROC_PROCESS = r"""
+import sys, numpy as np, ccdproc, astropy.units as u
+from astropy.nddata import CCDData
+d = sys.argv[1]
+raw = CCDData.read(f"{d}/raw.fits", unit="adu")
+masters = {k: CCDData.read(f"{d}/{k}.fits", unit="adu") for k in ("bias", "dark")}
+flat = CCDData.read(f"{d}/flat.fits", unit="adu")
+out = ccdproc.ccd_process(raw, oscan=raw.header["BIASSEC"], trim=raw.header["TRIMSEC"], error=True,
+                          gain=1.5 * u.electron / u.adu, readnoise=5 * u.electron, master_bias=masters["bias"],
+                          dark_frame=masters["dark"], master_flat=flat, exposure_key="EXPTIME", exposure_unit=u.s,
+                          dark_scale=True, gain_corrected=False)
+out.write(sys.argv[2], overwrite=True)
+"""
+
+
+def case_process(tool, out, repeats):
+    """One 4096x2048 raw frame through overscan, trim, ERR, gain, bias, scaled dark and flat vs ccd_process."""
+    folder = os.path.join(out, "process_4096x2048")
+    if not os.path.exists(os.path.join(folder, "flat.fits")):
+        subprocess.run([sys.executable, "-c", GEN_PROCESS, folder], check=True)
+    ours = os.path.join(out, "process_astrotool.fits")
+    theirs = os.path.join(out, "process_ccdproc.fits")
+    cmd = [tool, "ccdproc", "process", os.path.join(folder, "raw.fits"), "-o", ours, "--overwrite", "-q",
+           "--oscan", "BIASSEC", "--trim", "TRIMSEC", "--gain", "1.5", "--readnoise", "5", "--error",
+           "--bias", os.path.join(folder, "bias.fits"), "--dark", os.path.join(folder, "dark.fits"),
+           "--flat", os.path.join(folder, "flat.fits"), "--ccdproc-compat"]
+    t_tool, _ = median_time(cmd, repeats)
+    t_py, _ = median_time([sys.executable, "-c", CCDPROC_PROCESS, folder, theirs], min(3, repeats))
+    worst, nan_mismatch = max_rel_diff(ours, theirs)
+    from astropy.io import fits
+    a, b = fits.getdata(ours, "ERR").astype(np.float64), fits.getdata(theirs, "UNCERT").astype(np.float64)
+    err_worst = float(np.nanmax(np.abs(a - b) / (np.abs(b) + 1)))
+    return {
+        "case": "process", "input": f"4096x2048 uint16 + 32 overscan columns; overscan, trim, ERR, gain, bias, scaled dark, flat; "
+                                    f"ERR max relative difference {err_worst:.1e}",
+        "astrotool_s": t_tool, "anchor": "ccd_process", "anchor_s": t_py, "ratio": t_py / t_tool,
+        "astrotool_peak_mib": peak_rss_mib(cmd), "image_mib": 4128 * 2048 * 2 / 2**20,
+        "max_rel_diff": worst, "nan_mismatch": nan_mismatch,
+    }
+
+
 CASES = {"stats": case_stats, "combine": case_combine, "combine-siril": case_combine_siril,
-         "lacosmic": case_lacosmic}
+         "lacosmic": case_lacosmic, "process": case_process}
 
 
 def main():
