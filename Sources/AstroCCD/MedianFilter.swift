@@ -75,21 +75,12 @@ enum MedianFilter {
     }
 
     /// scipy.ndimage.rank_filter with mode='reflect' over a height×width window, for several
-    /// 0-based ranks at once: the image mirrored about its edges (d c b a | a b c d | d c b a);
-    /// for an even side the window reaches one further back than forward, as scipy's.
+    /// 0-based ranks at once; for an even side the window reaches one further back than
+    /// forward, as scipy's.
     static func ranks(_ src: Plane<Float>, height sy: Int, width sx: Int, ranks: [Int]) -> [Plane<Float>] {
         let w = src.width, h = src.height
-        let top = sy / 2, left = sx / 2
-        func mirror(_ i: Int, _ n: Int) -> Int {
-            var i = i
-            while i < 0 || i >= n { i = i < 0 ? -i - 1 : 2 * n - i - 1 }
-            return i
-        }
-        let pw = w + sx - 1, ph = h + sy - 1
-        let padded = Plane<Float>(width: pw, height: ph, repeating: 0)
-        for y in 0..<ph {
-            for x in 0..<pw { padded.base[y * pw + x] = src[mirror(x - left, w), mirror(y - top, h)] }
-        }
+        let padded = Boundary.reflect.pad(src, top: sy / 2, left: sx / 2, bottom: sy - 1 - sy / 2, right: sx - 1 - sx / 2)
+        let pw = padded.width
         let outs = ranks.map { _ in Plane<Float>(width: w, height: h, repeating: 0) }
         let n = sx * sy
         let network = Network(n, outputs: ranks)

@@ -45,6 +45,9 @@ public struct ProcessOptions: Sendable {
     public var goodBits = GoodBits.none
     /// Divide by the exposure time at the end; BUNIT becomes a per-second unit.
     public var toRate = false
+    /// Multiply the data by the gain (ccdproc's gain_correct); false: the gain only serves the
+    /// deviation (ccdproc's create_deviation alone, `astrotool ccdproc deviation`).
+    public var gainCorrect = true
     /// Reproduce ccdproc exactly where it differs on purpose (flat normalised by the plain mean).
     public var ccdprocCompat = false
     public var logStyle: StepLog.Style = .iraf
@@ -61,7 +64,7 @@ public struct ProcessOptions: Sendable {
         if trim != nil { s.append("trim") }
         if error { s.append("deviation") }
         if bpm != nil { s.append("bpm") }
-        if gain != nil { s.append("gain") }
+        if gain != nil && gainCorrect { s.append("gain") }
         if bias != nil { s.append("bias") }
         if dark != nil { s.append("dark") }
         if flat != nil { s.append("flat") }
@@ -200,7 +203,7 @@ public enum CCDProcess {
             report.steps.append("bpm")
         }
         // 5. Gain.
-        if let gain {
+        if let gain, options.gainCorrect {
             guard unit.base == .adu else {
                 throw where_("gain correction", "the data are already in \(unit) (BUNIT); drop --gain or give ADU data")
             }

@@ -10,6 +10,7 @@ struct CCDProcCommand: ParsableCommand {
         (non-zero = bad; bits in docs/conventions.md). Multi-extension inputs are processed chip by chip.
         """,
         subcommands: [CCDProcessCommand.self, CCDCombineCommand.self, CCDCosmicRayCommand.self, CCDMaskCommand.self,
-                      CCDBitmaskCommand.self, CCDStatsCommand.self]
+                      CCDBitmaskCommand.self, CCDStatsCommand.self, CCDDeviationCommand.self, CCDGainCommand.self,
+                      CCDMedianFilterCommand.self, CCDClipCommand.self, CCDOffsetCommand.self]
     )
 }

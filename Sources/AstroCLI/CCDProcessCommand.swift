@@ -181,10 +181,16 @@ struct CCDProcessCommand: ParsableCommand {
         }
         let outputs = try OutputPlan.outputs(for: files, output: output, outdir: outdir)
         try OutputPlan.checkDistinct(inputs: files + [bias, dark, flat, bpm].compactMap { $0 }, outputs: outputs)
+        try Self.runFiles(files, outputs: outputs, options: opts, common: common, bitpix: bitpix, verb: "process")
+    }
+
+    /// Runs `options` on each file: shared by `process`, `deviation` and `gain`.
+    static func runFiles(_ files: [String], outputs: [String], options opts: ProcessOptions, common: CommonOptions,
+                         bitpix: String, verb: String) throws {
         let masters = try Masters(options: opts)
         var reports: [FileSummary] = []
         for (i, (input, out)) in zip(files, outputs).enumerated() {
-            common.progress("process \(i + 1)/\(files.count) \(input)")
+            common.progress("\(verb) \(i + 1)/\(files.count) \(input)")
             let frame = try CCDFile.read(input, goodBits: opts.goodBits)
             let (result, chips) = try CCDProcess.run(frame, masters: masters, options: opts)
             try result.write(to: out, overwrite: common.overwrite, bitpix: bitpix == "-64" ? .float64 : .float32)
@@ -195,7 +201,7 @@ struct CCDProcessCommand: ParsableCommand {
                     if let n = c.badFlat, n > 0 { s += " (\(n) bad-flat pixels)" }
                     return s
                 }.joined(separator: "; ")
-                common.note("astrotool ccdproc process: \(input) -> \(out) [\(c)]")
+                common.note("astrotool ccdproc \(verb): \(input) -> \(out) [\(c)]")
             }
         }
         Console.endProgress()

@@ -188,3 +188,46 @@ import Testing
         #expect(s.npix == 50 && s.nmasked == 50 && s.min == 50)
     }
 }
+
+/// median-filter against scipy; clip and offset against their definitions.
+@Suite struct PixelToolTests {
+    @Test func medianFilterMatchesScipy() throws {
+        let doc = try TestSupport.json("ccdproc/ref/medfilt.json") as [String: Any]
+        let shape = doc["shape"] as! [Int]
+        let image = Image(width: shape[1], height: shape[0], pixels: (doc["input"] as! [Double]).map(Float.init))
+        for c in doc["cases"] as! [[String: Any]] {
+            let size = c["size"] as! [Int]
+            let boundary = Boundary.parse(c["mode"] as! String, cval: Float(c["cval"] as! Double))!
+            let got = MaskedMedianFilter.apply(image, height: size[0], width: size[1], boundary: boundary)
+            let want = (c["output"] as! [Double]).map(Float.init)
+            #expect(got == want, "\(c["mode"]!) \(size)")
+        }
+    }
+
+    @Test func medianFilterLeavesOutNaNAndMask() {
+        var image = Image(width: 5, height: 1, pixels: [1, 2, .nan, 100, 5])
+        var got = MaskedMedianFilter.apply(image, height: 1, width: 3, boundary: .nearest)
+        // Windows (nearest edges): [1,1,2] [1,2,nan] [2,nan,100] [nan,100,5] [100,5,5].
+        #expect(got == [1, 2, 100, 100, 5])
+        image.mask = [0, 0, 0, 1, 0]
+        got = MaskedMedianFilter.apply(image, height: 1, width: 3, boundary: .nearest)
+        #expect(got[2] == 2 && got[3] == 5)
+    }
+
+    @Test func clipAndOffset() throws {
+        var image = Image(width: 10, height: 1, pixels: [1, 2, 3, 4, 5, 6, 7, 8, 9, 100])
+        var o = ClipOptions(condition: .threshold(50, .gt))
+        o.action = .noclipMedian
+        #expect(try Clip.apply(&image, o, file: "t") == 1)
+        #expect(image.pixels[9] == 5)                         // median of 1...9
+        o = ClipOptions(condition: .outliers(lo: 10, hi: 90, percent: true))
+        o.action = .mask                                       // range 1..9: keep 1.8...8.2
+        #expect(try Clip.apply(&image, o, file: "t") == 2)
+        #expect(image.mask == [16, 0, 0, 0, 0, 0, 0, 0, 16, 0])
+        var flat = Image(width: 3, height: 1, pixels: [4, 6, 9])
+        #expect(try Clip.offset(&flat, "minp1", section: nil, file: "t") == 3)
+        #expect(flat.pixels == [1, 3, 6])
+        #expect(try Clip.offset(&flat, "gmin", section: nil, file: "t") == 1)
+        #expect(flat.pixels == [0, 2, 5])
+    }
+}

@@ -187,3 +187,37 @@ import Testing
         #expect(try TestSupport.runTool(["ccdproc", "combine"] + files + ["-o", out, "--overwrite", "--reject", "sigclip", "--sigma-clip"]).code == 64)
     }
 }
+
+/// `ccdproc deviation`, `gain`, `median-filter`, `clip`, `offset` from the command line.
+@Suite struct CCDPixelCommandTests {
+    let frame = TestSupport.path("ccdproc/ref/trim.fits")
+
+    @Test func deviationAndGain() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let dev = dir.appendingPathComponent("d.fits").path, gained = dir.appendingPathComponent("g.fits").path
+        #expect(try TestSupport.runTool(["ccdproc", "deviation", frame, "-o", dev, "--gain", "1.5", "--readnoise", "5", "-q"]).code == 0)
+        let data = try FITS.readImage(frame).pixels, d = try FITS.readImage(dev), err = try FITS.readImage(dev + "[ERR]").pixels
+        #expect(d.pixels == data && d.header.string("BUNIT") == "adu")
+        for i in stride(from: 0, to: data.count, by: 97) where data[i] > 0 {
+            #expect(abs(Double(err[i]) - (1.5 * Double(data[i]) + 25).squareRoot() / 1.5) < 1e-3)
+        }
+        #expect(try TestSupport.runTool(["ccdproc", "gain", dev, "-o", gained, "--gain", "1.5", "-q"]).code == 0)
+        let g = try FITS.readImage(gained), gerr = try FITS.readImage(gained + "[ERR]").pixels
+        #expect(g.header.string("BUNIT") == "electron")
+        #expect(zip(g.pixels, data).allSatisfy { abs($0 - 1.5 * $1) <= 1e-3 * max(1, abs($0)) })
+        #expect(zip(gerr, err).allSatisfy { abs($0 - 1.5 * $1) <= 1e-4 * max(1, abs($0)) })
+    }
+
+    @Test func filterClipOffset() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let m = dir.appendingPathComponent("m.fits").path, c = dir.appendingPathComponent("c.fits").path
+        let o = dir.appendingPathComponent("o.fits").path
+        #expect(try TestSupport.runTool(["ccdproc", "median-filter", frame, "-o", m, "--size", "3,5", "--mode", "nearest", "-q"]).code == 0)
+        #expect(try FITS.listHDUs(m).map(\.extname).contains("ERR") == false)
+        let r = try TestSupport.runTool(["ccdproc", "clip", frame, "-o", c, "--threshold", "> 1e9", "--json"])
+        #expect(r.code == 0 && r.stdout.contains("0 pixels clipped"))
+        #expect(try TestSupport.runTool(["ccdproc", "offset", frame, "-o", o, "--by", "gminp1", "-q"]).code == 0)
+        #expect(try FITS.readImage(o).pixels.min() == 1)
+        #expect(try TestSupport.runTool(["ccdproc", "clip", frame, "-o", c, "--overwrite", "--sigma", "3", "--invalid"]).code == 64)
+    }
+}
