@@ -21,12 +21,46 @@ public struct CombineReport: Sendable, Encodable {
 /// Image combination (ccdproc `combine`): streams line blocks from every input at once, so the
 /// buffers stay under `memLimit` whatever the stack size; the output frame itself is in memory.
 public enum Combine {
+    /// Combines single frames, or multi-extension files chip by chip (SCI k of every input
+    /// into SCI k of the output, each with its ERR and MASK), and writes the result.
     public static func run(_ paths: [String], options: CombineOptions, output: String, overwrite: Bool,
                            progress: (Int, Int) -> Void = { _, _ in }) throws -> CombineReport {
         guard !paths.isEmpty else {
             throw AstroError(.noInput, operation: "combining", reason: "no input frames")
         }
-        let inputs = try paths.map { try CombineInput($0) }
+        let counts = try paths.map { try CombineInput.chipCount($0) }
+        for (path, k) in zip(paths, counts) where k != counts[0] {
+            throw AstroError(.badData, file: path, operation: "combining", reason: "it has \(k) chips, \(paths[0]) has \(counts[0])")
+        }
+        let nchips = counts[0]
+        var chips: [CCDChip] = []
+        var report: CombineReport?
+        var primary: Header?
+        for c in 0..<nchips {
+            let inputs = try paths.map { try CombineInput($0, chip: nchips > 1 ? c : nil) }
+            let (image, part) = try combineChip(inputs, options: options, output: output) { row, height in
+                progress(c * height + row, nchips * height)
+            }
+            chips.append(CCDChip(image: image, extname: inputs[0].primaryHeader == nil ? nil : inputs[0].extname,
+                                 extver: inputs[0].extver, hduLabel: nil))
+            if var r = report { r.rejected += part.rejected; r.empty += part.empty; report = r } else { report = part }
+            if let p = inputs[0].primaryHeader {
+                // The primary keeps the inputs' list and the exposure, as the chips do.
+                var h = p
+                for card in ["NCOMBINE", options.exptimeKey] { if let v = image.header.double(card) { h.set(card, v) } }
+                for (i, input) in inputs.enumerated() where i < 999 {
+                    h.set(String(format: "IMCMB%03d", i + 1), URL(fileURLWithPath: input.path).lastPathComponent)
+                }
+                primary = h
+            }
+        }
+        try CCDFile(path: output, primaryHeader: primary, chips: chips).write(to: output, overwrite: overwrite, bitpix: options.pixelType)
+        return report!
+    }
+
+    /// One chip's combination: the result (data, ERR unless none, MASK) with its header.
+    static func combineChip(_ inputs: [CombineInput], options: CombineOptions, output: String,
+                            progress: (Int, Int) -> Void) throws -> (Image, CombineReport) {
         let first = inputs[0]
         let width = first.width, height = first.height
         let unit = CCDUnit.of(first.header)
@@ -178,7 +212,7 @@ public enum Combine {
         if options.ccdprocCompat { what += " (ccdproc-compat)" }
         header.addHistory("astrotool ccdproc combine: \(what); \(rejected) values rejected, \(empty) pixels empty")
         if let times = try? inputs.map({ input -> Double in
-            guard let t = input.header.double(options.exptimeKey) else { throw AstroError(.badData, operation: "", reason: "") }
+            guard let t = input.double(options.exptimeKey) else { throw AstroError(.badData, operation: "", reason: "") }
             return t
         }) {
             // The output's exposure: the sum for a sum, else the mean (IRAF's rule for unweighted stacks).
@@ -189,19 +223,11 @@ public enum Combine {
         var unitText = unit.description
         if case .inverse = options.scale { unitText = "" }
         header.set("BUNIT", unitText)
-        var hdus = [OutputHDU(Image(width: width, height: height, pixels: value, header: header), pixelType: options.pixelType)]
-        if !sigma.isEmpty {
-            var h = Header()
-            h.set("BUNIT", unitText)
-            h.set("UTYPE", "StdDevUncertainty")
-            hdus.append(OutputHDU(Image(width: width, height: height, pixels: sigma, header: h), extname: "ERR", pixelType: options.pixelType))
-        }
-        var mh = Header()
-        mh.addComment("non-zero = bad; bits listed in astrotool docs/conventions.md")
-        hdus.append(OutputHDU(Image(width: width, height: height, pixels: mask.map(Float.init), header: mh), extname: "MASK", pixelType: .uint8))
-        try FITSWriter.write(hdus, to: output, overwrite: overwrite)
-        return CombineReport(output: output, inputs: n, width: width, height: height, method: options.method.rawValue,
-                             scales: scales, rejected: rejected, empty: empty, blockRows: blockRows)
+        var image = Image(width: width, height: height, pixels: value, header: header)
+        image.uncertainty = sigma.isEmpty ? nil : sigma
+        image.mask = mask
+        return (image, CombineReport(output: output, inputs: n, width: width, height: height, method: options.method.rawValue,
+                                     scales: scales, rejected: rejected, empty: empty, blockRows: blockRows))
     }
 
     /// One multiplier per input.
@@ -218,7 +244,7 @@ public enum Combine {
             let key: String
             if case .keyword(let k) = options.scale { key = k } else { key = options.exptimeKey }
             let values = try inputs.map { input -> Double in
-                guard let t = input.header.double(key), t.isFinite, t > 0 else {
+                guard let t = input.double(key), t.isFinite, t > 0 else {
                     throw AstroError(.badData, file: input.path, operation: "scaling", reason: "no positive \(key) in the header")
                 }
                 return t
@@ -248,7 +274,7 @@ public enum Combine {
             c.zeros = v
         case .keyword(let key):
             c.zeros = try inputs.map { input in
-                guard let v = input.header.double(key), v.isFinite else {
+                guard let v = input.double(key), v.isFinite else {
                     throw AstroError(.badData, file: input.path, operation: "applying zero offsets", reason: "no numeric \(key) in the header")
                 }
                 return v
@@ -266,7 +292,7 @@ public enum Combine {
                     switch q {
                     case .value(let v): return v
                     case .keyword(let key):
-                        guard let v = input.header.double(key), v.isFinite else {
+                        guard let v = input.double(key), v.isFinite else {
                             throw AstroError(.badData, file: input.path, operation: "reading the \(what)", reason: "no numeric \(key) in the header")
                         }
                         return v

@@ -12,23 +12,41 @@ final class CombineInput {
     let width: Int
     let height: Int
     let header: Header
+    /// A multi-extension file's header-only primary (EXPTIME and friends often live there).
+    let primaryHeader: Header?
+    var extname: String? { header.string("EXTNAME") }
+    var extver: Int? { header.int("EXTVER") }
 
-    init(_ path: String) throws {
+    /// How many chips a combination of this file runs: its science HDUs, or 1 when its name
+    /// picks an HDU.
+    static func chipCount(_ path: String) throws -> Int {
+        let file = try FITSFile(path)
+        return file.namesHDU ? 1 : try CCDFile.Layout(file, path: path).chips.count
+    }
+
+    /// A numeric card of the chip's header, else of the primary's.
+    func double(_ key: String) -> Double? { header.double(key) ?? primaryHeader?.double(key) }
+
+    /// Chip `chip` of a multi-extension file, or the file's only frame (or the HDU its name picks).
+    init(_ path: String, chip: Int? = nil) throws {
         self.path = path
         file = try FITSFile(path)
         if file.namesHDU {
             dataHDU = file.hduIndex
             errHDU = nil
             maskHDU = nil
+            primaryHeader = nil
         } else {
             let layout = try CCDFile.Layout(file, path: path)
-            guard layout.chips.count == 1 else {
+            guard chip != nil || layout.chips.count == 1 else {
                 throw AstroError(.badData, file: path, operation: "reading a frame to combine",
                                  reason: "it holds \(layout.chips.count) chips; name one (f.fits[SCI,2])")
             }
-            dataHDU = layout.chips[0].science.index
-            errHDU = layout.chips[0].err
-            maskHDU = layout.chips[0].mask
+            let entry = layout.chips[chip ?? 0]
+            dataHDU = entry.science.index
+            errHDU = entry.err
+            maskHDU = entry.mask
+            primaryHeader = layout.primaryHeader
         }
         try file.select(hdu: dataHDU)
         let info = try file.info()

@@ -321,3 +321,35 @@ import Testing
         #expect(Self.combine(stack, .init(algorithm: .avsigclip), lineSigma: 2).rejected == 0)
     }
 }
+
+/// Multi-extension inputs combine chip by chip, into the same layout.
+@Suite struct MEFCombineTests {
+    @Test func chipByChip() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        var paths: [String] = []
+        for k in 0..<3 {
+            var primary = Header(); primary.set("EXPTIME", Double(10 * (k + 1)))
+            let chips = (1...2).map { c in
+                CCDChip(image: Image(width: 4, height: 3, pixels: [Float](repeating: Float(100 * c + k), count: 12)),
+                        extname: "SCI", extver: c, hduLabel: nil)
+            }
+            let p = dir.appendingPathComponent("m\(k).fits").path
+            try CCDFile(path: p, primaryHeader: primary, chips: chips).write(to: p, overwrite: false)
+            paths.append(p)
+        }
+        let out = dir.appendingPathComponent("c.fits").path
+        var o = CombineOptions()
+        o.method = .median
+        let r = try Combine.run(paths, options: o, output: out, overwrite: false)
+        #expect(r.inputs == 3)
+        let hdus = try FITS.listHDUs(out)
+        #expect(hdus.map(\.extname) == [nil, "SCI", "ERR", "MASK", "SCI", "ERR", "MASK"])
+        #expect(hdus[0].header.double("EXPTIME") == 20 && hdus[0].header.int("NCOMBINE") == 3)
+        let result = try CCDFile.read(out)
+        #expect(result.chips.map { $0.image.pixels[0] } == [101, 201])
+        // A single-frame input among MEF ones is refused.
+        #expect(throws: AstroError.self) {
+            try Combine.run(paths + [Fixture.ref("stack_001")], options: o, output: out, overwrite: true)
+        }
+    }
+}
