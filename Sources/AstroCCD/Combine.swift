@@ -33,6 +33,12 @@ public enum Combine {
             throw AstroError(.badData, file: path, operation: "combining", reason: "it has \(k) chips, \(paths[0]) has \(counts[0])")
         }
         let nchips = counts[0]
+        if let shifts = options.shifts {
+            guard nchips == 1 else {
+                throw AstroError(.usage, operation: "combining with --shifts", reason: "shifts apply to single frames, not \(nchips)-chip files")
+            }
+            return try runShifted(paths, shifts, options: options, output: output, overwrite: overwrite, progress: progress)
+        }
         var chips: [CCDChip] = []
         var report: CombineReport?
         var primary: Header?
@@ -56,6 +62,47 @@ public enum Combine {
         }
         try CCDFile(path: output, primaryHeader: primary, chips: chips).write(to: output, overwrite: overwrite, bitpix: options.pixelType)
         return report!
+    }
+
+    /// Resamples every frame onto the shifts' common grid into a scratch folder beside the
+    /// output (one frame in memory at a time), then combines those.
+    static func runShifted(_ paths: [String], _ shifts: ShiftOptions, options: CombineOptions, output: String,
+                           overwrite: Bool, progress: (Int, Int) -> Void) throws -> CombineReport {
+        guard shifts.shifts.count == paths.count else {
+            throw AstroError(.usage, operation: "combining with --shifts", reason: "\(shifts.shifts.count) shifts for \(paths.count) inputs")
+        }
+        let outDir = URL(fileURLWithPath: output).deletingLastPathComponent()
+        let scratch = outDir.appendingPathComponent(".astrotool-shift-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var grid: (width: Int, height: Int, x0: Int, y0: Int)?
+        var shifted: [String] = []
+        for (i, path) in paths.enumerated() {
+            let frame = try CCDFile.read(path, goodBits: options.goodBits)
+            var image = frame.chips[0].image
+            let g = try grid ?? shifts.grid(width: image.width, height: image.height)
+            grid = g
+            let s = shifts.shifts[i]
+            image = Shift.resample(image, dx: s.dx, dy: s.dy, order: shifts.order, grid: g)
+            image.header.addHistory("astrotool ccdproc combine: shifted by (\(s.dx), \(s.dy)) onto \(g.width)x\(g.height)")
+            let folder = scratch.appendingPathComponent("\(i)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let target = folder.appendingPathComponent(URL(fileURLWithPath: path).lastPathComponent).path
+            try CCDFile(path: target, chips: [CCDChip(image: image, extname: nil, extver: nil, hduLabel: nil)])
+                .write(to: target, overwrite: false, bitpix: .float32)
+            shifted.append(target)
+        }
+        var plain = options
+        plain.shifts = nil
+        plain.goodBits = .none   // already applied when the frames were read
+        let inputs = try shifted.map { try CombineInput($0) }
+        var (image, report) = try combineChip(inputs, options: plain, output: output, progress: progress)
+        let g = grid!
+        image.header.addHistory("astrotool ccdproc combine: \(shifts.overlap ? "overlap" : "union") of the shifted frames, "
+            + "order \(shifts.order), grid origin (\(g.x0), \(g.y0))")
+        try CCDFile(path: output, chips: [CCDChip(image: image, extname: nil, extver: nil, hduLabel: nil)])
+            .write(to: output, overwrite: overwrite, bitpix: options.pixelType)
+        return report
     }
 
     /// One chip's combination: the result (data, ERR unless none, MASK) with its header.

@@ -89,6 +89,8 @@ public struct CombineOptions: Sendable {
     public var extrema: (low: Int, high: Int)?
     public var scale = Scale.none
     public var zero = Zero.none
+    /// Offsets between the frames: each is resampled onto a common grid first.
+    public var shifts: ShiftOptions?
     public var reject: Rejection?
     /// One weight per image for the average (ccdproc `weights`).
     public var weights: [Double]?

@@ -101,6 +101,12 @@ struct CCDCombineCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Keep only inputs whose header matches KEY=VALUE (repeatable).", valueName: "KEY=VALUE"))
     var `where`: [String] = []
 
+    @Option(help: ArgumentHelp("Offsets between the frames: a file of 'dx dy' per input (out(x,y) = in(x-dx, y-dy)); frames are resampled onto their union.", valueName: "FILE"))
+    var shifts: String?
+    @Option(help: "Interpolation of fractional --shifts: 0 nearest, 1 bilinear, 3 cubic B-spline.")
+    var shiftOrder = 3
+    @Flag(help: "With --shifts, keep only the region every shifted frame covers.")
+    var trimOverlap = false
     @Option(help: ArgumentHelp("IRAF imcombine rejection instead of ccdproc's: minmax (--nlow/--nhigh), sigclip, avsigclip, ccdclip, crreject, pclip.", valueName: "ALGORITHM"))
     var reject: String?
     @Option(help: "IRAF rejection: low threshold in sigma.")
@@ -133,6 +139,7 @@ struct CCDCombineCommand: ParsableCommand {
         if nlow < 0 || nhigh < 0 { throw ValidationError("--nlow and --nhigh must be 0 or more") }
         if clipIters < 1 { throw ValidationError("--clip-iters must be at least 1") }
         if !(sigmaLow > 0 && sigmaHigh > 0) { throw ValidationError("--sigma-low and --sigma-high must be positive") }
+        guard [0, 1, 3].contains(shiftOrder) else { throw ValidationError("--shift-order takes 0, 1 or 3") }
         if let reject {
             guard CombineOptions.Rejection.Algorithm(rawValue: reject) != nil else {
                 throw ValidationError("--reject takes minmax, sigclip, avsigclip, ccdclip, crreject or pclip")
@@ -196,6 +203,21 @@ struct CCDCombineCommand: ParsableCommand {
         o.exptimeKey = exptimeKey.uppercased()
         o.scale = try parseScale(count: files.count)
         o.zero = try parseZero(count: files.count)
+        if let shifts {
+            guard let text = try? String(contentsOfFile: shifts, encoding: .utf8) else {
+                throw AstroError(.noInput, file: shifts, operation: "reading shifts", reason: "cannot read the file")
+            }
+            let pairs = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+                .map { $0.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).compactMap { Double($0) } }
+            guard pairs.count == files.count, pairs.allSatisfy({ $0.count >= 2 && $0[0].isFinite && $0[1].isFinite }) else {
+                throw AstroError(.badData, file: shifts, operation: "reading shifts", reason: "expected \(files.count) lines of 'dx dy'")
+            }
+            var so = ShiftOptions(shifts: pairs.map { (dx: $0[0], dy: $0[1]) })
+            so.order = shiftOrder
+            so.overlap = trimOverlap
+            o.shifts = so
+        }
         if let reject {
             var r = CombineOptions.Rejection(algorithm: .init(rawValue: reject)!)
             r.lsigma = lsigma; r.hsigma = hsigma; r.nkeep = nkeep; r.mclip = mclip; r.pclip = pclip

@@ -353,3 +353,56 @@ import Testing
         }
     }
 }
+
+/// Shifted frames: exact integer offsets, accurate spline resampling, union and overlap grids.
+@Suite struct ShiftTests {
+    @Test func splineResamplesSmoothData() {
+        let w = 40, h = 30
+        func f(_ x: Double, _ y: Double) -> Double { 100 + 20 * sin(x / 4) * cos(y / 5) }
+        let image = Image(width: w, height: h, pixels: (0..<(w * h)).map { Float(f(Double($0 % w), Double($0 / w))) })
+        var o = ShiftOptions(shifts: [(dx: 0.3, dy: -0.6)])
+        let grid = try! o.grid(width: w, height: h)
+        for (order, tolerance) in [(3, 0.02), (1, 0.3)] {
+            o.order = order
+            let out = Shift.resample(image, dx: 0.3, dy: -0.6, order: order, grid: grid)
+            var worst = 0.0
+            for y in 4..<(grid.height - 4) {
+                for x in 4..<(grid.width - 4) {
+                    let u = Double(x + grid.x0) - 0.3, v = Double(y + grid.y0) + 0.6
+                    worst = max(worst, abs(Double(out.pixels[y * grid.width + x]) - f(u, v)))
+                }
+            }
+            #expect(worst < tolerance, "order \(order): \(worst)")
+        }
+    }
+
+    @Test func combinesOntoUnionOrOverlap() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        // A bright pixel at (5, 4) in frame 0, at (7, 3) in frame 1: frame 1 is shifted by (2, −1).
+        var paths: [String] = []
+        for (k, (x, y)) in [(5, 4), (7, 3)].enumerated() {
+            var pixels = [Float](repeating: 10, count: 12 * 8)
+            pixels[y * 12 + x] = 1000
+            let p = dir.appendingPathComponent("s\(k).fits").path
+            try FITSWriter.write([OutputHDU(Image(width: 12, height: 8, pixels: pixels))], to: p, overwrite: false)
+            paths.append(p)
+        }
+        // Shifts that bring frame 1 back onto frame 0: out(x, y) = in(x − dx, y − dy).
+        var o = CombineOptions()
+        o.shifts = ShiftOptions(shifts: [(dx: 0, dy: 0), (dx: -2, dy: 1)])
+        let union = dir.appendingPathComponent("u.fits").path
+        _ = try Combine.run(paths, options: o, output: union, overwrite: false)
+        let u = try CCDFile.read(union).chips[0].image
+        #expect(u.width == 14 && u.height == 9)
+        // Frame 0's (5, 4) sits at (5 − x0, 4 − y0) = (7, 4) of the union grid (x0 = −2, y0 = 0).
+        #expect(u[7, 4] == 1000)
+        // (0, 0) lies in neither frame: no data; (0, 1) only in frame 1: its sky, unmasked.
+        #expect(u.mask![0] != 0 && u.mask![1 * 14] == 0 && u[0, 1] == 10)
+        o.shifts!.overlap = true
+        let overlap = dir.appendingPathComponent("o.fits").path
+        _ = try Combine.run(paths, options: o, output: overlap, overwrite: false)
+        let v = try CCDFile.read(overlap).chips[0].image
+        #expect(v.width == 10 && v.height == 7)
+        #expect(v[5, 3] == 1000 && v.mask!.allSatisfy { $0 == 0 })
+    }
+}
