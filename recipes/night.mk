@@ -6,7 +6,7 @@
 # file names do not matter. Every product is written atomically, so an interrupted run
 # resumes where it stopped and `make -j N` runs frames in parallel.
 #
-# Stages: masters (bias, dark per second, flat) -> calibrated science (electrons, ERR, MASK) ->
+# Stages: masters (bias, dark per second, flat, bad-pixel mask) -> calibrated science (electrons, ERR, MASK) ->
 # cosmic rays cleaned -> aligned -> sky-matched -> drizzled mosaic; PNG previews of the raw
 # frames and the products. A stage whose astrotool subcommand is not built yet is reported as
 # such by `make report`, never faked.
@@ -36,7 +36,8 @@ STACK   := --method average --sigma-clip --clip-center median --clip-dev mad_std
 MBIAS   := $(OUT)/masters/bias.fits
 MDARK   := $(OUT)/masters/dark.fits
 MFLAT   := $(OUT)/masters/flat_$(FILTER).fits
-MASTERS := $(MBIAS) $(MDARK) $(MFLAT)
+MBPM    := $(OUT)/masters/bpm_$(FILTER).fits
+MASTERS := $(MBIAS) $(MDARK) $(MFLAT) $(MBPM)
 
 work     = $(patsubst $(RAW)/%.fits,$(OUT)/work/%.fits,$(1))
 CALIB   := $(patsubst $(RAW)/%.fits,$(OUT)/calibrated/%.fits,$(SCI))
@@ -82,11 +83,16 @@ $(MFLAT): $(call work,$(FLAT))
 	@mkdir -p $(@D)
 	@$(AT) ccdproc combine $^ -o $@ --overwrite -q $(STACK) --scale inverse-median
 
+# Bad pixels (dead or weak columns, low-response pixels) found in the master flat: they go
+# into every science frame's MASK, which keeps them out of cosmic-ray detection.
+$(MBPM): $(MFLAT)
+	@$(AT) ccdproc ccdmask $< -o $@ --overwrite -q
+
 # --- science ----------------------------------------------------------------------------
 # Electrons, with ERR from the gain and read noise in the header, and MASK.
 $(OUT)/calibrated/%.fits: $(RAW)/%.fits $(MASTERS)
 	@$(AT) ccdproc process $< -o $@ --overwrite -q $(BASIC) --gain GAIN --readnoise RDNOISE --error \
-	    --bias $(MBIAS) --dark $(MDARK) --flat $(MFLAT)
+	    --bias $(MBIAS) --dark $(MDARK) --flat $(MFLAT) --bpm $(MBPM)
 
 # L.A.Cosmic with astroscrappy's defaults; read noise from RDNOISE, saturation 65535 ADU.
 $(OUT)/cleaned/%.fits: $(OUT)/calibrated/%.fits

@@ -32,7 +32,7 @@ echo "demo: simulate: $(ls "$NIGHT/raw"/*.fits | wc -l) raw frames + truth in $N
 
 t=$(now)
 make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" masters
-echo "demo: masters: bias, dark (per second), flat in $NIGHT/reduced/masters ($(elapsed "$t"))"
+echo "demo: masters: bias, dark (per second), flat, bad-pixel mask ($("$AT" ccdproc stats "$NIGHT/reduced/masters/bpm_R.fits" --no-mask | awk 'NR == 2 { printf "%d", $3 * $2 + 0.5 }') bad pixels) in $NIGHT/reduced/masters ($(elapsed "$t"))"
 t=$(now)
 make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" calibrated
 echo "demo: calibrated: $(ls "$NIGHT/reduced/calibrated" | wc -l) science frames in electrons with ERR and MASK ($(elapsed "$t"))"
