@@ -11,6 +11,7 @@ struct CCDProcCommand: ParsableCommand {
         """,
         subcommands: [CCDProcessCommand.self, CCDCombineCommand.self, CCDCosmicRayCommand.self, CCDMaskCommand.self,
                       CCDBitmaskCommand.self, CCDStatsCommand.self, CCDDeviationCommand.self, CCDGainCommand.self,
-                      CCDMedianFilterCommand.self, CCDClipCommand.self, CCDOffsetCommand.self]
+                      CCDMedianFilterCommand.self, CCDClipCommand.self, CCDOffsetCommand.self, CCDHistogramCommand.self,
+                      CCDMosaicCommand.self]
     )
 }

@@ -221,3 +221,22 @@ import Testing
         #expect(try TestSupport.runTool(["ccdproc", "clip", frame, "-o", c, "--overwrite", "--sigma", "3", "--invalid"]).code == 64)
     }
 }
+
+/// `ccdproc histogram` and `mosaic` write PNGs.
+@Suite struct CCDPlotCommandTests {
+    @Test func histogramAndMosaic() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let frame = TestSupport.path("ccdproc/ref/sci_reduced.fits")
+        let h = dir.appendingPathComponent("h.png").path, m = dir.appendingPathComponent("m.png").path
+        let r = try TestSupport.runTool(["ccdproc", "histogram", frame, "-o", h, "--bins", "50", "--log", "--gaussian",
+                                         "--percentiles", "5,95", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"counts\""))
+        #expect(try TestSupport.runTool(["ccdproc", "mosaic", frame, frame, "-o", m, "--at", "64,48", "--at", "10,10", "-q"]).code == 0)
+        for png in [h, m] {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: png))
+            #expect(bytes.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+        }
+        #expect(try TestSupport.runTool(["ccdproc", "mosaic", frame, "-o", m, "--overwrite"]).code == 64)
+    }
+}
