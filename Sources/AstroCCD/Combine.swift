@@ -148,6 +148,10 @@ public enum Combine {
         var bits = [UInt8](repeating: 0, count: masked ? capacity : 0)
         var errs = [Float](repeating: 0, count: propagate ? capacity : 0)
         let network = StackKernel.batcherNetwork(n)
+        /// One pass over every line block. `record` receives, per pixel, the set of images whose
+        /// value was rejected; `extra` is such a set to leave out (IRAF's grow, second pass).
+        func pass(_ options: CombineOptions, record: SendableMutableBuffer<UInt64>?,
+                  extra: SendableBuffer<UInt64>?) throws -> (rejected: Int, empty: Int) {
         var rejected = 0, empty = 0
         var row = 0
         while row < height {
@@ -178,6 +182,7 @@ public enum Combine {
                                         for i in 0..<n {
                                             kernel.x[i] = Double(d.base[i * bp + q])
                                             kernel.bits[i] = masked ? m.base[i * bp + q] : 0
+                                            if let extra, (extra.base[offset + q] >> UInt64(i)) & 1 == 1 { kernel.bits[i] |= MaskBits.outlier.rawValue }
                                             if propagate { kernel.s[i] = Double(e.base[i * bp + q]) }
                                         }
                                     }
@@ -202,11 +207,12 @@ public enum Combine {
                                     let sigmas = lineSigma
                                     return Parallel.mapBlocks(count: bp, minBlock: 4096) { block in
                                         let kernel = StackKernel(options: options, constants: constants, network: network)
-                                        let tile = StackTile(options: options, scales: scales, network: network)
+                                        let tile = record == nil && extra == nil ? StackTile(options: options, scales: scales, network: network) : nil
                                         defer { kernel.deallocate(); tile?.deallocate() }
                                         var rej = 0, emp = 0
                                         func store(_ r: StackKernel.Result, _ p: Int) {
-                                            v.base[offset + p] = r.value
+                                            // Where nothing survived: NaN, or --fillval (IRAF's blank).
+                                            v.base[offset + p] = r.mask != 0 ? (options.fillValue ?? r.value) : r.value
                                             if hasSigma { s.base[offset + p] = r.sigma }
                                             o.base[offset + p] = r.mask
                                             rej += r.rejected
@@ -222,6 +228,11 @@ public enum Combine {
                                                 for q in p..<end {
                                                     load(kernel, q)
                                                     store(kernel.combine(lineSigma: sigmas[q / width]), q)
+                                                    if let record {
+                                                        var set: UInt64 = 0
+                                                        for i in 0..<n where !kernel.ok[i] && kernel.bits[i] == 0 && kernel.x[i].isFinite { set |= 1 << UInt64(i) }
+                                                        record.base[offset + q] = set
+                                                    }
                                                 }
                                             }
                                             p = end
@@ -237,6 +248,24 @@ public enum Combine {
             for (r, e) in counts { rejected += r; empty += e }
             row = rows.upperBound
             progress(row, height)
+        }
+        return (rejected, empty)
+        }
+
+        var rejected = 0, empty = 0
+        if let r = options.reject, r.grow >= 1 {
+            guard n <= 64 else {
+                throw AstroError(.usage, operation: "combining with --grow", reason: "grow handles up to 64 images, not \(n)")
+            }
+            var sets = [UInt64](repeating: 0, count: width * height)
+            _ = try sets.withUnsafeMutableBufferPointer { try pass(options, record: SendableMutableBuffer($0), extra: nil) }
+            let grown = Self.grow(sets, width: width, height: height, radius: r.grow)
+            var plain = options
+            plain.reject = nil
+            (rejected, empty) = try grown.withUnsafeBufferPointer { try pass(plain, record: nil, extra: SendableBuffer($0)) }
+            rejected = grown.reduce(0) { $0 + $1.nonzeroBitCount }
+        } else {
+            (rejected, empty) = try pass(options, record: nil, extra: nil)
         }
 
         var header = first.header
@@ -307,6 +336,26 @@ public enum Combine {
             if case .inverse = options.scale { return levels.map { 1 / $0 } }
             return levels.map { levels[0] / $0 }
         }
+    }
+
+    /// IRAF's grow: every image's rejections spread to its pixels within `radius`.
+    static func grow(_ sets: [UInt64], width: Int, height: Int, radius: Double) -> [UInt64] {
+        var out = sets
+        let r = Int(radius)
+        var offsets: [(Int, Int)] = []
+        for dy in -r...r {
+            for dx in -r...r where Double(dx * dx + dy * dy) <= radius * radius { offsets.append((dx, dy)) }
+        }
+        for y in 0..<height {
+            for x in 0..<width where sets[y * width + x] != 0 {
+                let set = sets[y * width + x]
+                for (dx, dy) in offsets {
+                    let xx = x + dx, yy = y + dy
+                    if xx >= 0 && yy >= 0 && xx < width && yy < height { out[yy * width + xx] |= set }
+                }
+            }
+        }
+        return out
     }
 
     /// Zero offsets and the noise model, per input.

@@ -62,6 +62,9 @@ public struct CombineOptions: Sendable {
         /// pclip: the clipping width runs from the median to this many values (|pclip| ≥ 1) or
         /// this fraction of half the stack (|pclip| < 1) below (negative) or above it.
         public var pclip = -0.5
+        /// Also reject each rejected value's neighbours within this radius (pixels) in its own
+        /// image (IRAF's grow; 0: none).
+        public var grow = 0.0
         /// ccdclip/crreject noise model, per image: read noise (e⁻), gain (e⁻/ADU), and the
         /// sensitivity noise as a fraction of the signal; numbers or header keywords.
         public var readNoise = Quantity.value(0)
@@ -91,6 +94,8 @@ public struct CombineOptions: Sendable {
     public var zero = Zero.none
     /// Offsets between the frames: each is resampled onto a common grid first.
     public var shifts: ShiftOptions?
+    /// Written where no value survives (default NaN; the pixel is masked either way).
+    public var fillValue: Float?
     public var reject: Rejection?
     /// One weight per image for the average (ccdproc `weights`).
     public var weights: [Double]?

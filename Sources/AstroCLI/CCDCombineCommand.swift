@@ -107,6 +107,12 @@ struct CCDCombineCommand: ParsableCommand {
     var shiftOrder = 3
     @Flag(help: "With --shifts, keep only the region every shifted frame covers.")
     var trimOverlap = false
+    @Option(help: ArgumentHelp("Interpolation of fractional --shifts by the shared name: nearest|linear|cubic (overrides --shift-order).", valueName: "METHOD"))
+    var interp: String?
+    @Option(help: "Value written where no value survives (default NaN; MASK marks the pixel either way).")
+    var fillval: Float?
+    @Option(help: "IRAF rejection: also reject each rejected value's neighbours within this radius in pixels (its own image).")
+    var grow = 0.0
     @Option(help: ArgumentHelp("IRAF imcombine rejection instead of ccdproc's: minmax (--nlow/--nhigh), sigclip, avsigclip, ccdclip, crreject, pclip.", valueName: "ALGORITHM"))
     var reject: String?
     @Option(help: "IRAF rejection: low threshold in sigma.")
@@ -140,6 +146,11 @@ struct CCDCombineCommand: ParsableCommand {
         if clipIters < 1 { throw ValidationError("--clip-iters must be at least 1") }
         if !(sigmaLow > 0 && sigmaHigh > 0) { throw ValidationError("--sigma-low and --sigma-high must be positive") }
         guard [0, 1, 3].contains(shiftOrder) else { throw ValidationError("--shift-order takes 0, 1 or 3") }
+        if let interp, Self.interpOrder[interp] == nil {
+            throw ValidationError("--interp takes nearest, linear or cubic here (poly5 and lanczos3 are resample's)")
+        }
+        if grow < 0 { throw ValidationError("--grow must be 0 or more") }
+        if grow > 0 && reject == nil { throw ValidationError("--grow goes with --reject") }
         if let reject {
             guard CombineOptions.Rejection.Algorithm(rawValue: reject) != nil else {
                 throw ValidationError("--reject takes minmax, sigclip, avsigclip, ccdclip, crreject or pclip")
@@ -203,6 +214,7 @@ struct CCDCombineCommand: ParsableCommand {
         o.exptimeKey = exptimeKey.uppercased()
         o.scale = try parseScale(count: files.count)
         o.zero = try parseZero(count: files.count)
+        o.fillValue = fillval
         if let shifts {
             guard let text = try? String(contentsOfFile: shifts, encoding: .utf8) else {
                 throw AstroError(.noInput, file: shifts, operation: "reading shifts", reason: "cannot read the file")
@@ -214,7 +226,7 @@ struct CCDCombineCommand: ParsableCommand {
                 throw AstroError(.badData, file: shifts, operation: "reading shifts", reason: "expected \(files.count) lines of 'dx dy'")
             }
             var so = ShiftOptions(shifts: pairs.map { (dx: $0[0], dy: $0[1]) })
-            so.order = shiftOrder
+            so.order = interp.flatMap { Self.interpOrder[$0] } ?? shiftOrder
             so.overlap = trimOverlap
             o.shifts = so
         }
@@ -223,6 +235,7 @@ struct CCDCombineCommand: ParsableCommand {
             r.lsigma = lsigma; r.hsigma = hsigma; r.nkeep = nkeep; r.mclip = mclip; r.pclip = pclip
             r.nlow = Double(nlow); r.nhigh = Double(nhigh)
             r.readNoise = .parse(rdnoise); r.gain = .parse(gain); r.snoise = .parse(snoise)
+            r.grow = grow
             o.reject = r
         }
         o.statsec = statsec
@@ -251,6 +264,8 @@ struct CCDCombineCommand: ParsableCommand {
             common.note("astrotool ccdproc combine: \(files.count) frames -> \(output) (\(method), \(report.rejected) values rejected, \(report.empty) empty pixels)")
         }
     }
+
+    static let interpOrder = ["nearest": 0, "linear": 1, "cubic": 3]
 
     func parseZero(count: Int) throws -> CombineOptions.Zero {
         switch zero {

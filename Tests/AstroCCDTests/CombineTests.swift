@@ -406,3 +406,49 @@ import Testing
         #expect(v[5, 3] == 1000 && v.mask!.allSatisfy { $0 == 0 })
     }
 }
+
+/// IRAF's grow and the fill value, through the whole combination.
+@Suite struct GrowFillTests {
+    @Test func growRejectsNeighboursInTheSameImage() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        // Five 7x7 frames at 100; frame 2 has a cosmic ray of 1000 at (3, 3) with a 125 halo
+        // around it, 2.5 sigma (sqrt(100) = 10) high: ccdclip alone keeps the halo.
+        var paths: [String] = []
+        for k in 0..<5 {
+            var pixels = [Float](repeating: 100, count: 49)
+            if k == 2 {
+                pixels[3 * 7 + 3] = 1000
+                for (dx, dy) in [(1, 0), (-1, 0), (0, 1), (0, -1)] { pixels[(3 + dy) * 7 + 3 + dx] = 125 }
+            }
+            let p = dir.appendingPathComponent("g\(k).fits").path
+            try FITSWriter.write([OutputHDU(Image(width: 7, height: 7, pixels: pixels))], to: p, overwrite: false)
+            paths.append(p)
+        }
+        var o = CombineOptions()
+        o.reject = .init(algorithm: .ccdclip)
+        let plain = dir.appendingPathComponent("p.fits").path, grown = dir.appendingPathComponent("g.fits").path
+        let a = try Combine.run(paths, options: o, output: plain, overwrite: false)
+        o.reject!.grow = 1
+        let b = try Combine.run(paths, options: o, output: grown, overwrite: false)
+        #expect(a.rejected == 1 && b.rejected == 5)
+        let p = try Fixture.read(plain), g = try Fixture.read(grown)
+        #expect(p[3, 3] == 100 && p[4, 3] == 105)
+        #expect(g[3, 3] == 100 && g[4, 3] == 100 && g[3, 2] == 100)
+    }
+
+    @Test func fillValueWhereNothingSurvives() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        var paths: [String] = []
+        for k in 0..<3 {
+            let p = dir.appendingPathComponent("f\(k).fits").path
+            try FITSWriter.write([OutputHDU(Image(width: 2, height: 1, pixels: [Float(k), .nan]))], to: p, overwrite: false)
+            paths.append(p)
+        }
+        var o = CombineOptions()
+        o.fillValue = -1
+        let out = dir.appendingPathComponent("c.fits").path
+        _ = try Combine.run(paths, options: o, output: out, overwrite: false)
+        let c = try Fixture.read(out)
+        #expect(c.pixels == [1, -1] && c.mask == [0, MaskBits.nonFinite.rawValue])
+    }
+}
