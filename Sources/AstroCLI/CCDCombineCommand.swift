@@ -186,12 +186,7 @@ struct CCDCombineCommand: ParsableCommand {
 
     func run() throws {
         common.apply()
-        let filter = try HeaderFilter(`where`)
-        var files = try expandListArguments(inputs)
-        if !filter.isEmpty { files = try files.filter { filter.matches(try FITS.listHDUs($0).map(\.header)) } }
-        guard !files.isEmpty else {
-            throw AstroError(.noInput, operation: "selecting inputs", reason: filter.isEmpty ? "no input files" : "no input matches --where")
-        }
+        let files = try HeaderFilter.select(inputs, where: `where`)
         try OutputPlan.checkDistinct(inputs: files, outputs: [output])
         var o = CombineOptions()
         o.method = .init(rawValue: method)!

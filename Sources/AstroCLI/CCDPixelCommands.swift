@@ -48,6 +48,14 @@ struct PixelFiles: ParsableArguments {
     }
 
     struct Row: Encodable { var input, output: String; var chips: [String] }
+
+    /// Runs one-step `process` options on every input (deviation, gain).
+    func process(_ options: ProcessOptions, _ common: CommonOptions, verb: String) throws {
+        let list = try expandListArguments(inputs)
+        let outputs = try OutputPlan.outputs(for: list, output: output, outdir: outdir)
+        try OutputPlan.checkDistinct(inputs: list, outputs: outputs)
+        try CCDProcessCommand.runFiles(list, outputs: outputs, options: options, common: common, bitpix: bitpix, verb: verb)
+    }
 }
 
 /// `astrotool ccdproc deviation`: ccdproc's create_deviation alone.
@@ -79,10 +87,7 @@ struct CCDDeviationCommand: ParsableCommand {
         o.negative = Calibrate.Negative(rawValue: negative)!
         o.gainCorrect = false
         o.software = "astrotool \(AstroTool.version)"
-        let list = try expandListArguments(files.inputs)
-        let outputs = try OutputPlan.outputs(for: list, output: files.output, outdir: files.outdir)
-        try OutputPlan.checkDistinct(inputs: list, outputs: outputs)
-        try CCDProcessCommand.runFiles(list, outputs: outputs, options: o, common: common, bitpix: files.bitpix, verb: "deviation")
+        try files.process(o, common, verb: "deviation")
     }
 }
 
@@ -103,10 +108,7 @@ struct CCDGainCommand: ParsableCommand {
         var o = ProcessOptions()
         o.gain = .parse(gain)
         o.software = "astrotool \(AstroTool.version)"
-        let list = try expandListArguments(files.inputs)
-        let outputs = try OutputPlan.outputs(for: list, output: files.output, outdir: files.outdir)
-        try OutputPlan.checkDistinct(inputs: list, outputs: outputs)
-        try CCDProcessCommand.runFiles(list, outputs: outputs, options: o, common: common, bitpix: files.bitpix, verb: "gain")
+        try files.process(o, common, verb: "gain")
     }
 }
 

@@ -168,12 +168,7 @@ struct CCDProcessCommand: ParsableCommand {
     func run() throws {
         common.apply()
         let opts = try options()
-        let filter = try HeaderFilter(`where`)
-        var files = try expandListArguments(inputs)
-        if !filter.isEmpty { files = try files.filter { filter.matches(try FITS.listHDUs($0).map(\.header)) } }
-        guard !files.isEmpty else {
-            throw AstroError(.noInput, operation: "selecting inputs", reason: filter.isEmpty ? "no input files" : "no input matches --where")
-        }
+        let files = try HeaderFilter.select(inputs, where: `where`)
         if dryRun {
             let steps = opts.steps.isEmpty ? "nothing to do" : opts.steps.joined(separator: ", ")
             for f in files { Console.out("\(f): \(steps)") }

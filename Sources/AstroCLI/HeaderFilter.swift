@@ -1,3 +1,4 @@
+import AstroFITS
 import AstroImage
 import Foundation
 
@@ -39,5 +40,16 @@ struct HeaderFilter {
             rest = rest[r.upperBound...]
         }
         return rest.hasSuffix(parts.last!)
+    }
+
+    /// The inputs (after @list expansion) whose headers match `texts`; refuses an empty result.
+    static func select(_ inputs: [String], where texts: [String]) throws -> [String] {
+        let filter = try HeaderFilter(texts)
+        var files = try expandListArguments(inputs)
+        if !filter.isEmpty { files = try files.filter { filter.matches(try FITS.listHDUs($0).map(\.header)) } }
+        guard !files.isEmpty else {
+            throw AstroError(.noInput, operation: "selecting inputs", reason: filter.isEmpty ? "no input files" : "no input matches --where")
+        }
+        return files
     }
 }
