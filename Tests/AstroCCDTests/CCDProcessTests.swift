@@ -126,3 +126,27 @@ import Testing
         #expect(Fixture.maxDiff(Array(got.uncertainty![rows]), ref.uncertainty!, scale: 0) < 1e-6)
     }
 }
+
+/// ccdproc's own multi-extension pair (science-mef.fits, flat-mef.fits): each chip is
+/// flattened by the matching chip of the flat, normalised by that chip's mean (flat_correct).
+@Suite struct MEFProcessTests {
+    @Test func flatPerExtension() throws {
+        var o = ProcessOptions()
+        o.flat = TestSupport.path("fits/flat-mef.fits")
+        let science = try CCDFile.read(TestSupport.path("fits/science-mef.fits"))
+        let flats = try CCDFile.read(TestSupport.path("fits/flat-mef.fits"))
+        let (out, reports) = try CCDProcess.run(science, masters: try Masters(options: o), options: o)
+        #expect(out.chips.count == 3 && reports.allSatisfy { $0.steps == ["flat"] })
+        for c in 0..<3 {
+            let f = flats.chips[c].image.pixels.map(Double.init)
+            let mean = f.reduce(0, +) / Double(f.count)
+            let want = zip(science.chips[c].image.pixels, f).map { Float(Double($0) / ($1 / mean)) }
+            #expect(Fixture.maxDiff(out.chips[c].image.pixels, want, scale: 0) < 1e-6, "chip \(c)")
+        }
+        // Written back in the same layout: header-only primary, three chips.
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let path = dir.appendingPathComponent("p.fits").path
+        try out.write(to: path, overwrite: false)
+        #expect(try CCDFile.read(path).chips.count == 3)
+    }
+}
