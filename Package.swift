@@ -23,7 +23,7 @@ let package = Package(
         // MARK: - Domain libraries
         .target(name: "AstroImage"),
         .target(name: "AstroFITS", dependencies: ["AstroImage", "CFITSIO", "CZLIB"]),
-        .target(name: "AstroWCS", dependencies: ["AstroImage", "CWCSLIB"]),
+        .target(name: "AstroWCS", dependencies: ["AstroImage", "AstroFITS", "CWCSLIB"]),
         .target(name: "AstroDisplay", dependencies: ["AstroImage", "CPNG"]),
         .target(name: "AstroSim", dependencies: ["AstroImage", "AstroFITS", "AstroWCS"]),
         .target(name: "AstroCCD", dependencies: ["AstroImage", "AstroFITS"]),

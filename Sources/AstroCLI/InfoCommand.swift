@@ -80,7 +80,7 @@ struct InfoCommand: ParsableCommand {
             }
             if let w = hdu.wcs {
                 Console.out("    WCS \(w.ctype.joined(separator: " "))  centre \(fmt(w.center[0], 6)) \(fmt(w.center[1], 6))"
-                    + "  scale \(fmt(w.pixel_scale, 4))\"/px" + (w.distortion ? "  distortion" : ""))
+                    + "  scale \(fmt(w.pixel_scale, 4))\"/px" + (w.lookup.map { "  distortion: \($0)" } ?? (w.distortion ? "  distortion" : "")))
             }
             if let e = hdu.wcs_error { Console.out("    WCS not usable: \(e)") }
             if let s = hdu.stats {
@@ -151,7 +151,10 @@ struct HDUReport: Encodable {
         let hasImage = hdu.kind == .image && hdu.shape.count >= 2 && hdu.shape.allSatisfy { $0 > 0 }
         if hasImage, hdu.header.contains("CTYPE1") {
             do {
-                let w = try WCS(header: hdu.header, file: file, hdu: label)
+                let base = FITS.basePath(file)
+                let w = try WCS(header: hdu.header, file: file, hdu: label) { name, ver in
+                    try FITS.readImage("\(base)[\(name),\(ver)]")
+                }
                 wcs = WCSReport(w, width: hdu.shape[0], height: hdu.shape[1])
             } catch let error as AstroError {
                 wcs_error = error.reason
@@ -176,6 +179,8 @@ struct WCSReport: Encodable {
     var center: [Double]
     var pixel_scale: Double
     var distortion: Bool
+    /// The lookup-table chain astrotool applies itself (SIP order, CPDIS/D2IM tables), if any.
+    var lookup: String?
 
     init(_ w: WCS, width: Int, height: Int) {
         ctype = w.ctype
@@ -184,6 +189,7 @@ struct WCSReport: Encodable {
         center = [c?.ra ?? .nan, c?.dec ?? .nan]
         pixel_scale = w.pixelScale(x: cx, y: cy)
         distortion = w.hasDistortion
+        lookup = w.lookupDistortion
     }
 }
 

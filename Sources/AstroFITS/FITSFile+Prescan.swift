@@ -32,10 +32,10 @@ extension FITSFile {
     /// and seconds of page faults; the standard allows at most 999.
     static func structuralProblem(_ unit: RawLayout.Unit) -> String? {
         for key in ["PCOUNT", "GCOUNT"] {
-            if let text = unit.value(key), let n = Int(text), n < 0 { return "\(key) = \(text) is negative" }
+            for text in unit.values(key) { if let n = Int(text), n < 0 { return "\(key) = \(text) is negative" } }
         }
-        if let text = unit.value("TFIELDS"), let n = Int(text), !(0...999).contains(n) {
-            return "TFIELDS = \(text) is not 0 to 999 columns"
+        for text in unit.values("TFIELDS") {
+            if let n = Int(text), !(0...999).contains(n) { return "TFIELDS = \(text) is not 0 to 999 columns" }
         }
         return nil
     }
@@ -44,17 +44,19 @@ extension FITSFile {
     static func compressedHeaderProblem(_ unit: RawLayout.Unit) -> String? {
         guard let text = unit.value("ZNAXIS") else { return nil }   // cfitsio refuses it itself
         guard let naxis = Int(text), (1...6).contains(naxis) else { return "tile-compressed image: ZNAXIS = \(text) is not 1 to 6 axes" }
+        // Every occurrence: cfitsio may read a duplicate rather than the first card.
         for i in 1...naxis {
-            if let length = unit.value("ZNAXIS\(i)"), (Int(length) ?? -1) < 0 {
+            for length in unit.values("ZNAXIS\(i)") where (Int(length) ?? -1) < 0 {
                 return "tile-compressed image: ZNAXIS\(i) = \(length) is not a whole axis length"
             }
-            if let tile = unit.value("ZTILE\(i)"), (Int(tile) ?? 0) < 1 {
+            for tile in unit.values("ZTILE\(i)") where (Int(tile) ?? 0) < 1 {
                 return "tile-compressed image: ZTILE\(i) = \(tile) is not a positive whole tile size"
             }
         }
-        if unit.value("ZCMPTYPE")?.uppercased().contains("RICE") == true,
-           let block = unit.value("ZVAL1"), (Int(block) ?? 0) < 1 {
-            return "tile-compressed image: ZVAL1 = \(block) is not a positive Rice block size"
+        if unit.values("ZCMPTYPE").contains(where: { $0.uppercased().contains("RICE") }) {
+            for block in unit.values("ZVAL1") where (Int(block) ?? 0) < 1 {
+                return "tile-compressed image: ZVAL1 = \(block) is not a positive Rice block size"
+            }
         }
         return nil
     }

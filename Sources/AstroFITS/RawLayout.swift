@@ -36,6 +36,10 @@ public struct RawLayout: Sendable {
         /// The value text of the first card with this keyword.
         public func value(_ keyword: String) -> String? { firstValues[keyword] }
 
+        /// The value texts of every card with this keyword, in header order (cfitsio looks a
+        /// keyword up from wherever it last read, so any duplicate may be the one it uses).
+        public func values(_ keyword: String) -> [String] { cards.filter { $0.keyword == keyword }.compactMap(\.value) }
+
         /// The value as a whole number, or nil when it is absent or not an integer literal.
         public func integer(_ keyword: String) -> Int? { value(keyword).flatMap { Int($0) } }
     }

@@ -66,7 +66,8 @@ extension WCS {
     /// extensions wcslib considers safe) and `WCSHDO_P17` (17 significant digits, so every
     /// double survives exactly). SIP and TPV distortions are written in their own keywords.
     /// wcslib normalises on the way: CDELT/CROTA become PC/CDELT, comments are wcslib's.
-    /// `WCS(header: w.header)` maps like `w`.
+    /// `WCS(header: w.header)` maps like `w` — except for a lookup-table chain (Paper IV, D2IM),
+    /// which lives in the file's extensions and is not in these cards: use ``copy()`` for those.
     public var header: Header {
         var nkeyrec: Int32 = 0
         var text: UnsafeMutablePointer<CChar>? = nil

@@ -18,6 +18,7 @@ extension WCS {
             if x[i].isFinite && y[i].isFinite {
                 input[2 * i] = x[i] + 1
                 input[2 * i + 1] = y[i] + 1
+                if let d = pixelDistortion { (input[2 * i], input[2 * i + 1]) = d.focal(x[i] + 1, y[i] + 1) }
             } else {
                 // Keep wcslib away from NaN/inf (its distortion iterations do not expect them).
                 valid[i] = false
@@ -63,8 +64,15 @@ extension WCS {
         var x = [Double](repeating: .nan, count: n)
         var y = [Double](repeating: .nan, count: n)
         for i in 0..<n where valid[i] {
-            x[i] = pix[2 * i] - 1
-            y[i] = pix[2 * i + 1] - 1
+            if let d = pixelDistortion {
+                // wcslib gave focal-plane coordinates; invert the pixel-side chain.
+                guard let (px, py) = d.pixel(focal: pix[2 * i], pix[2 * i + 1]) else { continue }
+                x[i] = px - 1
+                y[i] = py - 1
+            } else {
+                x[i] = pix[2 * i] - 1
+                y[i] = pix[2 * i + 1] - 1
+            }
         }
         return (x, y)
     }
@@ -92,6 +100,7 @@ extension WCS {
         for i in 0..<n {
             input[2 * i] = x[i] + 1
             input[2 * i + 1] = y[i] + 1
+            if let d = pixelDistortion { (input[2 * i], input[2 * i + 1]) = d.focal(x[i] + 1, y[i] + 1) }
         }
         var valid = [Bool](repeating: true, count: n)
         var (world, img) = transform(input, count: n, valid: &valid, forward: true)

@@ -18,6 +18,12 @@ internal import CWCSLIB
 public final class WCS {
     /// Owned; allocated with `flag = -1`, filled by `wcssub`, freed with `wcsfree` + deallocate.
     let prm: UnsafeMutablePointer<wcsprm>
+    /// HST's lookup-table chain (with SIP), applied before wcslib; nil for every other header.
+    let pixelDistortion: PixelDistortion?
+
+    /// Reads an image extension (EXTNAME, EXTVER) of the header's own file: how the lookup
+    /// tables of FITS Paper IV (WCSDVARR, D2IMARR) are found. `WCS.read(path:)` supplies one.
+    public typealias DistortionArrays = (_ extname: String, _ extver: Int) throws -> Image
 
     /// Parses the primary (alternate ' ') WCS of a header.
     ///
@@ -28,20 +34,29 @@ public final class WCS {
     ///   - header: The cards. Non-ASCII characters are replaced by `?` before wcslib sees them.
     ///   - file: Used only in error messages (the path as the user typed it).
     ///   - hdu: Used only in error messages, e.g. `HDU 2 'SCI'`.
+    ///   - arrays: The file's extensions, needed when the header uses lookup tables
+    ///     (CPDISj/D2IMDISj = 'Lookup', AXISCORR).
     /// - Throws: ``AstroError`` `.badData` (operation `parsing WCS`) when the header has no
     ///   primary WCS, when wcslib rejects it (the reason is wcslib's own message and status),
     ///   or when it is not a 2-D celestial (longitude/latitude) system.
-    public init(header: Header, file: String? = nil, hdu: String? = nil) throws {
+    public init(header: Header, file: String? = nil, hdu: String? = nil, arrays: DistortionArrays? = nil) throws {
         WCSLib.enableErrorMessages()
         func fail(_ reason: String) -> AstroError {
             AstroError(.badData, file: file, hdu: hdu, operation: "parsing WCS", reason: reason)
         }
 
         // wcslib implements polynomial and TPD distortions but not the FITS Paper IV lookup
-        // tables (CPDISj/D2IMDISj = 'Lookup', stored in WCSDVARR/D2IMARR extensions).
-        for key in ["CPDIS1", "CPDIS2", "D2IMDIS1", "D2IMDIS2"]
-        where header.string(key)?.uppercased() == "LOOKUP" {
-            throw fail("lookup-table distortion (\(key) = 'Lookup', FITS Paper IV) is not supported")
+        // tables (CPDISj/D2IMDISj = 'Lookup', stored in WCSDVARR/D2IMARR extensions): those, and
+        // then SIP too, are applied here and wcslib sees the header without them (as in astropy).
+        var header = header
+        if PixelDistortion.isNeeded(header) {
+            guard let arrays else {
+                throw fail("lookup-table distortion (FITS Paper IV) needs the file's WCSDVARR/D2IMARR extensions; read the WCS from the file")
+            }
+            pixelDistortion = try PixelDistortion.read(header, arrays: arrays, fail: fail)
+            header = PixelDistortion.linearHeader(header)
+        } else {
+            pixelDistortion = nil
         }
         if let problem = WCS.crashingCard(in: header) { throw fail(problem) }
         var buffer = WCSLib.cardBuffer(header)
@@ -78,8 +93,9 @@ public final class WCS {
     }
 
     /// Takes ownership of a struct that `allocateCopy` (or a builder) made and that is set.
-    private init(owning prm: UnsafeMutablePointer<wcsprm>) {
+    private init(owning prm: UnsafeMutablePointer<wcsprm>, pixelDistortion: PixelDistortion?) {
         self.prm = prm
+        self.pixelDistortion = pixelDistortion
     }
 
     deinit {
@@ -94,7 +110,7 @@ public final class WCS {
         let own = try! WCS.allocateCopy(of: prm) { reason in
             AstroError(.badData, operation: "copying WCS", reason: reason)
         }
-        return WCS(owning: own)
+        return WCS(owning: own, pixelDistortion: pixelDistortion)
     }
 
     // MARK: Properties
@@ -103,16 +119,22 @@ public final class WCS {
     /// wcslib rewrites some: a TPV header reports `RA---TAN`/`DEC--TAN` with the polynomial
     /// held as a distortion (see ``hasDistortion``).
     public var ctype: [String] {
-        (0..<Int(prm.pointee.naxis)).map { i in
+        let types = (0..<Int(prm.pointee.naxis)).map { i in
             withUnsafeBytes(of: prm.pointee.ctype[i]) { WCSLib.string($0) }
         }
+        // wcslib was given the header without SIP when astrotool applies SIP itself.
+        return pixelDistortion?.sip == nil ? types : types.map { $0 + "-SIP" }
     }
 
     /// True when wcslib applies a distortion (SIP, TPV, TPD, DSS, CPDIS/CQDIS …): the prior or
     /// sequent `disprm` of the linear transformation is present.
     public var hasDistortion: Bool {
-        prm.pointee.lin.dispre != nil || prm.pointee.lin.disseq != nil
+        pixelDistortion != nil || prm.pointee.lin.dispre != nil || prm.pointee.lin.disseq != nil
     }
+
+    /// The lookup-table chain's parts ("SIP order 4, CPDIS1 lookup 65x33, …"), or nil when
+    /// wcslib handles every distortion of the header.
+    public var lookupDistortion: String? { pixelDistortion?.summary }
 
     /// CRPIX as a 0-based pixel.
     public var referencePixel: (x: Double, y: Double) {
@@ -164,7 +186,7 @@ public final class WCS {
             p.deallocate()
             throw fail(text)
         }
-        return WCS(owning: p)
+        return WCS(owning: p, pixelDistortion: nil)
     }
 
     private static func checkCelestial2D(_ p: UnsafeMutablePointer<wcsprm>, fail: (String) -> AstroError) throws {
