@@ -15,6 +15,7 @@ public struct AstroTool: ParsableCommand {
             PreviewCommand.self,
             SimulateCommand.self,
             CCDProcCommand.self,
+            WCSCommand.self,
         ]
     )
 

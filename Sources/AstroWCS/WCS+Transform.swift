@@ -1,4 +1,5 @@
 internal import CWCSLIB
+import AstroImage
 
 extension WCS {
     /// Maps 0-based pixel positions to (RA, Dec) in degrees, distortions included.
@@ -10,6 +11,10 @@ extension WCS {
     /// - Complexity: O(n), one C call (per point only if wcslib reports a whole-call failure).
     public func pixelToWorld(x: [Double], y: [Double]) -> (ra: [Double], dec: [Double]) {
         precondition(x.count == y.count, "pixelToWorld: x and y must have the same length")
+        return inParallel(x, y) { w, a, b in w.serialPixelToWorld(x: a, y: b) }
+    }
+
+    private func serialPixelToWorld(x: [Double], y: [Double]) -> (ra: [Double], dec: [Double]) {
         let n = x.count
         var input = [Double](repeating: 0, count: 2 * n)
         var valid = [Bool](repeating: true, count: n)
@@ -45,6 +50,23 @@ extension WCS {
     /// - Precondition: `ra.count == dec.count`.
     public func worldToPixel(ra: [Double], dec: [Double]) -> (x: [Double], y: [Double]) {
         precondition(ra.count == dec.count, "worldToPixel: ra and dec must have the same length")
+        return inParallel(ra, dec) { w, a, b in w.serialWorldToPixel(ra: a, dec: b) }
+    }
+
+    /// Large batches are split over the cores, each part on its own ``copy()`` (a wcsprm is
+    /// not thread-safe; copying only reads this one).
+    private func inParallel(_ a: [Double], _ b: [Double],
+                            _ body: @escaping @Sendable (WCS, [Double], [Double]) -> ([Double], [Double])) -> ([Double], [Double]) {
+        guard a.count >= 65_536, Parallel.threads > 1 else { return body(self, a, b) }
+        let template = UncheckedWCS(wcs: self)
+        let parts = Parallel.mapBlocks(count: a.count, minBlock: 32_768) { block in
+            let r = body(template.wcs.copy(), Array(a[block]), Array(b[block]))
+            return UncheckedPair(first: r.0, second: r.1)
+        }
+        return (parts.flatMap(\.first), parts.flatMap(\.second))
+    }
+
+    private func serialWorldToPixel(ra: [Double], dec: [Double]) -> (x: [Double], y: [Double]) {
         let n = ra.count
         let lng = Int(prm.pointee.lng), lat = Int(prm.pointee.lat)
         let crval = referenceWorld
@@ -171,3 +193,7 @@ extension WCS {
         return (output, img)
     }
 }
+
+/// A WCS handed to worker threads that only copy it (``WCS/copy()`` reads, never writes).
+private struct UncheckedWCS: @unchecked Sendable { let wcs: WCS }
+private struct UncheckedPair: Sendable { let first: [Double]; let second: [Double] }
