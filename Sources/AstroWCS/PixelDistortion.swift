@@ -53,7 +53,12 @@ struct PixelDistortion: Sendable {
             guard let axis = Self.record(header, "\(kw)\(j)", "AXIS.\(j)").map({ Int($0) }) else {
                 throw fail("\(dis)\(j) = 'Lookup' without \(kw)\(j).AXIS.\(j)")
             }
-            return try table(extname, extver, transpose: axis != j, key: "\(dis)\(j)")
+            let t = try table(extname, extver, transpose: axis != j, key: "\(dis)\(j)")
+            // The record says how many axes the table has; a table of another shape is refused.
+            if let naxes = Self.record(header, "\(kw)\(j)", "NAXES").map({ Int($0) }), naxes == 2, t.width < 2 || t.height < 2 {
+                throw fail("\(extname),\(extver) is \(t.width)x\(t.height), but \(kw)\(j) NAXES = 2 asks for a 2-D table")
+            }
+            return t
         }
         var d = PixelDistortion(d2im: (nil, nil), sip: SIPPolynomial(header), cpdis: (nil, nil))
         d.cpdis = (try lookup("CPDIS", "DP", "WCSDVARR", axis: 1), try lookup("CPDIS", "DP", "WCSDVARR", axis: 2))

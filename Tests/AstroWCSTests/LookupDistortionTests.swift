@@ -110,3 +110,16 @@ import Testing
         for i in 0..<3 { #expect(abs(c.ra[i] - d.ra[i]) < 1e-12 && abs(c.dec[i] - d.dec[i]) < 1e-12) }
     }
 }
+
+/// A WCSDVARR of the wrong shape is refused, naming it.
+@Suite struct LookupShapeTests {
+    @Test func oneDimensionalTableForATwoAxisRecord() throws {
+        let h = try FITS.readHeader(TestSupport.path("fits/2chipA.fits.gz[SCI,1]"))
+        do {
+            _ = try WCS(header: h, file: "x.fits", hdu: "HDU 1 'SCI'") { _, _ in Image(width: 10, height: 1, pixels: [Float](repeating: 0, count: 10)) }
+            Issue.record("accepted a 1-D table")
+        } catch let e as AstroError {
+            #expect(e.kind == .badData && e.description == "x.fits[HDU 1 'SCI']: parsing WCS: WCSDVARR,1 is 10x1, but DP1 NAXES = 2 asks for a 2-D table")
+        }
+    }
+}
