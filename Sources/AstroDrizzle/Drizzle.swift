@@ -1,17 +1,21 @@
 import AstroImage
+import Foundation
 
 /// The drizzle algorithm (Fruchter & Hook 2002) as spacetelescope/drizzle's C core computes it:
 /// each input pixel's drop is spread over the output pixels it covers, and every output pixel
 /// keeps the weighted mean of what it received (float32 between steps, updates in the C core's
 /// order, so results agree to rounding). docs/resample.md lists where astrotool departs from it.
 public struct DrizzleOptions: Sendable {
-    public enum Kernel: String, Sendable, CaseIterable { case square, point }
+    public enum Kernel: String, Sendable, CaseIterable { case square, point, turbo, gaussian, lanczos2, lanczos3 }
     /// What an output pixel no input reached holds: NaN, a number, or (INDEF) its old value.
     public enum Fill: Sendable, Equatable { case nan, value(Float), indef }
 
     public var kernel = Kernel.square
     /// Linear size of a drop relative to an input pixel.
     public var pixfrac = 1.0
+    /// Output pixel size over input pixel size: the size of turbo, gaussian and lanczos drops
+    /// in output pixels (square and point follow the pixmap instead).
+    public var pixelScaleRatio = 1.0
     /// Multiplies the data (e.g. r² for counts per pixel).
     public var iscale: Float = 1
     /// Multiplies every weight.
@@ -67,6 +71,10 @@ public struct DrizzleOutput: Sendable {
                 case .square:
                     guard let q = squareCorners(pixmap, i, j, o.pixfrac / 2) else { missed += 1; continue }
                     dropSquare(q, d, Double(w), plane, bit, o.context)
+                case .turbo, .gaussian, .lanczos2, .lanczos3:
+                    let ox = pixmap.x[k], oy = pixmap.y[k]
+                    guard ox.isFinite, oy.isFinite else { missed += 1; continue }
+                    dropAt(ox, oy, kernel, d, w, o, plane, bit)
                 }
             }
         }
@@ -77,6 +85,62 @@ public struct DrizzleOutput: Sendable {
         count += 1
         exposure += t
         return missed
+    }
+
+    /// The kernels centred on the drop's mapped centre, whose size is set by r and pixfrac.
+    private mutating func dropAt(_ ox: Double, _ oy: Double, _ kernel: DrizzleOptions.Kernel, _ d: Float, _ w: Float,
+                                 _ o: DrizzleOptions, _ plane: Int, _ bit: Int32) {
+        let r = o.pixelScaleRatio, pixfrac = o.pixfrac
+        func range(_ lo: Double, _ hi: Double, _ n: Int) -> ClosedRange<Int>? {
+            let a = max(Int(lo.rounded()), 0), b = min(Int(hi.rounded()), n - 1)
+            return a <= b ? a...b : nil
+        }
+        switch kernel {
+        case .turbo:
+            // An axis-aligned box of side pixfrac/r output pixels, whatever the rotation.
+            let pfo = pixfrac / r / 2
+            let xlo = ox - pfo, xhi = ox + pfo, ylo = oy - pfo, yhi = oy + pfo
+            guard let xs = range(xlo, xhi, width), let ys = range(ylo, yhi, height) else { return }
+            let scale = r * r / (pixfrac * pixfrac)
+            for jj in ys {
+                let fy = min(yhi, Double(jj) + 0.5) - max(ylo, Double(jj) - 0.5)
+                guard fy > 0 else { continue }
+                for ii in xs {
+                    let fx = min(xhi, Double(ii) + 0.5) - max(xlo, Double(ii) - 0.5)
+                    guard fx > 0 else { continue }
+                    update(ii, jj, d, Float(fx * fy * scale * Double(w)), plane, bit, o.context)
+                }
+            }
+        case .gaussian:
+            // Point samples of a unit-integral Gaussian of sigma pixfrac/(2.3548 r) output pixels.
+            let fw = 2.3548, nsig = 2.5
+            let pfo = max(nsig * pixfrac / fw / r, 1.2 / r)
+            let efac = fw * fw * r * r / (pixfrac * pixfrac) / 2, es = efac / .pi
+            guard let xs = range(ox - pfo, ox + pfo, width), let ys = range(oy - pfo, oy + pfo, height) else { return }
+            for jj in ys {
+                for ii in xs {
+                    let dx = ox - Double(ii), dy = oy - Double(jj)
+                    update(ii, jj, d, Float(es * exp(-(dx * dx + dy * dy) * efac)) * w, plane, bit, o.context)
+                }
+            }
+        case .lanczos2, .lanczos3:
+            let lut = kernel == .lanczos2 ? Lanczos.two : Lanczos.three
+            let pfo = Double(lut.order) / r
+            let x0 = max(Int((ox - pfo).rounded(.down)) + 1, 0), x1 = min(Int((ox + pfo).rounded(.down)), width - 1)
+            let y0 = max(Int((oy - pfo).rounded(.down)) + 1, 0), y1 = min(Int((oy + pfo).rounded(.down)), height - 1)
+            guard x0 <= x1, y0 <= y1 else { return }
+            for jj in y0...y1 {
+                let ky = Int((abs(oy - Double(jj)) * r / Lanczos.spacing).rounded())
+                guard ky < lut.values.count else { continue }
+                for ii in x0...x1 {
+                    let kx = Int((abs(ox - Double(ii)) * r / Lanczos.spacing).rounded())
+                    guard kx < lut.values.count else { continue }
+                    update(ii, jj, d, lut.values[kx] * lut.values[ky] * w, plane, bit, o.context)
+                }
+            }
+        case .square, .point:
+            break
+        }
     }
 
     /// drizzle's update: a weighted mean kept in float32 between steps.
@@ -163,5 +227,25 @@ public struct DrizzleOutput: Sendable {
         }
         let xtop = (dx + det) / (y2 - y1)
         return s * (0.5 * (xhi - xtop) * (1 + yhi) + xtop - xlo)
+    }
+}
+
+/// The C core's Lanczos tables: sinc(x)·sinc(x/a) sampled every 0.003 input pixels.
+enum Lanczos {
+    static let spacing = 0.003
+    struct Table: Sendable { let order: Int; let values: [Float] }
+    static let two = table(2), three = table(3)
+
+    static func table(_ a: Int) -> Table {
+        let n = Int((Double(a) / spacing).rounded(.up)) + 1
+        var v = [Float](repeating: 0, count: n)
+        v[0] = 1
+        for k in 1..<n {
+            let x = Double(k) * spacing
+            guard x <= Double(a) else { continue }
+            let px = Double.pi * x, pa = px / Double(a)
+            v[k] = Float(sin(px) * sin(pa) / (px * pa))
+        }
+        return Table(order: a, values: v)
     }
 }

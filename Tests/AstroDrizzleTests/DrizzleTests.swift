@@ -15,12 +15,13 @@ import Testing
     }
     static let doc = try! JSONDecoder().decode(Doc.self, from: Data(contentsOf: URL(fileURLWithPath: TestSupport.path("drizzle/small.json"))))
 
-    @Test(arguments: 0..<3)
+    @Test(arguments: 0..<8)
     func matchesTheCCore(index: Int) {
         let d = Self.doc, c = d.cases[index]
         var o = DrizzleOptions()
         o.kernel = .init(rawValue: c.kernel)!
         o.pixfrac = c.pixfrac
+        o.pixelScaleRatio = 1.25
         var out = DrizzleOutput(width: d.output_shape[1], height: d.output_shape[0])
         for k in 0..<2 {
             let m = Pixmap(width: d.input_shape[1], height: d.input_shape[0], x: d.pixmaps[k].x, y: d.pixmaps[k].y)
@@ -33,7 +34,9 @@ import Testing
             if let ref = c.image[p] { worst = max(worst, abs(mine - ref)) } else if !mine.isNaN { nanMismatch += 1 }
             worst = max(worst, abs(Double(out.weight[p]) - c.weight[p]) * 10)
         }
-        #expect(worst <= 1e-5 * peak && nanMismatch == 0, "\(c.kernel) \(c.pixfrac): \(worst), \(nanMismatch) NaN mismatches")
+        // The tolerances: 1e-5 of the peak for square, point and turbo, 1e-4 for the others.
+        let tolerance = ["square", "point", "turbo"].contains(c.kernel) ? 1e-5 : 1e-4
+        #expect(worst <= tolerance * peak && nanMismatch == 0, "\(c.kernel) \(c.pixfrac): \(worst), \(nanMismatch) NaN mismatches")
         #expect(out.context[0].map(Int.init) == c.context, "\(c.kernel) context")
     }
 
@@ -62,7 +65,8 @@ import Testing
 
     @Test func identityPixmapReproducesTheInput() {
         let data = (0..<24).map { Float($0) }
-        for kernel in DrizzleOptions.Kernel.allCases {
+        // Kernels that move each value into one pixel of an identical grid (gaussian and lanczos blur).
+        for kernel in [DrizzleOptions.Kernel.square, .point, .turbo] {
             var o = DrizzleOptions()
             o.kernel = kernel
             var out = DrizzleOutput(width: 6, height: 4)
