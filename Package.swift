@@ -27,11 +27,11 @@ let package = Package(
         .target(name: "AstroDisplay", dependencies: ["AstroImage", "CPNG"]),
         .target(name: "AstroSim", dependencies: ["AstroImage", "AstroFITS", "AstroWCS"]),
         .target(name: "AstroCCD", dependencies: ["AstroImage", "AstroFITS"]),
-        .target(name: "AstroDrizzle", dependencies: ["AstroImage", "AstroWCS"]),
+        .target(name: "AstroDrizzle", dependencies: ["AstroImage", "AstroFITS", "AstroWCS"]),
 
         // MARK: - Command line
         .target(name: "AstroCLI", dependencies: [
-            "AstroImage", "AstroFITS", "AstroWCS", "AstroDisplay", "AstroSim", "AstroCCD",
+            "AstroImage", "AstroFITS", "AstroWCS", "AstroDisplay", "AstroSim", "AstroCCD", "AstroDrizzle",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "astrotool", dependencies: ["AstroCLI"]),
@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "AstroDisplayTests", dependencies: ["AstroDisplay", "AstroTestSupport"]),
         .testTarget(name: "AstroSimTests", dependencies: ["AstroSim", "AstroFITS", "AstroWCS", "AstroTestSupport"]),
         .testTarget(name: "AstroCCDTests", dependencies: ["AstroCCD", "AstroFITS", "AstroTestSupport"]),
-        .testTarget(name: "AstroDrizzleTests", dependencies: ["AstroDrizzle", "AstroWCS", "AstroTestSupport"]),
+        .testTarget(name: "AstroDrizzleTests", dependencies: ["AstroDrizzle", "AstroWCS", "AstroFITS", "AstroTestSupport"]),
         .testTarget(name: "AstroCLITests", dependencies: ["AstroCLI", "AstroFITS", "AstroTestSupport"]),
         .testTarget(name: "AstroFuzzTests", dependencies: ["AstroFuzz", "AstroTestSupport"]),
     ]

@@ -42,21 +42,23 @@ MASTERS := $(MBIAS) $(MDARK) $(MFLAT) $(MBPM)
 work     = $(patsubst $(RAW)/%.fits,$(OUT)/work/%.fits,$(1))
 CALIB   := $(patsubst $(RAW)/%.fits,$(OUT)/calibrated/%.fits,$(SCI))
 CLEANED := $(patsubst $(RAW)/%.fits,$(OUT)/cleaned/%.fits,$(SCI))
+MOSAIC  := $(OUT)/mosaic_$(FILTER).fits
 
 RAW_PREVIEWS  := $(patsubst $(RAW)/%.fits,$(OUT)/previews/raw/%.png,$(RAWALL))
-PRODUCT_PREVIEWS := $(patsubst $(OUT)/%.fits,$(OUT)/previews/%.png,$(MASTERS) $(CLEANED))
+PRODUCT_PREVIEWS := $(patsubst $(OUT)/%.fits,$(OUT)/previews/%.png,$(MASTERS) $(CLEANED) $(MOSAIC))
 
 # Stage name : the subcommand it needs.
 STAGES := masters:ccdproc calibrated:ccdproc cosmic-rays:ccdproc aligned:align skymatched:skymatch mosaic:resample
 
-.PHONY: all masters calibrated cleaned previews report
+.PHONY: all masters calibrated cleaned mosaic previews report
 .DELETE_ON_ERROR:
 
-all: cleaned previews report
+all: mosaic previews report
 
 masters: $(MASTERS)
 calibrated: $(CALIB)
 cleaned: $(CLEANED)
+mosaic: $(MOSAIC)
 previews: $(RAW_PREVIEWS) $(PRODUCT_PREVIEWS)
 
 # --- masters ----------------------------------------------------------------------------
@@ -98,6 +100,13 @@ $(OUT)/calibrated/%.fits: $(RAW)/%.fits $(MASTERS)
 $(OUT)/cleaned/%.fits: $(OUT)/calibrated/%.fits
 	@$(AT) ccdproc cosmicray $< -o $@ --overwrite -q
 
+# --- mosaic -----------------------------------------------------------------------------
+# The cleaned frames drizzled (square kernel) onto a north-up TAN grid covering them, in
+# electrons per second. Until align and skymatch exist, the frames keep their own (possibly
+# wrong) WCS and sky levels.
+$(MOSAIC): $(CLEANED)
+	@$(AT) resample $^ -o $@ --overwrite -q --units counts
+
 # --- previews ---------------------------------------------------------------------------
 $(OUT)/previews/raw/%.png: $(RAW)/%.fits
 	@mkdir -p $(@D)
@@ -119,5 +128,6 @@ report:
 	@echo "night.mk: $(words $(BIAS)) bias, $(words $(DARK)) dark, $(words $(FLAT)) flat, $(words $(SCI)) science frames in $(RAW)"
 	@echo "night.mk: masters: $$(for m in $(MASTERS); do if [ -f $$m ]; then printf '%s ' $$m; else printf 'missing %s ' $$m; fi; done)"
 	@echo "night.mk: calibrated: $$(ls $(CALIB) 2>/dev/null | wc -l) of $(words $(CALIB)) in $(OUT)/calibrated; cosmic rays cleaned: $$(ls $(CLEANED) 2>/dev/null | wc -l) in $(OUT)/cleaned"
+	@echo "night.mk: mosaic: $$(if [ -f $(MOSAIC) ]; then echo $(MOSAIC); else echo missing $(MOSAIC); fi) (not yet aligned or sky-matched)"
 	@echo "night.mk: previews: $$(ls $(RAW_PREVIEWS) $(PRODUCT_PREVIEWS) 2>/dev/null | wc -l) PNGs in $(OUT)/previews"
 	@$(foreach s,$(STAGES),echo "night.mk: stage $(word 1,$(subst :, ,$(s))): $(if $(call have,$(word 2,$(subst :, ,$(s)))),built,not built yet (needs astrotool $(word 2,$(subst :, ,$(s)))))";)

@@ -53,6 +53,10 @@ echo "demo: master dark - truth: rms $(rms "$M/dark.fits" --minus "$T/dark.fits"
 echo "demo: master flat / truth: rms $(rms "$M/flat_R.fits" --divide "$T/flat.fits")"
 
 t=$(now)
+make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" mosaic
+echo "demo: mosaic: $("$AT" info --no-stats "$NIGHT/reduced/mosaic_R.fits" | awk 'NR == 2 { print $3 }') drizzled from $(ls "$NIGHT/reduced/cleaned" | wc -l) frames, not yet aligned or sky-matched ($(elapsed "$t"))"
+
+t=$(now)
 make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" previews
 echo "demo: previews: $(find "$NIGHT/reduced/previews" -name '*.png' | wc -l) PNGs ($(elapsed "$t"))"
 make --no-print-directory -f recipes/night.mk AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" report

@@ -16,6 +16,7 @@ public struct AstroTool: ParsableCommand {
             SimulateCommand.self,
             CCDProcCommand.self,
             WCSCommand.self,
+            ResampleCommand.self,
         ]
     )
 

@@ -157,34 +157,35 @@ public struct DrizzleOutput: Sendable {
     }
 
     /// The drop's corners on the output, clockwise from top-left, or nil when one is NaN.
-    private func squareCorners(_ m: Pixmap, _ i: Int, _ j: Int, _ h: Double) -> [(Double, Double)]? {
+    @inline(__always)
+    private func squareCorners(_ m: Pixmap, _ i: Int, _ j: Int, _ h: Double) -> Quad? {
         let nx = m.width, ny = m.height
-        var corners: [(Double, Double)] = []
-        corners.reserveCapacity(4)
-        for (sx, sy) in [(-1.0, 1.0), (1.0, 1.0), (1.0, -1.0), (-1.0, -1.0)] {
-            let c: (Double, Double)
-            if i > 0 && i < nx - 2 && j > 0 && j < ny - 2 {
-                // Interior: the bilinear weights of the corner's cell, from the 3x3 neighbourhood.
-                let k = j * nx + i, dx = Int(sx), dy = Int(sy) * nx
-                let a = (1 - h) * (1 - h), b = h * (1 - h), e = h * h
-                c = (a * m.x[k] + b * m.x[k + dx] + b * m.x[k + dy] + e * m.x[k + dx + dy],
+        var q = Quad()
+        let interior = i > 0 && i < nx - 2 && j > 0 && j < ny - 2
+        let a = (1 - h) * (1 - h), b = h * (1 - h), e = h * h
+        for c in 0..<4 {
+            let sx = c == 0 || c == 3 ? -1 : 1, sy = c < 2 ? 1 : -1
+            let p: (Double, Double)
+            if interior {
+                // The bilinear weights of the corner's cell, from the 3x3 neighbourhood.
+                let k = j * nx + i, dx = sx, dy = sy * nx
+                p = (a * m.x[k] + b * m.x[k + dx] + b * m.x[k + dy] + e * m.x[k + dx + dy],
                      a * m.y[k] + b * m.y[k + dx] + b * m.y[k + dy] + e * m.y[k + dx + dy])
             } else {
-                c = m.interpolate(Double(i) + sx * h, Double(j) + sy * h)
+                p = m.interpolate(Double(i) + Double(sx) * h, Double(j) + Double(sy) * h)
             }
-            guard c.0.isFinite, c.1.isFinite else { return nil }
-            corners.append(c)
+            guard p.0.isFinite, p.1.isFinite else { return nil }
+            q[c] = p
         }
-        return corners
+        return q
     }
 
     /// Spreads one square drop: weight w·overlap/area to each output pixel it covers.
-    private mutating func dropSquare(_ q: [(Double, Double)], _ d: Float, _ w: Double, _ plane: Int, _ bit: Int32, _ ctx: Bool) {
-        let jaco = 0.5 * ((q[1].0 - q[3].0) * (q[0].1 - q[2].1) - (q[0].0 - q[2].0) * (q[1].1 - q[3].1))
+    private mutating func dropSquare(_ q: Quad, _ d: Float, _ w: Double, _ plane: Int, _ bit: Int32, _ ctx: Bool) {
+        let jaco = 0.5 * ((q.x1 - q.x3) * (q.y0 - q.y2) - (q.x0 - q.x2) * (q.y1 - q.y3))
         let wj = w / jaco
-        let xs = q.map(\.0), ys = q.map(\.1)
-        let i0 = max(Int(xs.min()!.rounded()), 0), i1 = min(Int(xs.max()!.rounded()), width - 1)
-        let j0 = max(Int(ys.min()!.rounded()), 0), j1 = min(Int(ys.max()!.rounded()), height - 1)
+        let i0 = max(Int(min(q.x0, q.x1, q.x2, q.x3).rounded()), 0), i1 = min(Int(max(q.x0, q.x1, q.x2, q.x3).rounded()), width - 1)
+        let j0 = max(Int(min(q.y0, q.y1, q.y2, q.y3).rounded()), 0), j1 = min(Int(max(q.y0, q.y1, q.y2, q.y3).rounded()), height - 1)
         guard i0 <= i1, j0 <= j1 else { return }
         for jj in j0...j1 {
             for ii in i0...i1 {
@@ -195,17 +196,16 @@ public struct DrizzleOutput: Sendable {
     }
 
     /// Signed area of the quadrilateral inside output pixel (ii, jj) (drizzle's "boxer").
-    static func overlap(_ q: [(Double, Double)], _ ii: Int, _ jj: Int) -> Double {
+    @inline(__always)
+    static func overlap(_ q: Quad, _ ii: Int, _ jj: Int) -> Double {
         let ox = Double(ii) - 0.5, oy = Double(jj) - 0.5
-        var total = 0.0
-        for k in 0..<4 {
-            let a = q[k], b = q[(k + 1) % 4]
-            total += edgeArea(a.0 - ox, a.1 - oy, b.0 - ox, b.1 - oy)
-        }
-        return total
+        let x0 = q.x0 - ox, x1 = q.x1 - ox, x2 = q.x2 - ox, x3 = q.x3 - ox
+        let y0 = q.y0 - oy, y1 = q.y1 - oy, y2 = q.y2 - oy, y3 = q.y3 - oy
+        return edgeArea(x0, y0, x1, y1) + edgeArea(x1, y1, x2, y2) + edgeArea(x2, y2, x3, y3) + edgeArea(x3, y3, x0, y0)
     }
 
     /// Signed area between an edge and y = 0, inside the unit square.
+    @inline(__always)
     static func edgeArea(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double) -> Double {
         let dx = x2 - x1
         if dx == 0 { return 0 }
@@ -247,5 +247,14 @@ enum Lanczos {
             v[k] = Float(sin(px) * sin(pa) / (px * pa))
         }
         return Table(order: a, values: v)
+    }
+}
+
+/// A drop's four corners on the output, clockwise from top-left, without an allocation.
+struct Quad {
+    var x0 = 0.0, y0 = 0.0, x1 = 0.0, y1 = 0.0, x2 = 0.0, y2 = 0.0, x3 = 0.0, y3 = 0.0
+    subscript(c: Int) -> (Double, Double) {
+        get { switch c { case 0: (x0, y0); case 1: (x1, y1); case 2: (x2, y2); default: (x3, y3) } }
+        set { switch c { case 0: (x0, y0) = newValue; case 1: (x1, y1) = newValue; case 2: (x2, y2) = newValue; default: (x3, y3) = newValue } }
     }
 }

@@ -27,12 +27,25 @@ public struct OutputHDU: Sendable {
     /// EXTVER, to tell apart several HDUs of one EXTNAME (`f.fits[SCI,2]`).
     public var extver: Int?
     public var pixelType: PixelType
+    /// Exact 32-bit integers written instead of `image.pixels` (a bit mask such as drizzle's
+    /// context, which a Float cannot hold); `image` then gives only the shape and header.
+    public var integers: [Int32]?
+    /// The shape of `integers` (width, height).
+    var integerShape = (0, 0)
 
     public init(_ image: Image, extname: String? = nil, extver: Int? = nil, pixelType: PixelType = .float32) {
         self.image = image
         self.extname = extname
         self.extver = extver
         self.pixelType = pixelType
+    }
+
+    /// An int32 image from exact integers.
+    public init(integers: [Int32], width: Int, height: Int, header: Header = Header(), extname: String? = nil, extver: Int? = nil) {
+        precondition(integers.count == width * height, "integers must fill the image")
+        self.init(Image(width: 0, height: 0, pixels: [], header: header), extname: extname, extver: extver, pixelType: .int32)
+        self.integers = integers
+        integerShape = (width, height)
     }
 
     /// An HDU with cards but no data (NAXIS = 0), such as the primary of a multi-extension
@@ -75,7 +88,7 @@ public enum FITSWriter {
             if status != 0 { throw FITSStatus.error(status, file: path, hdu: label, operation: operation) }
         }
         let image = hdu.image
-        var naxes = [image.width, image.height]
+        var naxes = hdu.integers == nil ? [image.width, image.height] : [hdu.integerShape.0, hdu.integerShape.1]
         let imgType: Int32 = switch hdu.pixelType {
         case .uint8: BYTE_IMG
         case .int16: SHORT_IMG
@@ -84,7 +97,7 @@ public enum FITSWriter {
         case .float32: FLOAT_IMG
         case .float64: DOUBLE_IMG
         }
-        ffcrim(fptr, imgType, image.count == 0 ? 0 : 2, &naxes, &status)
+        ffcrim(fptr, imgType, naxes[0] * naxes[1] == 0 ? 0 : 2, &naxes, &status)
         try check("creating image HDU")
 
         for card in image.header.userCards.cards where !(card.keyword == "EXTNAME" || card.keyword == "EXTVER") {
@@ -101,7 +114,11 @@ public enum FITSWriter {
             ffukyj(fptr, "EXTVER", Int64(extver), "extension version", &status)
             try check("writing EXTVER")
         }
-        writePixels(image.pixels, type: hdu.pixelType, fptr: fptr, status: &status)
+        if var ints = hdu.integers {
+            if !ints.isEmpty { ffppr(fptr, TINT, 1, Int64(ints.count), &ints, &status) }
+        } else {
+            writePixels(image.pixels, type: hdu.pixelType, fptr: fptr, status: &status)
+        }
         try check("writing image")
     }
 

@@ -1,0 +1,84 @@
+import ArgumentParser
+import AstroDrizzle
+import AstroFITS
+import AstroImage
+import Foundation
+
+/// `astrotool resample`: drizzle frames onto one output WCS.
+struct ResampleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resample",
+        abstract: "Drizzle frames onto one output WCS (spacetelescope drizzle's kernels and weighting).",
+        discussion: """
+        Each input is a FITS file or extension with a celestial WCS; ERR/UNCERT, DQ/MASK and VAR_RNOISE beside \
+        it (same EXTVER) are used. Weights: ivm = 1/VAR_RNOISE, else 1/ERR^2, else 1; exptime; none; times \
+        the DQ mask (--good-bits forgives bits); pixels with non-finite data weigh 0. The sky keyword's level \
+        is subtracted unless SKYSUB = T. Output: SCI (primary), WHT, CON (int32, one bit per input, a plane \
+        per 32 inputs); EXPTIME (total), NDRIZIM, KERNEL, PIXFRAC, FILLVAL, WTSCL and one HISTORY line per input.
+        Example: astrotool resample sky/sci_*.fits -o mosaic.fits --pixel-scale-ratio 0.8 --kernel square --pixfrac 0.8
+        """
+    )
+
+    @Argument(help: "Input frames or extensions (FITS; @list files accepted).") var inputs: [String]
+    @Option(name: .shortAndLong, help: "Output file.") var output: String
+    @Option(help: "Output grid: this image's WCS and shape.") var ref: String?
+    @Option(help: "Output grid: a text header (NAXIS1/NAXIS2 or --shape).") var wcs: String?
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Output size.", valueName: "NX NY")) var shape: [Int] = []
+    @Option(help: "Output pixel scale in arcsec (default: the first input's).") var pixelScale: Double?
+    @Option(help: "Output pixel scale as a multiple of the first input's.") var pixelScaleRatio = 1.0
+    @Option(help: "Output rotation, degrees east of north (0: north up).") var rotation = 0.0
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Output centre (default: the inputs').", valueName: "RA DEC")) var crval: [Double] = []
+    @Option(help: "square|point|turbo|gaussian|lanczos2|lanczos3.") var kernel = "square"
+    @Option(help: "Drop size relative to an input pixel.") var pixfrac = 1.0
+    @Option(help: "Where no input lands: NaN, INDEF (leave) or a number.") var fillval = "NaN"
+    @Option(help: "ivm|exptime|none.") var weightType = "ivm"
+    @Option(help: ArgumentHelp("DQ/MASK bits that count as good.", valueName: "BITS")) var goodBits = "none"
+    @Flag(help: "Write no context (CON).") var noContext = false
+    @Option(help: "Header keyword of the exposure time.") var exptimeKey = "EXPTIME"
+    @Option(help: "Input units: rate (as they are) or counts (divided by the exposure time).") var units = "rate"
+    @Option(help: "Header keyword of each chip's sky level ('' to subtract none).") var skyKey = "SKYVALUE"
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard DrizzleOptions.Kernel(rawValue: kernel) != nil else { throw ValidationError("--kernel takes square, point, turbo, gaussian, lanczos2 or lanczos3") }
+        guard ResampleOptions.WeightType(rawValue: weightType) != nil else { throw ValidationError("--weight-type takes ivm, exptime or none") }
+        guard ResampleOptions.Units(rawValue: units) != nil else { throw ValidationError("--units takes rate or counts") }
+        guard pixfrac > 0, pixfrac <= 1 else { throw ValidationError("--pixfrac must be in (0, 1]") }
+        if ref != nil && wcs != nil { throw ValidationError("give --ref or --wcs, not both") }
+        if !shape.isEmpty && (shape.count != 2 || shape.contains { $0 <= 0 }) { throw ValidationError("--shape takes NX NY, both positive") }
+        if !crval.isEmpty && crval.count != 2 { throw ValidationError("--crval takes RA DEC") }
+        if let s = pixelScale, !(s > 0) { throw ValidationError("--pixel-scale must be positive") }
+        guard pixelScaleRatio > 0 else { throw ValidationError("--pixel-scale-ratio must be positive") }
+        guard ["nan", "indef"].contains(fillval.lowercased()) || Float(fillval) != nil else {
+            throw ValidationError("--fillval takes NaN, INDEF or a number")
+        }
+    }
+
+    func run() throws {
+        common.apply()
+        let files = try expandListArguments(inputs)
+        try OutputPlan.checkDistinct(inputs: files + [ref].compactMap { $0 }, outputs: [output])
+        var o = ResampleOptions()
+        let size = shape.isEmpty ? nil : (shape[0], shape[1])
+        if let ref { o.grid = .reference(ref) }
+        else if let wcs { o.grid = .header(wcs, shape: size) }
+        else {
+            o.grid = .cover(pixelScale: pixelScale, ratio: pixelScaleRatio, rotation: rotation,
+                            centre: crval.isEmpty ? nil : (crval[0], crval[1]), shape: size)
+        }
+        o.drizzle.kernel = .init(rawValue: kernel)!
+        o.drizzle.pixfrac = pixfrac
+        o.drizzle.fill = switch fillval.lowercased() { case "nan": .nan; case "indef": .indef; default: .value(Float(fillval)!) }
+        o.weightType = .init(rawValue: weightType)!
+        o.goodBits = try GoodBits.parse(goodBits)
+        o.context = !noContext
+        o.exptimeKey = exptimeKey.uppercased()
+        o.units = .init(rawValue: units)!
+        o.skyKey = skyKey.isEmpty ? nil : skyKey.uppercased()
+        let r = try Resample.run(files, options: o, output: output, overwrite: common.overwrite)
+        common.detail("resample: kernel \(kernel) on \(files.count) inputs in \(String(format: "%.3f", r.kernelSeconds)) s")
+        if common.json { try printJSON(r) } else {
+            common.note("astrotool resample: \(files.count) inputs -> \(output) (\(r.width)x\(r.height), \(r.kernel), weights \(Set(r.weights).sorted().joined(separator: "/")))")
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import AstroFITS
+import AstroImage
+import AstroWCS
+import Foundation
+
+/// `astrotool resample`: drizzles input chips onto one output WCS and writes SCI, WHT and CON
+/// with the exposure bookkeeping (docs/resample.md).
+public struct ResampleOptions: Sendable {
+    public enum Grid: Sendable {
+        /// That image's WCS and shape.
+        case reference(String)
+        /// A text header (its NAXIS1/NAXIS2, or `shape`).
+        case header(String, shape: (Int, Int)?)
+        /// A TAN grid covering every input: pixel scale (arcsec; nil = the first input's times
+        /// `ratio`), rotation east of north, optional centre and shape.
+        case cover(pixelScale: Double?, ratio: Double, rotation: Double, centre: (Double, Double)?, shape: (Int, Int)?)
+    }
+    public enum WeightType: String, Sendable, CaseIterable { case ivm, exptime, none }
+    public enum Units: String, Sendable, CaseIterable { case rate, counts }
+
+    public var grid = Grid.cover(pixelScale: nil, ratio: 1, rotation: 0, centre: nil, shape: nil)
+    public var drizzle = DrizzleOptions()
+    public var weightType = WeightType.ivm
+    public var goodBits = GoodBits.none
+    public var exptimeKey = "EXPTIME"
+    public var units = Units.rate
+    /// Each chip's sky level, subtracted unless its header has SKYSUB = T.
+    public var skyKey: String? = "SKYVALUE"
+    public var context = true
+    public init() {}
+}
+
+public struct ResampleReport: Sendable, Encodable {
+    public var output: String
+    public var inputs: Int
+    public var width: Int
+    public var height: Int
+    public var kernel: String
+    /// Which weights each input used (ivm from VAR_RNOISE, ivm from ERR, exptime, uniform).
+    public var weights: [String]
+    public var exposure: Double
+    /// Seconds inside the kernels (pixmap given).
+    public var kernelSeconds: Double
+    public var missed: Int
+}
+
+public enum Resample {
+    public static func run(_ paths: [String], options o: ResampleOptions, output: String, overwrite: Bool) throws -> ResampleReport {
+        guard !paths.isEmpty else { throw AstroError(.noInput, operation: "resampling", reason: "no input frames") }
+        let inputs = try paths.map { try ResampleInput($0) }
+        let (outWCS, width, height) = try grid(o.grid, inputs)
+        var out = DrizzleOutput(width: width, height: height, fill: o.drizzle.fill)
+        var weightsUsed: [String] = [], missed = 0, kernelTime = Duration.zero
+        var header = outWCS.header
+        let outScale = outWCS.pixelScale(x: Double(width - 1) / 2, y: Double(height - 1) / 2)
+        for input in inputs {
+            let img = input.image
+            let n = img.width * img.height
+            let exptime = input.double(o.exptimeKey) ?? 1
+            // Weights: the chosen kind, times the DQ mask, zero for non-finite data.
+            var w = [Float](repeating: 1, count: n), what = "uniform"
+            switch o.weightType {
+            case .ivm:
+                if let v = input.varRnoise { w = v.map { $0 > 0 && $0.isFinite ? 1 / $0 : 0 }; what = "ivm (VAR_RNOISE)" }
+                else if let e = input.err { w = e.map { $0 > 0 && $0.isFinite ? 1 / ($0 * $0) : 0 }; what = "ivm (1/ERR^2)" }
+            case .exptime:
+                w = [Float](repeating: Float(exptime), count: n); what = "exptime"
+            case .none: break
+            }
+            if let dq = input.dq {
+                for k in 0..<n where !dq[k].isFinite || o.goodBits.isBad(UInt64(max(0, dq[k].rounded()))) { w[k] = 0 }
+            }
+            var data = img.pixels
+            for k in 0..<n where !data[k].isFinite { w[k] = 0; data[k] = 0 }
+            var sky = 0.0
+            if let key = o.skyKey, let level = input.double(key), !(input.image.header.bool("SKYSUB") ?? false) {
+                sky = level
+                for k in 0..<n { data[k] -= Float(level) }
+            }
+            if o.units == .counts { for k in 0..<n { data[k] /= Float(exptime) } }
+            weightsUsed.append(what)
+            let pixmap = Pixmap(from: input.wcs, width: img.width, height: img.height, to: outWCS)
+            var d = o.drizzle
+            d.context = o.context
+            d.pixelScaleRatio = outScale / input.wcs.pixelScale(x: Double(img.width - 1) / 2, y: Double(img.height - 1) / 2)
+            let clock = ContinuousClock(), start = clock.now
+            missed += out.add(data, weights: w, pixmap: pixmap, exposure: exptime, options: d)
+            kernelTime += clock.now - start
+            header.addHistory("astrotool resample: \(URL(fileURLWithPath: input.path).lastPathComponent) weights \(what)"
+                + (sky != 0 ? ", sky \(String(format: "%.6g", sky)) subtracted" : "") + ", exposure \(exptime) s")
+        }
+        header.set(o.exptimeKey, out.exposure, comment: "total exposure of the inputs")
+        header.set("NDRIZIM", inputs.count, comment: "number of drizzled images")
+        header.set("KERNEL", o.drizzle.kernel.rawValue, comment: "drizzle kernel")
+        header.set("PIXFRAC", o.drizzle.pixfrac, comment: "drizzle pixfrac")
+        header.set("FILLVAL", { switch o.drizzle.fill { case .nan: "NaN"; case .indef: "INDEF"; case .value(let v): "\(v)" } }(),
+                   comment: "value where no input landed")
+        header.set("WTSCL", o.weightType.rawValue, comment: "weighting")
+        header.set("BUNIT", o.units == .counts ? "per second" : (inputs[0].image.header.string("BUNIT") ?? ""))
+        var hdus = [OutputHDU(Image(width: width, height: height, pixels: out.image, header: header)),
+                    OutputHDU(Image(width: width, height: height, pixels: out.weight), extname: "WHT")]
+        if o.context {
+            for (k, plane) in out.context.enumerated() {
+                hdus.append(OutputHDU(integers: plane, width: width, height: height, extname: "CON", extver: k + 1))
+            }
+        }
+        try FITSWriter.write(hdus, to: output, overwrite: overwrite)
+        return ResampleReport(output: output, inputs: inputs.count, width: width, height: height, kernel: o.drizzle.kernel.rawValue,
+                              weights: weightsUsed, exposure: out.exposure,
+                              kernelSeconds: Double(kernelTime.components.seconds) + Double(kernelTime.components.attoseconds) * 1e-18,
+                              missed: missed)
+    }
+
+    /// The output WCS and shape.
+    static func grid(_ g: ResampleOptions.Grid, _ inputs: [ResampleInput]) throws -> (WCS, Int, Int) {
+        switch g {
+        case .reference(let path):
+            let info = try FITSFile(path).info()
+            guard info.shape.count >= 2 else { throw AstroError(.badData, file: path, operation: "reading the reference grid", reason: "no 2-D image") }
+            return (try WCS.read(path: path), info.shape[0], info.shape[1])
+        case .header(let path, let shape):
+            guard let text = try? String(contentsOfFile: path, encoding: .ascii) else {
+                throw AstroError(.noInput, file: path, operation: "reading the output WCS", reason: "cannot read the file")
+            }
+            let h = Header(cardImages: text)
+            guard let nx = shape?.0 ?? h.int("NAXIS1"), let ny = shape?.1 ?? h.int("NAXIS2"), nx > 0, ny > 0 else {
+                throw AstroError(.badData, file: path, operation: "reading the output WCS", reason: "no NAXIS1/NAXIS2; give --shape")
+            }
+            return (try WCS(header: h, file: path), nx, ny)
+        case .cover(let scale, let ratio, let rotation, let centre, let shape):
+            // Every input's outline on the sky, then a TAN grid around them.
+            var ras: [Double] = [], decs: [Double] = []
+            for input in inputs {
+                for p in input.wcs.footprint(width: input.image.width, height: input.image.height, step: 256) where p.ra.isFinite {
+                    ras.append(p.ra); decs.append(p.dec)
+                }
+            }
+            guard !ras.isEmpty else { throw AstroError(.badData, operation: "resampling", reason: "no input maps onto the sky") }
+            let ref = ras[0]
+            let unwrapped = ras.map { var d = $0 - ref; d -= 360 * (d / 360).rounded(); return ref + d }
+            let c = centre ?? ((unwrapped.min()! + unwrapped.max()!) / 2, (decs.min()! + decs.max()!) / 2)
+            let first = inputs[0]
+            let s = scale ?? first.wcs.pixelScale(x: Double(first.image.width - 1) / 2, y: Double(first.image.height - 1) / 2) * ratio
+            if let shape { return (try WCS.tan(ra: c.0, dec: c.1, pixelScale: s, rotation: rotation, width: shape.0, height: shape.1), shape.0, shape.1) }
+            // A trial grid gives the inputs' extent in output pixels; size it to hold them.
+            let trial = try WCS.tan(ra: c.0, dec: c.1, pixelScale: s, rotation: rotation, width: 1, height: 1)
+            let px = trial.worldToPixel(ra: unwrapped, dec: decs)
+            let xs = px.x.filter(\.isFinite), ys = px.y.filter(\.isFinite)
+            let nx = Int((2 * max(abs(xs.min()!), abs(xs.max()!))).rounded(.up)) + 2
+            let ny = Int((2 * max(abs(ys.min()!), abs(ys.max()!))).rounded(.up)) + 2
+            return (try WCS.tan(ra: c.0, dec: c.1, pixelScale: s, rotation: rotation, width: nx, height: ny), nx, ny)
+        }
+    }
+}
