@@ -149,6 +149,8 @@ public struct DrizzleOutput: Sendable {
         guard dow != 0 else { return }
         let p = jj * width + ii
         let vc = weight[p]
+        // A negative lanczos lobe can cancel the weight so far: the C core divides by ~0 there.
+        guard abs(Double(vc) + Double(dow)) > 1e-30 || vc == 0 else { return }
         if vc == 0 { image[p] = d } else {
             image[p] = Float((Double(image[p]) * Double(vc) + Double(dow) * Double(d)) / (Double(vc) + Double(dow)))
         }
