@@ -1,5 +1,6 @@
 import AstroImage
 import Foundation
+import Synchronization
 
 /// The drizzle algorithm (Fruchter & Hook 2002) as spacetelescope/drizzle's C core computes it:
 /// each input pixel's drop is spread over the output pixels it covers, and every output pixel
@@ -47,14 +48,74 @@ public struct DrizzleOutput: Sendable {
 
     /// Drizzles one input (`data` row-major over the pixmap's grid; `weights` nil = 1 each, 0
     /// excludes a pixel). Returns how many input pixels had no usable mapping.
+    ///
+    /// The output is cut into row bands, one per core; each band walks the whole input in the
+    /// C core's order and keeps only the updates that fall in its rows, so every output pixel
+    /// sees the same sequence of updates as on one thread: the result does not depend on the
+    /// number of threads.
     @discardableResult
     public mutating func add(_ data: [Float], weights: [Float]? = nil, pixmap: Pixmap, exposure t: Double = 1,
                              options o: DrizzleOptions) -> Int {
         precondition(data.count == pixmap.width * pixmap.height, "data must match the pixmap")
         let plane = count / 32, bit = Int32(bitPattern: UInt32(1) << UInt32(count % 32))
         if o.context && plane >= context.count { context.append([Int32](repeating: 0, count: width * height)) }
-        var missed = 0
         let kernel: DrizzleOptions.Kernel = o.pixfrac <= 0.001 ? .point : o.kernel
+        let bands = width * height >= 1 << 16 ? min(Parallel.threads, height) : 1
+        let missed = Atomic<Int>(0)
+        let (w, h) = (width, height)
+        func run(_ ip: UnsafeMutablePointer<Float>, _ wp: UnsafeMutablePointer<Float>, _ cp: UnsafeMutablePointer<Int32>?) {
+            let shared = UncheckedBand(band: Band(image: ip, weight: wp, context: cp, bit: bit, width: w, height: h))
+            Parallel.forEachBlock(count: bands) { range in
+                for b in range {
+                    var mine = shared.band
+                    mine.rows = (h * b / bands)..<(h * (b + 1) / bands)
+                    let m = mine.drizzle(data, weights, pixmap, kernel, o)
+                    if b == 0 { missed.store(m, ordering: .relaxed) }
+                }
+            }
+        }
+        // The planes are taken out of self while threads write into them.
+        var img = image, wht = weight, ctx = o.context ? context[plane] : []
+        image = []; weight = []
+        if o.context { context[plane] = [] }
+        img.withUnsafeMutableBufferPointer { ip in
+            wht.withUnsafeMutableBufferPointer { wp in
+                ctx.withUnsafeMutableBufferPointer { cp in run(ip.baseAddress!, wp.baseAddress!, o.context ? cp.baseAddress! : nil) }
+            }
+        }
+        image = img; weight = wht
+        if o.context { context[plane] = ctx }
+        if o.fill != .indef {
+            let value: Float = { if case .value(let v) = o.fill { return v }; return .nan }()
+            for p in 0..<image.count where weight[p] == 0 { image[p] = value }
+        }
+        count += 1
+        exposure += t
+        return missed.load(ordering: .relaxed)
+    }
+}
+
+/// One thread's share of the output: rows `rows` of the image, weight and context planes.
+struct Band {
+    let image: UnsafeMutablePointer<Float>
+    let weight: UnsafeMutablePointer<Float>
+    let context: UnsafeMutablePointer<Int32>?
+    let bit: Int32
+    let width: Int
+    let height: Int
+    var rows = 0..<0
+
+    init(image: UnsafeMutablePointer<Float>, weight: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Int32>?,
+         bit: Int32, width: Int, height: Int) {
+        self.image = image; self.weight = weight; self.context = context; self.bit = bit
+        self.width = width; self.height = height
+        rows = 0..<height
+    }
+
+    /// Every input pixel in the C core's order; returns the pixels without a mapping.
+    func drizzle(_ data: [Float], _ weights: [Float]?, _ pixmap: Pixmap, _ kernel: DrizzleOptions.Kernel,
+                 _ o: DrizzleOptions) -> Int {
+        var missed = 0
         let nx = pixmap.width, ny = pixmap.height
         for j in 0..<ny {
             for i in 0..<nx {
@@ -66,33 +127,28 @@ public struct DrizzleOutput: Sendable {
                     let ox = pixmap.x[k], oy = pixmap.y[k]
                     guard ox.isFinite, oy.isFinite else { missed += 1; continue }
                     let ii = Int(ox.rounded()), jj = Int(oy.rounded())
-                    guard ii >= 0, jj >= 0, ii < width, jj < height else { continue }
-                    update(ii, jj, d, w, plane, bit, o.context)
+                    guard ii >= 0, ii < width, rows.contains(jj) else { continue }
+                    update(ii, jj, d, w)
                 case .square:
                     guard let q = squareCorners(pixmap, i, j, o.pixfrac / 2) else { missed += 1; continue }
-                    dropSquare(q, d, Double(w), plane, bit, o.context)
+                    dropSquare(q, d, Double(w))
                 case .turbo, .gaussian, .lanczos2, .lanczos3:
                     let ox = pixmap.x[k], oy = pixmap.y[k]
                     guard ox.isFinite, oy.isFinite else { missed += 1; continue }
-                    dropAt(ox, oy, kernel, d, w, o, plane, bit)
+                    dropAt(ox, oy, kernel, d, w, o)
                 }
             }
         }
-        if o.fill != .indef {
-            let value: Float = { if case .value(let v) = o.fill { return v }; return .nan }()
-            for p in 0..<image.count where weight[p] == 0 { image[p] = value }
-        }
-        count += 1
-        exposure += t
         return missed
     }
 
     /// The kernels centred on the drop's mapped centre, whose size is set by r and pixfrac.
-    private mutating func dropAt(_ ox: Double, _ oy: Double, _ kernel: DrizzleOptions.Kernel, _ d: Float, _ w: Float,
-                                 _ o: DrizzleOptions, _ plane: Int, _ bit: Int32) {
+    private func dropAt(_ ox: Double, _ oy: Double, _ kernel: DrizzleOptions.Kernel, _ d: Float, _ w: Float,
+                        _ o: DrizzleOptions) {
         let r = o.pixelScaleRatio, pixfrac = o.pixfrac
-        func range(_ lo: Double, _ hi: Double, _ n: Int) -> ClosedRange<Int>? {
-            let a = max(Int(lo.rounded()), 0), b = min(Int(hi.rounded()), n - 1)
+        let rowLo = rows.lowerBound, rowHi = rows.upperBound - 1
+        func range(_ lo: Double, _ hi: Double, _ first: Int, _ last: Int) -> ClosedRange<Int>? {
+            let a = max(Int(lo.rounded()), first), b = min(Int(hi.rounded()), last)
             return a <= b ? a...b : nil
         }
         switch kernel {
@@ -100,7 +156,7 @@ public struct DrizzleOutput: Sendable {
             // An axis-aligned box of side pixfrac/r output pixels, whatever the rotation.
             let pfo = pixfrac / r / 2
             let xlo = ox - pfo, xhi = ox + pfo, ylo = oy - pfo, yhi = oy + pfo
-            guard let xs = range(xlo, xhi, width), let ys = range(ylo, yhi, height) else { return }
+            guard let xs = range(xlo, xhi, 0, width - 1), let ys = range(ylo, yhi, rowLo, rowHi) else { return }
             let scale = r * r / (pixfrac * pixfrac)
             for jj in ys {
                 let fy = min(yhi, Double(jj) + 0.5) - max(ylo, Double(jj) - 0.5)
@@ -108,7 +164,7 @@ public struct DrizzleOutput: Sendable {
                 for ii in xs {
                     let fx = min(xhi, Double(ii) + 0.5) - max(xlo, Double(ii) - 0.5)
                     guard fx > 0 else { continue }
-                    update(ii, jj, d, Float(fx * fy * scale * Double(w)), plane, bit, o.context)
+                    update(ii, jj, d, Float(fx * fy * scale * Double(w)))
                 }
             }
         case .gaussian:
@@ -116,18 +172,18 @@ public struct DrizzleOutput: Sendable {
             let fw = 2.3548, nsig = 2.5
             let pfo = max(nsig * pixfrac / fw / r, 1.2 / r)
             let efac = fw * fw * r * r / (pixfrac * pixfrac) / 2, es = efac / .pi
-            guard let xs = range(ox - pfo, ox + pfo, width), let ys = range(oy - pfo, oy + pfo, height) else { return }
+            guard let xs = range(ox - pfo, ox + pfo, 0, width - 1), let ys = range(oy - pfo, oy + pfo, rowLo, rowHi) else { return }
             for jj in ys {
                 for ii in xs {
                     let dx = ox - Double(ii), dy = oy - Double(jj)
-                    update(ii, jj, d, Float(es * exp(-(dx * dx + dy * dy) * efac)) * w, plane, bit, o.context)
+                    update(ii, jj, d, Float(es * exp(-(dx * dx + dy * dy) * efac)) * w)
                 }
             }
         case .lanczos2, .lanczos3:
             let lut = kernel == .lanczos2 ? Lanczos.two : Lanczos.three
             let pfo = Double(lut.order) / r
             let x0 = max(Int((ox - pfo).rounded(.down)) + 1, 0), x1 = min(Int((ox + pfo).rounded(.down)), width - 1)
-            let y0 = max(Int((oy - pfo).rounded(.down)) + 1, 0), y1 = min(Int((oy + pfo).rounded(.down)), height - 1)
+            let y0 = max(Int((oy - pfo).rounded(.down)) + 1, rowLo), y1 = min(Int((oy + pfo).rounded(.down)), rowHi)
             guard x0 <= x1, y0 <= y1 else { return }
             for jj in y0...y1 {
                 let ky = Int((abs(oy - Double(jj)) * r / Lanczos.spacing).rounded())
@@ -135,7 +191,7 @@ public struct DrizzleOutput: Sendable {
                 for ii in x0...x1 {
                     let kx = Int((abs(ox - Double(ii)) * r / Lanczos.spacing).rounded())
                     guard kx < lut.values.count else { continue }
-                    update(ii, jj, d, lut.values[kx] * lut.values[ky] * w, plane, bit, o.context)
+                    update(ii, jj, d, lut.values[kx] * lut.values[ky] * w)
                 }
             }
         case .square, .point:
@@ -145,7 +201,7 @@ public struct DrizzleOutput: Sendable {
 
     /// drizzle's update: a weighted mean kept in float32 between steps.
     @inline(__always)
-    private mutating func update(_ ii: Int, _ jj: Int, _ d: Float, _ dow: Float, _ plane: Int, _ bit: Int32, _ ctx: Bool) {
+    private func update(_ ii: Int, _ jj: Int, _ d: Float, _ dow: Float) {
         guard dow != 0 else { return }
         let p = jj * width + ii
         let vc = weight[p]
@@ -155,7 +211,7 @@ public struct DrizzleOutput: Sendable {
             image[p] = Float((Double(image[p]) * Double(vc) + Double(dow) * Double(d)) / (Double(vc) + Double(dow)))
         }
         weight[p] = Float(Double(vc) + Double(dow))
-        if ctx && dow > 0 { context[plane][p] |= bit }
+        if let context, dow > 0 { context[p] |= bit }
     }
 
     /// The drop's corners on the output, clockwise from top-left, or nil when one is NaN.
@@ -183,20 +239,27 @@ public struct DrizzleOutput: Sendable {
     }
 
     /// Spreads one square drop: weight w·overlap/area to each output pixel it covers.
-    private mutating func dropSquare(_ q: Quad, _ d: Float, _ w: Double, _ plane: Int, _ bit: Int32, _ ctx: Bool) {
+    private func dropSquare(_ q: Quad, _ d: Float, _ w: Double) {
+        let j0 = max(Int(min(q.y0, q.y1, q.y2, q.y3).rounded()), rows.lowerBound)
+        let j1 = min(Int(max(q.y0, q.y1, q.y2, q.y3).rounded()), rows.upperBound - 1)
+        guard j0 <= j1 else { return }
+        let i0 = max(Int(min(q.x0, q.x1, q.x2, q.x3).rounded()), 0), i1 = min(Int(max(q.x0, q.x1, q.x2, q.x3).rounded()), width - 1)
+        guard i0 <= i1 else { return }
         let jaco = 0.5 * ((q.x1 - q.x3) * (q.y0 - q.y2) - (q.x0 - q.x2) * (q.y1 - q.y3))
         let wj = w / jaco
-        let i0 = max(Int(min(q.x0, q.x1, q.x2, q.x3).rounded()), 0), i1 = min(Int(max(q.x0, q.x1, q.x2, q.x3).rounded()), width - 1)
-        let j0 = max(Int(min(q.y0, q.y1, q.y2, q.y3).rounded()), 0), j1 = min(Int(max(q.y0, q.y1, q.y2, q.y3).rounded()), height - 1)
-        guard i0 <= i1, j0 <= j1 else { return }
         for jj in j0...j1 {
             for ii in i0...i1 {
-                let a = Self.overlap(q, ii, jj)
-                if a != 0 { update(ii, jj, d, Float(a * wj), plane, bit, ctx) }
+                let a = DrizzleOutput.overlap(q, ii, jj)
+                if a != 0 { update(ii, jj, d, Float(a * wj)) }
             }
         }
     }
+}
 
+/// A band handed to worker threads, which write only their own rows.
+private struct UncheckedBand: @unchecked Sendable { let band: Band }
+
+extension DrizzleOutput {
     /// Signed area of the quadrilateral inside output pixel (ii, jj) (drizzle's "boxer").
     @inline(__always)
     static func overlap(_ q: Quad, _ ii: Int, _ jj: Int) -> Double {

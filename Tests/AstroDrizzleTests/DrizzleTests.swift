@@ -81,3 +81,35 @@ import Testing
         #expect(out.context.count == 2 && out.context[0][0] == -1 && out.context[1][0] == 0xFF)
     }
 }
+
+/// The row bands give the same bits whatever the number of threads.
+@Suite struct DrizzleThreadTests {
+    @Test func independentOfThreadCount() {
+        let nx = 300, ny = 260
+        var xs: [Double] = [], ys: [Double] = []
+        let a = 30.0 * .pi / 180
+        for j in 0..<ny { for i in 0..<nx {
+            xs.append(0.8 * (cos(a) * Double(i) - sin(a) * Double(j)) + 150)
+            ys.append(0.8 * (sin(a) * Double(i) + cos(a) * Double(j)) + 10)
+        } }
+        let m = Pixmap(width: nx, height: ny, x: xs, y: ys)
+        let data = (0..<(nx * ny)).map { Float(($0 * 7919) % 1000) / 10 }
+        var results: [[Float]] = []
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        for threads in [1, 2, 3] {
+            Parallel.threads = threads
+            for kernel in [DrizzleOptions.Kernel.square, .lanczos3] {
+                var o = DrizzleOptions()
+                o.kernel = kernel
+                o.pixelScaleRatio = 1.25
+                var out = DrizzleOutput(width: 400, height: 320)
+                out.add(data, pixmap: m, options: o)
+                results.append(out.image + out.weight)
+            }
+        }
+        #expect(results[0].elementsEqual(results[2]) { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        #expect(results[0].elementsEqual(results[4]) { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        #expect(results[1].elementsEqual(results[5]) { $0 == $1 || ($0.isNaN && $1.isNaN) })
+    }
+}
