@@ -356,8 +356,82 @@ def case_wcs(tool, out, repeats):
     }
 
 
+GEN_DRIZZLE = r"""
+import sys, os, numpy as np
+from astropy.io import fits
+from astropy.wcs import WCS
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+rng = np.random.default_rng(3)
+ny, nx = 2048, 4096
+def tan(nx, ny, rot):
+    w = WCS(naxis=2); w.wcs.ctype = ["RA---TAN", "DEC--TAN"]; w.wcs.crval = [150.0, 2.0]
+    w.wcs.crpix = [(nx + 1) / 2, (ny + 1) / 2]; s = 0.1 / 3600; t = np.deg2rad(rot)
+    w.wcs.cd = [[-s * np.cos(t), s * np.sin(t)], [s * np.sin(t), s * np.cos(t)]]
+    return w.to_header()
+fits.PrimaryHDU(rng.normal(100, 5, (ny, nx)).astype(np.float32), header=tan(nx, ny, 0)).writeto(f"{out}/in.fits", overwrite=True)
+fits.PrimaryHDU(np.zeros((3600, 4600), np.float32), header=tan(4600, 3600, 30)).writeto(f"{out}/ref.fits", overwrite=True)
+"""
+
+DRIZZLE_C = r"""
+import sys, time, numpy as np
+from astropy.io import fits
+from astropy.wcs import WCS
+from drizzle.resample import Drizzle
+d = sys.argv[1]
+data = fits.getdata(f"{d}/in.fits").astype(np.float32)
+win, wout = WCS(fits.getheader(f"{d}/in.fits")), WCS(fits.getheader(f"{d}/ref.fits"))
+ny, nx = data.shape
+y, x = np.mgrid[0:ny, 0:nx]
+ra, dec = win.all_pix2world(x, y, 0)
+ox, oy = wout.all_world2pix(ra, dec, 0)
+pixmap = np.dstack([ox, oy])
+for kernel in sys.argv[2:]:
+    dz = Drizzle(kernel=kernel, out_shape=(3600, 4600), fillval="NaN")
+    t = time.perf_counter()
+    dz.add_image(data, exptime=1.0, pixmap=pixmap, pixfrac=1.0, in_units="cps", pixel_scale_ratio=1.0)
+    print(kernel, time.perf_counter() - t)
+"""
+
+
+def case_resample(tool, out, repeats):
+    """4096x2048 onto a 30-degree rotated grid: the drizzle kernels vs the C core (kernel only, pixmap given)."""
+    folder = os.path.join(out, "drizzle_4096x2048")
+    if not os.path.exists(os.path.join(folder, "ref.fits")):
+        subprocess.run([sys.executable, "-c", GEN_DRIZZLE, folder], check=True)
+    kernels = ["square", "turbo", "point", "lanczos3"]
+    theirs = {}
+    for line in subprocess.run([sys.executable, "-c", DRIZZLE_C, folder, *kernels], capture_output=True, check=True).stdout.decode().splitlines():
+        k, t = line.split(); theirs[k] = float(t)
+    rows, whole = [], {}
+    mpx = 4096 * 2048 / 1e6
+    for k in kernels:
+        cmd = [tool, "resample", os.path.join(folder, "in.fits"), "-o", os.path.join(out, f"drizzle_{k}.fits"), "--overwrite",
+               "--ref", os.path.join(folder, "ref.fits"), "--kernel", k, "--weight-type", "none", "--sky-key", "", "-v"]
+        times = []
+        for _ in range(max(3, repeats // 2)):
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd, capture_output=True, check=True)
+            whole.setdefault(k, []).append(time.perf_counter() - t0)
+            line = [l for l in proc.stderr.decode().splitlines() if l.startswith("resample: kernel")][0]
+            times.append(float(line.split(" in ")[1].split()[0]))
+        ours = statistics.median(times)
+        rows.append(f"{k}: {mpx / ours:.1f} vs {mpx / theirs[k]:.1f} Mpx/s = {theirs[k] / ours:.2f}x, "
+                    f"whole process {statistics.median(whole[k]):.2f} s vs C kernel {theirs[k]:.2f} s")
+    square_whole = statistics.median(whole["square"])
+    return {
+        "case": "resample", "input": "4096x2048 float32 onto a 30-deg rotated 4600x3600 grid; " + "; ".join(rows),
+        "astrotool_s": square_whole, "anchor": "drizzle C square (kernel)", "anchor_s": theirs["square"],
+        "ratio": theirs["square"] / square_whole,
+        "astrotool_peak_mib": peak_rss_mib([tool, "resample", os.path.join(folder, "in.fits"), "-o", os.path.join(out, "drizzle_square.fits"),
+                                            "--overwrite", "--ref", os.path.join(folder, "ref.fits"), "--weight-type", "none", "--sky-key", ""]),
+        "image_mib": 4096 * 2048 * 4 / 2**20, "max_rel_diff": float("nan"),
+    }
+
+
 CASES = {"stats": case_stats, "combine": case_combine, "combine-siril": case_combine_siril,
-         "lacosmic": case_lacosmic, "process": case_process, "wcs": case_wcs}
+         "lacosmic": case_lacosmic, "process": case_process, "wcs": case_wcs,
+         "resample": case_resample}
 
 
 def main():

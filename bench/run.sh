@@ -9,8 +9,8 @@ if [ ! -x "$venv/bin/python" ]; then
     echo "bench: creating $venv (astropy, numpy, ccdproc)" >&2
     python3 -m venv "$venv"
 fi
-if ! "$venv/bin/python" -c "import ccdproc, astroscrappy" 2>/dev/null; then
-    "$venv/bin/pip" install -q --disable-pip-version-check astropy numpy ccdproc==2.5.1 astroscrappy==1.3.0
+if ! "$venv/bin/python" -c "import ccdproc, astroscrappy, drizzle" 2>/dev/null; then
+    "$venv/bin/pip" install -q --disable-pip-version-check astropy numpy ccdproc==2.5.1 astroscrappy==1.3.0 drizzle
 fi
 # Siril is the fast C stacker the combine cases race; Debian packages it.
 case "${1:-all}" in all|combine-siril)

@@ -37,12 +37,14 @@ struct ResampleCommand: ParsableCommand {
     @Option(help: "Header keyword of the exposure time.") var exptimeKey = "EXPTIME"
     @Option(help: "Input units: rate (as they are) or counts (divided by the exposure time).") var units = "rate"
     @Option(help: "Header keyword of each chip's sky level ('' to subtract none).") var skyKey = "SKYVALUE"
+    @Option(help: "Exact WCS every N pixels, bilinear between (1: exact at every pixel).") var pixmapStep = 1
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         guard DrizzleOptions.Kernel(rawValue: kernel) != nil else { throw ValidationError("--kernel takes square, point, turbo, gaussian, lanczos2 or lanczos3") }
         guard ResampleOptions.WeightType(rawValue: weightType) != nil else { throw ValidationError("--weight-type takes ivm, exptime or none") }
         guard ResampleOptions.Units(rawValue: units) != nil else { throw ValidationError("--units takes rate or counts") }
+        guard pixmapStep >= 1 else { throw ValidationError("--pixmap-step must be at least 1") }
         guard pixfrac > 0, pixfrac <= 1 else { throw ValidationError("--pixfrac must be in (0, 1]") }
         if ref != nil && wcs != nil { throw ValidationError("give --ref or --wcs, not both") }
         if !shape.isEmpty && (shape.count != 2 || shape.contains { $0 <= 0 }) { throw ValidationError("--shape takes NX NY, both positive") }
@@ -75,6 +77,7 @@ struct ResampleCommand: ParsableCommand {
         o.exptimeKey = exptimeKey.uppercased()
         o.units = .init(rawValue: units)!
         o.skyKey = skyKey.isEmpty ? nil : skyKey.uppercased()
+        o.pixmapStep = pixmapStep
         let r = try Resample.run(files, options: o, output: output, overwrite: common.overwrite)
         common.detail("resample: kernel \(kernel) on \(files.count) inputs in \(String(format: "%.3f", r.kernelSeconds)) s")
         if common.json { try printJSON(r) } else {

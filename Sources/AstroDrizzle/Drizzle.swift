@@ -117,9 +117,15 @@ struct Band {
                  _ o: DrizzleOptions) -> Int {
         var missed = 0
         let nx = pixmap.width, ny = pixmap.height
+        // A drop reaches at most this far (output pixels) from its centre (lanczos3: 3/r), so a
+        // pixel centred farther from this band's rows is left to the other bands untouched.
+        let reach = 2 + 4 / max(o.pixelScaleRatio, 1e-3) + 2 * o.pixfrac
+        let lowest = Double(rows.lowerBound) - 0.5 - reach, highest = Double(rows.upperBound) - 0.5 + reach
+        let banded = rows.count < height
         for j in 0..<ny {
             for i in 0..<nx {
                 let k = j * nx + i
+                if banded, pixmap.y[k] < lowest || pixmap.y[k] > highest { continue }
                 let w = (weights?[k] ?? 1) * o.weightScale
                 let d = data[k] * o.iscale
                 switch kernel {

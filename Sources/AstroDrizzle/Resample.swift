@@ -27,6 +27,8 @@ public struct ResampleOptions: Sendable {
     /// Each chip's sky level, subtracted unless its header has SKYSUB = T.
     public var skyKey: String? = "SKYVALUE"
     public var context = true
+    /// Exact WCS every this many pixels, bilinear between (1: exact everywhere).
+    public var pixmapStep = 1
     public init() {}
 }
 
@@ -79,7 +81,7 @@ public enum Resample {
             }
             if o.units == .counts { for k in 0..<n { data[k] /= Float(exptime) } }
             weightsUsed.append(what)
-            let pixmap = Pixmap(from: input.wcs, width: img.width, height: img.height, to: outWCS)
+            let pixmap = Pixmap(from: input.wcs, width: img.width, height: img.height, to: outWCS, step: o.pixmapStep)
             var d = o.drizzle
             d.context = o.context
             d.pixelScaleRatio = outScale / input.wcs.pixelScale(x: Double(img.width - 1) / 2, y: Double(img.height - 1) / 2)

@@ -1,5 +1,6 @@
 @testable import AstroDrizzle
 import AstroImage
+import AstroWCS
 import AstroTestSupport
 import Foundation
 import Testing
@@ -111,5 +112,22 @@ import Testing
         #expect(results[0].elementsEqual(results[2]) { $0 == $1 || ($0.isNaN && $1.isNaN) })
         #expect(results[0].elementsEqual(results[4]) { $0 == $1 || ($0.isNaN && $1.isNaN) })
         #expect(results[1].elementsEqual(results[5]) { $0 == $1 || ($0.isNaN && $1.isNaN) })
+    }
+}
+
+/// The pixmap from two WCSs, exact or interpolated between grid nodes.
+@Suite struct PixmapTests {
+    @Test func steppedPixmapFollowsTheExactOne() throws {
+        let a = try WCS.tan(ra: 150, dec: 2, pixelScale: 0.1, rotation: 0, width: 300, height: 200)
+        let b = try WCS.tan(ra: 150.001, dec: 2.001, pixelScale: 0.08, rotation: 30, width: 500, height: 400)
+        let exact = Pixmap(from: a, width: 300, height: 200, to: b)
+        let stepped = Pixmap(from: a, width: 300, height: 200, to: b, step: 16)
+        var worst = 0.0
+        for k in exact.x.indices { worst = max(worst, abs(exact.x[k] - stepped.x[k]), abs(exact.y[k] - stepped.y[k])) }
+        #expect(worst < 1e-4, "\(worst) px")
+        // The node rows and columns (and the last ones) are exact.
+        for k in [0, 16, 299, 199 * 300 + 299, 32 * 300 + 48] {
+            #expect(abs(exact.x[k] - stepped.x[k]) < 1e-9 && abs(exact.y[k] - stepped.y[k]) < 1e-9)
+        }
     }
 }
