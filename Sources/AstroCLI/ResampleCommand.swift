@@ -38,12 +38,15 @@ struct ResampleCommand: ParsableCommand {
     @Option(help: "Input units: rate (as they are) or counts (divided by the exposure time).") var units = "rate"
     @Option(help: "Header keyword of each chip's sky level ('' to subtract none).") var skyKey = "SKYVALUE"
     @Option(help: "Exact WCS every N pixels, bilinear between (1: exact at every pixel).") var pixmapStep = 1
+    @Flag(help: "Do not resample VAR_RNOISE, VAR_POISSON, VAR_FLAT.") var noVariance = false
+    @Option(help: "Output ERR from: auto (from_var when variances are resampled, else driz_err), from_var, driz_err, none.") var computeErr = "auto"
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         guard DrizzleOptions.Kernel(rawValue: kernel) != nil else { throw ValidationError("--kernel takes square, point, turbo, gaussian, lanczos2 or lanczos3") }
         guard ResampleOptions.WeightType(rawValue: weightType) != nil else { throw ValidationError("--weight-type takes ivm, exptime or none") }
         guard ResampleOptions.Units(rawValue: units) != nil else { throw ValidationError("--units takes rate or counts") }
+        guard ResampleOptions.ErrorSource(rawValue: computeErr) != nil else { throw ValidationError("--compute-err takes auto, from_var, driz_err or none") }
         guard pixmapStep >= 1 else { throw ValidationError("--pixmap-step must be at least 1") }
         guard pixfrac > 0, pixfrac <= 1 else { throw ValidationError("--pixfrac must be in (0, 1]") }
         if ref != nil && wcs != nil { throw ValidationError("give --ref or --wcs, not both") }
@@ -78,6 +81,8 @@ struct ResampleCommand: ParsableCommand {
         o.units = .init(rawValue: units)!
         o.skyKey = skyKey.isEmpty ? nil : skyKey.uppercased()
         o.pixmapStep = pixmapStep
+        o.variance = !noVariance
+        o.errorSource = .init(rawValue: computeErr)!
         let r = try Resample.run(files, options: o, output: output, overwrite: common.overwrite)
         common.detail("resample: kernel \(kernel) on \(files.count) inputs in \(String(format: "%.3f", r.kernelSeconds)) s")
         if common.json { try printJSON(r) } else {

@@ -17,6 +17,9 @@ public struct ResampleOptions: Sendable {
     }
     public enum WeightType: String, Sendable, CaseIterable { case ivm, exptime, none }
     public enum Units: String, Sendable, CaseIterable { case rate, counts }
+    /// Where the output ERR comes from: the resampled variances (stcal's from_var), the inputs'
+    /// ERR drizzled and divided by r (driz_err), or the first available of those (auto).
+    public enum ErrorSource: String, Sendable, CaseIterable { case auto, fromVar = "from_var", drizErr = "driz_err", none }
 
     public var grid = Grid.cover(pixelScale: nil, ratio: 1, rotation: 0, centre: nil, shape: nil)
     public var drizzle = DrizzleOptions()
@@ -29,6 +32,9 @@ public struct ResampleOptions: Sendable {
     public var context = true
     /// Exact WCS every this many pixels, bilinear between (1: exact everywhere).
     public var pixmapStep = 1
+    /// Resample VAR_RNOISE, VAR_POISSON, VAR_FLAT when the inputs have them.
+    public var variance = true
+    public var errorSource = ErrorSource.auto
     public init() {}
 }
 
@@ -52,6 +58,10 @@ public enum Resample {
         let inputs = try paths.map { try ResampleInput($0) }
         let (outWCS, width, height) = try grid(o.grid, inputs)
         var out = DrizzleOutput(width: width, height: height, fill: o.drizzle.fill)
+        // ERR drizzled like the data; each variance as stcal does (see `Variance`).
+        var errOut: DrizzleOutput?
+        var variances = Variance.Accumulators(width: width, height: height)
+        var ratio = 1.0
         var weightsUsed: [String] = [], missed = 0, kernelTime = Duration.zero
         var header = outWCS.header
         let outScale = outWCS.pixelScale(x: Double(width - 1) / 2, y: Double(height - 1) / 2)
@@ -88,6 +98,18 @@ public enum Resample {
             let clock = ContinuousClock(), start = clock.now
             missed += out.add(data, weights: w, pixmap: pixmap, exposure: exptime, options: d)
             kernelTime += clock.now - start
+            ratio = d.pixelScaleRatio
+            var e = d
+            e.context = false
+            e.fill = .nan
+            if let err = input.err, o.errorSource == .drizErr || o.errorSource == .auto {
+                if errOut == nil { errOut = DrizzleOutput(width: width, height: height) }
+                errOut!.add(err.map { $0.isFinite ? $0 : 0 }, weights: w, pixmap: pixmap, options: e)
+            }
+            if o.variance {
+                variances.add(rnoise: input.varRnoise, poisson: input.varPoisson, flat: input.varFlat, weights: w, pixmap: pixmap,
+                              options: e, weightType: o.weightType, exptime: exptime)
+            }
             header.addHistory("astrotool resample: \(URL(fileURLWithPath: input.path).lastPathComponent) weights \(what)"
                 + (sky != 0 ? ", sky \(String(format: "%.6g", sky)) subtracted" : "") + ", exposure \(exptime) s")
         }
@@ -101,6 +123,20 @@ public enum Resample {
         header.set("BUNIT", o.units == .counts ? "per second" : (inputs[0].image.header.string("BUNIT") ?? ""))
         var hdus = [OutputHDU(Image(width: width, height: height, pixels: out.image, header: header)),
                     OutputHDU(Image(width: width, height: height, pixels: out.weight), extname: "WHT")]
+        let vars = variances.finish(ratio: ratio)
+        let useVar = o.errorSource == .fromVar || (o.errorSource == .auto && !vars.isEmpty)
+        if useVar, !vars.isEmpty {
+            // err = √(Σ of the variances), NaN where all are NaN.
+            var err = [Float](repeating: .nan, count: width * height)
+            for p in err.indices {
+                let parts = vars.map { Double($0.1[p]) }.filter(\.isFinite)
+                if !parts.isEmpty { err[p] = Float(parts.reduce(0, +).squareRoot()) }
+            }
+            hdus.append(OutputHDU(Image(width: width, height: height, pixels: err), extname: "ERR"))
+        } else if let errOut, o.errorSource != .none, o.errorSource != .fromVar {
+            hdus.append(OutputHDU(Image(width: width, height: height, pixels: errOut.image.map { $0 / Float(ratio) }), extname: "ERR"))
+        }
+        for (name, plane) in vars { hdus.append(OutputHDU(Image(width: width, height: height, pixels: plane), extname: name)) }
         if o.context {
             for (k, plane) in out.context.enumerated() {
                 hdus.append(OutputHDU(integers: plane, width: width, height: height, extname: "CON", extver: k + 1))

@@ -12,6 +12,8 @@ struct ResampleInput {
     let err: [Float]?
     let dq: [Float]?
     let varRnoise: [Float]?
+    let varPoisson: [Float]?
+    let varFlat: [Float]?
 
     init(_ path: String) throws {
         self.path = path
@@ -39,6 +41,8 @@ struct ResampleInput {
         err = try companion(["ERR", "UNCERT"])
         dq = try companion(["DQ", "MASK"])
         varRnoise = try companion(["VAR_RNOISE"])
+        varPoisson = try companion(["VAR_POISSON"])
+        varFlat = try companion(["VAR_FLAT"])
     }
 
     /// A numeric card of the chip, else of the primary header.

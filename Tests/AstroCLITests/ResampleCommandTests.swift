@@ -15,7 +15,7 @@ import Testing
                                          "--sky-key", "", "--json"])
         #expect(r.code == 0, "\(r.stderr)")
         let hdus = try FITS.listHDUs(out)
-        #expect(hdus.map(\.extname) == [nil, "WHT", "CON"] && hdus[2].bitpix == 32)
+        #expect(hdus.map(\.extname) == [nil, "WHT", "ERR", "CON"] && hdus[3].bitpix == 32)
         #expect(hdus[0].header.int("NDRIZIM") == 1 && hdus[0].header.string("KERNEL") == "square")
         let input = try FITS.readImage(frame), mask = try FITS.readImage(frame + "[MASK]").pixels
         let sci = try FITS.readImage(out).pixels, wht = try FITS.readImage(out + "[WHT]").pixels
@@ -28,6 +28,16 @@ import Testing
             }
         }
         #expect(worst < 1e-5)
+        // ERR drizzled like the data (driz_err) comes back too on the same grid (r = 1).
+        let err = try FITS.readImage(out + "[ERR]").pixels, inErr = try FITS.readImage(frame + "[ERR]").pixels
+        var errWorst: Float = 0
+        for y in 1..<(input.height - 1) {
+            for x in 1..<(input.width - 1) where mask[y * input.width + x] == 0 && wht[y * input.width + x] > 0.999 {
+                let k = y * input.width + x
+                errWorst = max(errWorst, abs(err[k] - inErr[k]) / max(1, inErr[k]))
+            }
+        }
+        #expect(errWorst < 1e-5)
         let con = try FITS.readImage(out + "[CON]").pixels
         #expect(con.contains(1))
     }
@@ -39,5 +49,24 @@ import Testing
         #expect(try TestSupport.runTool(["resample", dir.appendingPathComponent("none.fits").path, "-o", out]).code == 66)
         #expect(try TestSupport.runTool(["resample", frame, "-o", frame, "--overwrite"]).code == 73)
         #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test func variancesFollowStcal() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        // The frame with VAR_RNOISE = 4 and VAR_POISSON = data/10, onto its own grid.
+        let sci = try FITS.readImage(frame)
+        let rn = Image(width: sci.width, height: sci.height, pixels: [Float](repeating: 4, count: sci.pixels.count))
+        let po = Image(width: sci.width, height: sci.height, pixels: sci.pixels.map { max(0, $0) / 10 })
+        let input = dir.appendingPathComponent("v.fits").path, out = dir.appendingPathComponent("o.fits").path
+        try FITSWriter.write([OutputHDU(sci), OutputHDU(rn, extname: "VAR_RNOISE"), OutputHDU(po, extname: "VAR_POISSON")],
+                             to: input, overwrite: false)
+        let r = try TestSupport.runTool(["resample", input, "-o", out, "--ref", input, "--sky-key", "", "-q"])
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(try FITS.listHDUs(out).map(\.extname) == [nil, "WHT", "ERR", "VAR_RNOISE", "VAR_POISSON", "CON"])
+        let vr = try FITS.readImage(out + "[VAR_RNOISE]").pixels, vp = try FITS.readImage(out + "[VAR_POISSON]").pixels
+        let err = try FITS.readImage(out + "[ERR]").pixels
+        let k = 40 * sci.width + 60
+        #expect(abs(vr[k] - 4) < 1e-4 && abs(vp[k] - po.pixels[k]) < 1e-3 * max(1, po.pixels[k]))
+        #expect(abs(err[k] - (vr[k] + vp[k]).squareRoot()) < 1e-4)
     }
 }
