@@ -39,23 +39,19 @@ public enum Clip {
         let w = image.width, h = image.height
         let region = try o.section.map { try Section.parseFITS($0, width: w, height: h) } ?? .whole(width: w, height: h)
         let indices = region.y.flatMap { y in region.x.map { y * w + $0 } }
-        let regionValues = indices.map { Double(image.pixels[$0]) }.filter(\.isFinite)
-        let all = image.pixels.map(Double.init).filter(\.isFinite)
-        func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
-        func median(_ v: [Double]) -> Double {
-            guard !v.isEmpty else { return .nan }
-            let s = v.sorted(), m = s.count
-            return m % 2 == 1 ? s[m / 2] : 0.5 * (s[m / 2 - 1] + s[m / 2])
-        }
+        let regionValues = indices.map { image.pixels[$0] }.filter(\.isFinite)
+        let all = image.pixels.filter(\.isFinite)
+        func mean(_ v: [Float]) -> Double { v.isEmpty ? .nan : v.reduce(0.0) { $0 + Double($1) } / Double(v.count) }
+        func median(_ v: [Float]) -> Double { Statistics.median(v) }
         let hit: (Double) -> Bool
         switch o.condition {
         case .sigma(let k):
             let mu = mean(all)
-            let sd = (all.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / Double(max(1, all.count))).squareRoot()
+            let sd = (all.reduce(0.0) { $0 + (Double($1) - mu) * (Double($1) - mu) } / Double(max(1, all.count))).squareRoot()
             hit = { $0.isFinite && abs($0 - mu) > k * sd }
         case .outliers(let lo, let hi, let percent):
             var a = lo, b = hi
-            if percent, let mn = regionValues.min(), let mx = regionValues.max() {
+            if percent, let mn = regionValues.min().map(Double.init), let mx = regionValues.max().map(Double.init) {
                 a = mn + lo * (mx - mn) / 100; b = mn + hi * (mx - mn) / 100
             }
             hit = { $0.isFinite && ($0 < a || $0 > b) }
@@ -78,7 +74,7 @@ public enum Clip {
         case .median: replacement = median(regionValues)
         case .mean: replacement = mean(regionValues)
         case .noclipMedian, .noclipMean:
-            let kept = indices.filter { !clippedSet.contains($0) }.map { Double(image.pixels[$0]) }.filter(\.isFinite)
+            let kept = indices.filter { !clippedSet.contains($0) }.map { image.pixels[$0] }.filter(\.isFinite)
             if case .noclipMedian = o.action { replacement = median(kept) } else { replacement = mean(kept) }
         case .fullMedian: replacement = median(all)
         case .fullMean: replacement = mean(all)

@@ -37,9 +37,7 @@ public struct CosmicRayOptions: Sendable {
         /// "65535" and "65535e" are electrons (astroscrappy's unit), "65535adu" ADU, else a keyword.
         public static func parse(_ text: String) -> Saturation {
             let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-            for suffix in ["adu"] where t.hasSuffix(suffix) {
-                if let v = Double(t.dropLast(suffix.count)) { return .adu(v) }
-            }
+            if t.hasSuffix("adu"), let v = Double(t.dropLast(3)) { return .adu(v) }
             for suffix in ["electrons", "electron", "e-", "e"] where t.hasSuffix(suffix) {
                 if let v = Double(t.dropLast(suffix.count)) { return .electrons(v) }
             }

@@ -9,7 +9,11 @@ import Synchronization
 public struct DrizzleOptions: Sendable {
     public enum Kernel: String, Sendable, CaseIterable { case square, point, turbo, gaussian, lanczos2, lanczos3 }
     /// What an output pixel no input reached holds: NaN, a number, or (INDEF) its old value.
-    public enum Fill: Sendable, Equatable { case nan, value(Float), indef }
+    public enum Fill: Sendable, Equatable {
+        case nan, value(Float), indef
+        /// What a new output holds, and what an unreached pixel is set to (INDEF: NaN at first).
+        var initialValue: Float { if case .value(let v) = self { return v }; return .nan }
+    }
 
     public var kernel = Kernel.square
     /// Linear size of a drop relative to an input pixel.
@@ -40,7 +44,7 @@ public struct DrizzleOutput: Sendable {
 
     public init(width: Int, height: Int, fill: DrizzleOptions.Fill = .nan) {
         self.width = width; self.height = height
-        let start: Float = { if case .value(let v) = fill { return v }; return .nan }()
+        let start = fill.initialValue
         image = [Float](repeating: start, count: width * height)
         weight = [Float](repeating: 0, count: width * height)
         context = []
@@ -70,7 +74,7 @@ public struct DrizzleOutput: Sendable {
                     var mine = shared.band
                     mine.rows = (h * b / bands)..<(h * (b + 1) / bands)
                     let m = mine.drizzle(data, weights, pixmap, kernel, o)
-                    if b == 0 { missed.store(m, ordering: .relaxed) }
+                    missed.add(m, ordering: .relaxed)
                 }
             }
         }
@@ -86,7 +90,7 @@ public struct DrizzleOutput: Sendable {
         image = img; weight = wht
         if o.context { context[plane] = ctx }
         if o.fill != .indef {
-            let value: Float = { if case .value(let v) = o.fill { return v }; return .nan }()
+            let value = o.fill.initialValue
             for p in 0..<image.count where weight[p] == 0 { image[p] = value }
         }
         count += 1
@@ -116,6 +120,13 @@ struct Band {
     func drizzle(_ data: [Float], _ weights: [Float]?, _ pixmap: Pixmap, _ kernel: DrizzleOptions.Kernel,
                  _ o: DrizzleOptions) -> Int {
         var missed = 0
+        /// Each unmapped pixel is counted by one band only: the one holding its centre's row (band
+        /// 0 when that row is unknown), the band that never skips it, so the total does not depend
+        /// on the split.
+        func miss(_ oy: Double) {
+            let row = oy.isFinite ? min(max(Int(oy.rounded()), 0), height - 1) : 0
+            if rows.contains(row) { missed += 1 }
+        }
         let nx = pixmap.width, ny = pixmap.height
         // A drop reaches at most this far (output pixels) from its centre (lanczos3: 3/r), so a
         // pixel centred farther from this band's rows is left to the other bands untouched.
@@ -131,16 +142,16 @@ struct Band {
                 switch kernel {
                 case .point:
                     let ox = pixmap.x[k], oy = pixmap.y[k]
-                    guard ox.isFinite, oy.isFinite else { missed += 1; continue }
+                    guard ox.isFinite, oy.isFinite else { miss(oy); continue }
                     let ii = Int(ox.rounded()), jj = Int(oy.rounded())
                     guard ii >= 0, ii < width, rows.contains(jj) else { continue }
                     update(ii, jj, d, w)
                 case .square:
-                    guard let q = squareCorners(pixmap, i, j, o.pixfrac / 2) else { missed += 1; continue }
+                    guard let q = squareCorners(pixmap, i, j, o.pixfrac / 2) else { miss(pixmap.y[k]); continue }
                     dropSquare(q, d, Double(w))
                 case .turbo, .gaussian, .lanczos2, .lanczos3:
                     let ox = pixmap.x[k], oy = pixmap.y[k]
-                    guard ox.isFinite, oy.isFinite else { missed += 1; continue }
+                    guard ox.isFinite, oy.isFinite else { miss(oy); continue }
                     dropAt(ox, oy, kernel, d, w, o)
                 }
             }

@@ -14,6 +14,8 @@ struct ResampleInput {
     let varRnoise: [Float]?
     let varPoisson: [Float]?
     let varFlat: [Float]?
+    /// The file's primary header, for keywords a chip leaves to it (EXPTIME in HST files).
+    let primary: Header
 
     init(_ path: String) throws {
         self.path = path
@@ -24,6 +26,7 @@ struct ResampleInput {
         let base = FITS.basePath(path)
         let ver = science.header.int("EXTVER") ?? 1
         let hdus = try FITS.listHDUs(base)
+        primary = hdus.first?.header ?? Header()
         func companion(_ names: [String]) throws -> [Float]? {
             for name in names {
                 // EXTVER defaults to 1, which also pairs a single frame with its ERR and MASK.
@@ -47,6 +50,6 @@ struct ResampleInput {
 
     /// A numeric card of the chip, else of the primary header.
     func double(_ key: String) -> Double? {
-        image.header.double(key) ?? (try? FITS.readHeader(FITS.basePath(path)))?.double(key)
+        image.header.double(key) ?? primary.double(key)
     }
 }

@@ -12,6 +12,7 @@ enum Variance {
 
         mutating func add(rnoise: [Float]?, poisson: [Float]?, flat: [Float]?, weights: [Float], pixmap: Pixmap,
                           options: DrizzleOptions, weightType: ResampleOptions.WeightType, exptime: Double) {
+            guard rnoise != nil || poisson != nil || flat != nil else { return }
             func resampled(_ v: [Float]) -> [Float] {
                 var out = DrizzleOutput(width: width, height: height)
                 out.add(v.map { $0 >= 0 && $0.isFinite ? $0.squareRoot() : 0 }, weights: weights, pixmap: pixmap, options: options)

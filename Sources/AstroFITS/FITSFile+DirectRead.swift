@@ -65,28 +65,19 @@ extension FITSFile {
     private static func convert(_ raw: UnsafeMutableRawPointer, count: Int, _ l: DirectLayout,
                                 to out: UnsafeMutablePointer<Float>) {
         let scale = l.scale, zero = l.zero, identity = l.identity
+        /// Big-endian integers of type T, BLANK to NaN, then scaled.
+        func integers<T: FixedWidthInteger>(_: T.Type) {
+            let v = raw.assumingMemoryBound(to: T.self)
+            let blank = l.blank ?? Int.min
+            for i in 0..<count {
+                let x = T(bigEndian: v[i])
+                out[i] = Int(x) == blank ? .nan : Float(Double(x) * scale + zero)
+            }
+        }
         switch l.bitpix {
-        case BYTE_IMG:
-            let v = raw.assumingMemoryBound(to: UInt8.self)
-            let blank = l.blank.map { Int($0) } ?? -1
-            for i in 0..<count {
-                let x = v[i]
-                out[i] = Int(x) == blank ? .nan : Float(Double(x) * scale + zero)
-            }
-        case SHORT_IMG:
-            let v = raw.assumingMemoryBound(to: Int16.self)
-            let blank = l.blank ?? Int.min
-            for i in 0..<count {
-                let x = Int16(bigEndian: v[i])
-                out[i] = Int(x) == blank ? .nan : Float(Double(x) * scale + zero)
-            }
-        case LONG_IMG:
-            let v = raw.assumingMemoryBound(to: Int32.self)
-            let blank = l.blank ?? Int.min
-            for i in 0..<count {
-                let x = Int32(bigEndian: v[i])
-                out[i] = Int(x) == blank ? .nan : Float(Double(x) * scale + zero)
-            }
+        case BYTE_IMG: integers(UInt8.self)
+        case SHORT_IMG: integers(Int16.self)
+        case LONG_IMG: integers(Int32.self)
         case FLOAT_IMG:
             let v = raw.assumingMemoryBound(to: UInt32.self)
             if identity {

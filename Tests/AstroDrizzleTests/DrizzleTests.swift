@@ -131,3 +131,26 @@ import Testing
         }
     }
 }
+
+/// Unmapped pixels are counted once, whatever the number of bands.
+@Suite struct DrizzleMissedTests {
+    @Test func missedCountIndependentOfThreads() {
+        let nx = 300, ny = 260
+        var m = Pixmap.identity(width: nx, height: ny)
+        for k in stride(from: 0, to: nx * ny, by: 97) { m.x[k] = .nan }
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        var counts: [Int] = []
+        for threads in [1, 2, 3] {
+            Parallel.threads = threads
+            for kernel in [DrizzleOptions.Kernel.square, .point] {
+                var o = DrizzleOptions()
+                o.kernel = kernel
+                var out = DrizzleOutput(width: nx, height: ny)
+                counts.append(out.add([Float](repeating: 1, count: nx * ny), pixmap: m, options: o))
+            }
+        }
+        #expect(counts[0] == counts[2] && counts[2] == counts[4] && counts[1] == counts[3] && counts[3] == counts[5])
+        #expect(counts[1] == (nx * ny + 96) / 97)
+    }
+}
