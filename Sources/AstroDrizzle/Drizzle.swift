@@ -38,6 +38,9 @@ public struct DrizzleOutput: Sendable {
     public var weight: [Float]
     /// Context: bit k of plane k / 32 is set where input k contributed with positive weight.
     public var context: [[Int32]]
+    /// The OR of the DQ bits of every input pixel that reached each output pixel (drizzle's
+    /// propagate_dq), present once an input brought a DQ plane.
+    public var dq: [UInt32]?
     /// Inputs added so far.
     public private(set) var count = 0
     public private(set) var exposure = 0.0
@@ -51,44 +54,54 @@ public struct DrizzleOutput: Sendable {
     }
 
     /// Drizzles one input (`data` row-major over the pixmap's grid; `weights` nil = 1 each, 0
-    /// excludes a pixel). Returns how many input pixels had no usable mapping.
+    /// excludes a pixel; `dq` bits ORed into the output DQ wherever a pixel lands with non-zero
+    /// weight). Returns how many input pixels had no usable mapping.
     ///
     /// The output is cut into row bands, one per core; each band walks the whole input in the
     /// C core's order and keeps only the updates that fall in its rows, so every output pixel
     /// sees the same sequence of updates as on one thread: the result does not depend on the
     /// number of threads.
     @discardableResult
-    public mutating func add(_ data: [Float], weights: [Float]? = nil, pixmap: Pixmap, exposure t: Double = 1,
-                             options o: DrizzleOptions) -> Int {
+    public mutating func add(_ data: [Float], weights: [Float]? = nil, dq inDQ: [UInt32]? = nil, pixmap: Pixmap,
+                             exposure t: Double = 1, options o: DrizzleOptions) -> Int {
         precondition(data.count == pixmap.width * pixmap.height, "data must match the pixmap")
+        precondition(inDQ == nil || inDQ!.count == data.count, "dq must match the data")
+        if inDQ != nil && dq == nil { dq = [UInt32](repeating: 0, count: width * height) }
         let plane = count / 32, bit = Int32(bitPattern: UInt32(1) << UInt32(count % 32))
         if o.context && plane >= context.count { context.append([Int32](repeating: 0, count: width * height)) }
         let kernel: DrizzleOptions.Kernel = o.pixfrac <= 0.001 ? .point : o.kernel
         let bands = width * height >= 1 << 16 ? min(Parallel.threads, height) : 1
         let missed = Atomic<Int>(0)
         let (w, h) = (width, height)
-        func run(_ ip: UnsafeMutablePointer<Float>, _ wp: UnsafeMutablePointer<Float>, _ cp: UnsafeMutablePointer<Int32>?) {
-            let shared = UncheckedBand(band: Band(image: ip, weight: wp, context: cp, bit: bit, width: w, height: h))
+        func run(_ ip: UnsafeMutablePointer<Float>, _ wp: UnsafeMutablePointer<Float>, _ cp: UnsafeMutablePointer<Int32>?,
+                 _ qp: UnsafeMutablePointer<UInt32>?) {
+            let shared = UncheckedBand(band: Band(image: ip, weight: wp, context: cp, dq: qp, bit: bit, width: w, height: h))
             Parallel.forEachBlock(count: bands) { range in
                 for b in range {
                     var mine = shared.band
                     mine.rows = (h * b / bands)..<(h * (b + 1) / bands)
-                    let m = mine.drizzle(data, weights, pixmap, kernel, o)
+                    let m = mine.drizzle(data, weights, inDQ, pixmap, kernel, o)
                     missed.add(m, ordering: .relaxed)
                 }
             }
         }
         // The planes are taken out of self while threads write into them.
-        var img = image, wht = weight, ctx = o.context ? context[plane] : []
+        var img = image, wht = weight, ctx = o.context ? context[plane] : [], odq = inDQ != nil ? dq! : []
         image = []; weight = []
         if o.context { context[plane] = [] }
+        if inDQ != nil { dq = [] }
         img.withUnsafeMutableBufferPointer { ip in
             wht.withUnsafeMutableBufferPointer { wp in
-                ctx.withUnsafeMutableBufferPointer { cp in run(ip.baseAddress!, wp.baseAddress!, o.context ? cp.baseAddress! : nil) }
+                ctx.withUnsafeMutableBufferPointer { cp in
+                    odq.withUnsafeMutableBufferPointer { qp in
+                        run(ip.baseAddress!, wp.baseAddress!, o.context ? cp.baseAddress! : nil, inDQ != nil ? qp.baseAddress! : nil)
+                    }
+                }
             }
         }
         image = img; weight = wht
         if o.context { context[plane] = ctx }
+        if inDQ != nil { dq = odq }
         if o.fill != .indef {
             let value = o.fill.initialValue
             for p in 0..<image.count where weight[p] == 0 { image[p] = value }
@@ -104,20 +117,21 @@ struct Band {
     let image: UnsafeMutablePointer<Float>
     let weight: UnsafeMutablePointer<Float>
     let context: UnsafeMutablePointer<Int32>?
+    let dq: UnsafeMutablePointer<UInt32>?
     let bit: Int32
     let width: Int
     let height: Int
     var rows = 0..<0
 
     init(image: UnsafeMutablePointer<Float>, weight: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Int32>?,
-         bit: Int32, width: Int, height: Int) {
-        self.image = image; self.weight = weight; self.context = context; self.bit = bit
+         dq: UnsafeMutablePointer<UInt32>?, bit: Int32, width: Int, height: Int) {
+        self.image = image; self.weight = weight; self.context = context; self.dq = dq; self.bit = bit
         self.width = width; self.height = height
         rows = 0..<height
     }
 
     /// Every input pixel in the C core's order; returns the pixels without a mapping.
-    func drizzle(_ data: [Float], _ weights: [Float]?, _ pixmap: Pixmap, _ kernel: DrizzleOptions.Kernel,
+    func drizzle(_ data: [Float], _ weights: [Float]?, _ inDQ: [UInt32]?, _ pixmap: Pixmap, _ kernel: DrizzleOptions.Kernel,
                  _ o: DrizzleOptions) -> Int {
         var missed = 0
         /// Each unmapped pixel is counted by one band only: the one holding its centre's row (band
@@ -139,20 +153,21 @@ struct Band {
                 if banded, pixmap.y[k] < lowest || pixmap.y[k] > highest { continue }
                 let w = (weights?[k] ?? 1) * o.weightScale
                 let d = data[k] * o.iscale
+                let q = inDQ?[k] ?? 0
                 switch kernel {
                 case .point:
                     let ox = pixmap.x[k], oy = pixmap.y[k]
                     guard ox.isFinite, oy.isFinite else { miss(oy); continue }
                     let ii = Int(ox.rounded()), jj = Int(oy.rounded())
                     guard ii >= 0, ii < width, rows.contains(jj) else { continue }
-                    update(ii, jj, d, w)
+                    update(ii, jj, d, w, q)
                 case .square:
-                    guard let q = squareCorners(pixmap, i, j, o.pixfrac / 2) else { miss(pixmap.y[k]); continue }
-                    dropSquare(q, d, Double(w))
+                    guard let c = squareCorners(pixmap, i, j, o.pixfrac / 2) else { miss(pixmap.y[k]); continue }
+                    dropSquare(c, d, Double(w), q)
                 case .turbo, .gaussian, .lanczos2, .lanczos3:
                     let ox = pixmap.x[k], oy = pixmap.y[k]
                     guard ox.isFinite, oy.isFinite else { miss(oy); continue }
-                    dropAt(ox, oy, kernel, d, w, o)
+                    dropAt(ox, oy, kernel, d, w, q, o)
                 }
             }
         }
@@ -160,7 +175,7 @@ struct Band {
     }
 
     /// The kernels centred on the drop's mapped centre, whose size is set by r and pixfrac.
-    private func dropAt(_ ox: Double, _ oy: Double, _ kernel: DrizzleOptions.Kernel, _ d: Float, _ w: Float,
+    private func dropAt(_ ox: Double, _ oy: Double, _ kernel: DrizzleOptions.Kernel, _ d: Float, _ w: Float, _ q: UInt32,
                         _ o: DrizzleOptions) {
         let r = o.pixelScaleRatio, pixfrac = o.pixfrac
         let rowLo = rows.lowerBound, rowHi = rows.upperBound - 1
@@ -181,7 +196,7 @@ struct Band {
                 for ii in xs {
                     let fx = min(xhi, Double(ii) + 0.5) - max(xlo, Double(ii) - 0.5)
                     guard fx > 0 else { continue }
-                    update(ii, jj, d, Float(fx * fy * scale * Double(w)))
+                    update(ii, jj, d, Float(fx * fy * scale * Double(w)), q)
                 }
             }
         case .gaussian:
@@ -193,7 +208,7 @@ struct Band {
             for jj in ys {
                 for ii in xs {
                     let dx = ox - Double(ii), dy = oy - Double(jj)
-                    update(ii, jj, d, Float(es * exp(-(dx * dx + dy * dy) * efac)) * w)
+                    update(ii, jj, d, Float(es * exp(-(dx * dx + dy * dy) * efac)) * w, q)
                 }
             }
         case .lanczos2, .lanczos3:
@@ -208,7 +223,7 @@ struct Band {
                 for ii in x0...x1 {
                     let kx = Int((abs(ox - Double(ii)) * r / Lanczos.spacing).rounded())
                     guard kx < lut.values.count else { continue }
-                    update(ii, jj, d, lut.values[kx] * lut.values[ky] * w)
+                    update(ii, jj, d, lut.values[kx] * lut.values[ky] * w, q)
                 }
             }
         case .square, .point:
@@ -218,7 +233,7 @@ struct Band {
 
     /// drizzle's update: a weighted mean kept in float32 between steps.
     @inline(__always)
-    private func update(_ ii: Int, _ jj: Int, _ d: Float, _ dow: Float) {
+    private func update(_ ii: Int, _ jj: Int, _ d: Float, _ dow: Float, _ q: UInt32) {
         guard dow != 0 else { return }
         let p = jj * width + ii
         let vc = weight[p]
@@ -229,6 +244,7 @@ struct Band {
         }
         weight[p] = Float(Double(vc) + Double(dow))
         if let context, dow > 0 { context[p] |= bit }
+        if let dq { dq[p] |= q }
     }
 
     /// The drop's corners on the output, clockwise from top-left, or nil when one is NaN.
@@ -256,7 +272,7 @@ struct Band {
     }
 
     /// Spreads one square drop: weight w·overlap/area to each output pixel it covers.
-    private func dropSquare(_ q: Quad, _ d: Float, _ w: Double) {
+    private func dropSquare(_ q: Quad, _ d: Float, _ w: Double, _ bits: UInt32) {
         let j0 = max(Int(min(q.y0, q.y1, q.y2, q.y3).rounded()), rows.lowerBound)
         let j1 = min(Int(max(q.y0, q.y1, q.y2, q.y3).rounded()), rows.upperBound - 1)
         guard j0 <= j1 else { return }
@@ -267,7 +283,7 @@ struct Band {
         for jj in j0...j1 {
             for ii in i0...i1 {
                 let a = DrizzleOutput.overlap(q, ii, jj)
-                if a != 0 { update(ii, jj, d, Float(a * wj)) }
+                if a != 0 { update(ii, jj, d, Float(a * wj), bits) }
             }
         }
     }

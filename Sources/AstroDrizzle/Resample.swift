@@ -79,8 +79,11 @@ public enum Resample {
                 w = [Float](repeating: Float(exptime), count: n); what = "exptime"
             case .none: break
             }
+            var bits: [UInt32]?
             if let dq = input.dq {
-                for k in 0..<n where !dq[k].isFinite || o.goodBits.isBad(UInt64(max(0, dq[k].rounded()))) { w[k] = 0 }
+                let b = dq.map { $0.isFinite && $0 > 0 ? UInt32(min($0.rounded(), 4294967295)) : 0 }
+                for k in 0..<n where !dq[k].isFinite || o.goodBits.isBad(UInt64(b[k])) { w[k] = 0 }
+                bits = b
             }
             var data = img.pixels
             for k in 0..<n where !data[k].isFinite { w[k] = 0; data[k] = 0 }
@@ -96,7 +99,7 @@ public enum Resample {
             d.context = o.context
             d.pixelScaleRatio = outScale / input.wcs.pixelScale(x: Double(img.width - 1) / 2, y: Double(img.height - 1) / 2)
             let clock = ContinuousClock(), start = clock.now
-            missed += out.add(data, weights: w, pixmap: pixmap, exposure: exptime, options: d)
+            missed += out.add(data, weights: w, dq: bits, pixmap: pixmap, exposure: exptime, options: d)
             kernelTime += clock.now - start
             ratio = d.pixelScaleRatio
             var e = d
@@ -114,6 +117,10 @@ public enum Resample {
                 + (sky != 0 ? ", sky \(String(format: "%.6g", sky)) subtracted" : "") + ", exposure \(exptime) s")
         }
         header.set(o.exptimeKey, out.exposure, comment: "total exposure of the inputs")
+        // The span of the exposures (MJD), where the inputs say when they were taken.
+        let starts = inputs.compactMap { $0.double("EXPSTART") }, ends = inputs.compactMap { $0.double("EXPEND") }
+        if let first = starts.min() { header.set("EXPSTART", first, comment: "start of the first exposure (MJD)") }
+        if let last = ends.max() { header.set("EXPEND", last, comment: "end of the last exposure (MJD)") }
         header.set("NDRIZIM", inputs.count, comment: "number of drizzled images")
         header.set("KERNEL", o.drizzle.kernel.rawValue, comment: "drizzle kernel")
         header.set("PIXFRAC", o.drizzle.pixfrac, comment: "drizzle pixfrac")
@@ -137,6 +144,11 @@ public enum Resample {
             hdus.append(OutputHDU(Image(width: width, height: height, pixels: errOut.image.map { $0 / Float(ratio) }), extname: "ERR"))
         }
         for (name, plane) in vars { hdus.append(OutputHDU(Image(width: width, height: height, pixels: plane), extname: name)) }
+        // DQ: the inputs' bits where they landed (drizzle's propagate_dq), no_data where none did.
+        var dq = out.dq ?? [UInt32](repeating: 0, count: width * height)
+        let empty = UInt32(MaskBits.noData.rawValue)
+        for p in dq.indices where out.weight[p] == 0 { dq[p] |= empty }
+        hdus.append(OutputHDU(integers: dq.map { Int32(bitPattern: $0) }, width: width, height: height, extname: "DQ"))
         if o.context {
             for (k, plane) in out.context.enumerated() {
                 hdus.append(OutputHDU(integers: plane, width: width, height: height, extname: "CON", extver: k + 1))

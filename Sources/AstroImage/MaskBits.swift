@@ -46,33 +46,52 @@ public struct GoodBits: Sendable, Equatable {
     /// The default: every set bit marks a bad pixel.
     public static let none = GoodBits(good: 0)
 
-    public static func parse(_ text: String) throws -> GoodBits {
+    /// `names` adds mnemonics (`--dq-flags JUMP_DET=4,...`) to astrotool's own bit names; a
+    /// mission's names are then read as astropy's `interpret_bit_flags` reads them.
+    public static func parse(_ text: String, names extra: [(String, UInt64)] = []) throws -> GoodBits {
         var spec = text.trimmingCharacters(in: .whitespaces)
         let lower = spec.lowercased()
-        if lower.isEmpty || lower == "none" { return .none }
+        if lower.isEmpty || lower == "none" || lower == "indef" { return .none }
         if lower == "all" { return GoodBits(good: ~0) }
+        func fail(_ why: String) -> AstroError { AstroError(.usage, operation: "parsing good bits", reason: "'\(text)' \(why)") }
         var flip = false
         if spec.hasPrefix("~") { flip = true; spec.removeFirst() }
+        guard !spec.contains("~") else { throw fail("has a '~' that is not its first character") }
         // astropy writes the flipped list in parentheses: ~(1,8,32).
         if spec.hasPrefix("(") && spec.hasSuffix(")") && spec.count >= 2 { spec = String(spec.dropFirst().dropLast()) }
-        let tokens = spec.split(whereSeparator: { $0 == "," || $0 == "+" || $0 == "|" })
+        let separators = Set(spec.filter { $0 == "," || $0 == "+" || $0 == "|" })
+        guard separators.count <= 1 else { throw fail("mixes the separators , + and |") }
+        let tokens = spec.split(separator: separators.first ?? ",", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces) }
         guard !tokens.isEmpty, !tokens.contains(where: \.isEmpty) else {
-            throw AstroError(.usage, operation: "parsing good bits", reason: "'\(text)' is not a bit list such as 4, 4,8, 4+8 or ~4")
+            throw fail("is not a bit list such as 4, 4,8, 4+8 or ~4")
         }
+        let table = extra.map { ($0.0.lowercased(), $0.1) } + MaskBits.names.map { ($0.0, UInt64($0.1.rawValue)) }
         var bits: UInt64 = 0
         for token in tokens {
             if let value = Self.integer(token) {
+                // A list names single bits; only a lone number may combine several ("12").
+                guard tokens.count == 1 || value & (value &- 1) == 0 else { throw fail("lists \(token), which is not a power of two") }
                 bits |= value
-            } else if let named = MaskBits.names.first(where: { $0.0 == token.lowercased() }) {
-                bits |= UInt64(named.1.rawValue)
+            } else if let named = table.first(where: { $0.0 == token.lowercased() }) {
+                bits |= named.1
             } else {
-                let known = MaskBits.names.map(\.0).joined(separator: ", ")
-                throw AstroError(.usage, operation: "parsing good bits",
-                                 reason: "'\(token)' is neither an integer nor a bit name (\(known))")
+                let known = table.map(\.0).joined(separator: ", ")
+                throw fail("names '\(token)', neither an integer nor a bit name (\(known))")
             }
         }
         return GoodBits(good: flip ? ~bits : bits)
+    }
+
+    /// `--dq-flags` text, `NAME=bit,NAME=bit` (bit a value such as 4 or 0x10), as a name table.
+    public static func names(_ text: String) throws -> [(String, UInt64)] {
+        try text.split(separator: ",").map { item in
+            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, let v = integer(parts[1]) else {
+                throw AstroError(.usage, operation: "parsing DQ flag names", reason: "'\(item)' is not NAME=value")
+            }
+            return (parts[0], v)
+        }
     }
 
     /// True when `value` has a bit set that is not good.

@@ -15,7 +15,7 @@ import Testing
                                          "--sky-key", "", "--json"])
         #expect(r.code == 0, "\(r.stderr)")
         let hdus = try FITS.listHDUs(out)
-        #expect(hdus.map(\.extname) == [nil, "WHT", "ERR", "CON"] && hdus[3].bitpix == 32)
+        #expect(hdus.map(\.extname) == [nil, "WHT", "ERR", "DQ", "CON"] && hdus[4].bitpix == 32)
         #expect(hdus[0].header.int("NDRIZIM") == 1 && hdus[0].header.string("KERNEL") == "square")
         let input = try FITS.readImage(frame), mask = try FITS.readImage(frame + "[MASK]").pixels
         let sci = try FITS.readImage(out).pixels, wht = try FITS.readImage(out + "[WHT]").pixels
@@ -42,6 +42,39 @@ import Testing
         #expect(con.contains(1))
     }
 
+    @Test func dqCarriesTheForgivenBitsAndMarksNoData() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let out = dir.appendingPathComponent("r.fits").path, input = dir.appendingPathComponent("m.fits").path
+        // The frame with a MASK of bits 1, 4 and 8 here and there.
+        let sci = try FITS.readImage(frame)
+        let mask = (0..<sci.pixels.count).map { Float([0, 0, 0, 1, 0, 4, 0, 8, 12][$0 % 9]) }
+        try FITSWriter.write([OutputHDU(sci), OutputHDU(Image(width: sci.width, height: sci.height, pixels: mask), extname: "MASK")],
+                             to: input, overwrite: false)
+        // Every bit forgiven: each lands in the output DQ where its pixel landed.
+        let r = try TestSupport.runTool(["resample", input, "-o", out, "--ref", input, "--weight-type", "none",
+                                         "--sky-key", "", "--good-bits", "all", "--kernel", "point"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let dq = try FITS.readImage(out + "[DQ]").pixels
+        #expect(zip(mask, dq).allSatisfy { $0 == $1 })
+        // With no bit forgiven the masked pixels weigh nothing: no input reached them.
+        let strict = dir.appendingPathComponent("s.fits").path
+        #expect(try TestSupport.runTool(["resample", input, "-o", strict, "--ref", input, "--weight-type", "none",
+                                         "--sky-key", "", "--kernel", "point", "--good-bits", "~1"]).code == 0)
+        let dq2 = try FITS.readImage(strict + "[DQ]").pixels
+        #expect(zip(mask, dq2).allSatisfy { $0 == 1 ? $1 == 32 : $1 == $0 })
+    }
+
+    @Test func blotOntoItsOwnGridGivesItBack() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let out = dir.appendingPathComponent("b.fits").path
+        let r = try TestSupport.runTool(["resample", "blot", frame, "--ref", frame, "-o", out, "--interp", "linear", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"filled\":0"))
+        let a = try FITS.readImage(frame).pixels, b = try FITS.readImage(out).pixels
+        #expect(zip(a, b).map { abs($0 - $1) / max(1, abs($0)) }.max()! < 1e-5)
+        #expect(try TestSupport.runTool(["resample", "blot", frame, "--ref", frame, "-o", out, "--interp", "sinc"]).code == 64)
+    }
+
     @Test func refusals() throws {
         let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
         let out = dir.appendingPathComponent("r.fits").path
@@ -62,7 +95,7 @@ import Testing
                              to: input, overwrite: false)
         let r = try TestSupport.runTool(["resample", input, "-o", out, "--ref", input, "--sky-key", "", "-q"])
         #expect(r.code == 0, "\(r.stderr)")
-        #expect(try FITS.listHDUs(out).map(\.extname) == [nil, "WHT", "ERR", "VAR_RNOISE", "VAR_POISSON", "CON"])
+        #expect(try FITS.listHDUs(out).map(\.extname) == [nil, "WHT", "ERR", "VAR_RNOISE", "VAR_POISSON", "DQ", "CON"])
         let vr = try FITS.readImage(out + "[VAR_RNOISE]").pixels, vp = try FITS.readImage(out + "[VAR_POISSON]").pixels
         let err = try FITS.readImage(out + "[ERR]").pixels
         let k = 40 * sci.width + 60
