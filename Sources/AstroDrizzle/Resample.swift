@@ -67,32 +67,7 @@ public enum Resample {
         let outScale = outWCS.pixelScale(x: Double(width - 1) / 2, y: Double(height - 1) / 2)
         for input in inputs {
             let img = input.image
-            let n = img.width * img.height
-            let exptime = input.double(o.exptimeKey) ?? 1
-            // Weights: the chosen kind, times the DQ mask, zero for non-finite data.
-            var w = [Float](repeating: 1, count: n), what = "uniform"
-            switch o.weightType {
-            case .ivm:
-                if let v = input.varRnoise { w = v.map { $0 > 0 && $0.isFinite ? 1 / $0 : 0 }; what = "ivm (VAR_RNOISE)" }
-                else if let e = input.err { w = e.map { $0 > 0 && $0.isFinite ? 1 / ($0 * $0) : 0 }; what = "ivm (1/ERR^2)" }
-            case .exptime:
-                w = [Float](repeating: Float(exptime), count: n); what = "exptime"
-            case .none: break
-            }
-            var bits: [UInt32]?
-            if let dq = input.dq {
-                let b = dq.map { $0.isFinite && $0 > 0 ? UInt32(min($0.rounded(), 4294967295)) : 0 }
-                for k in 0..<n where !dq[k].isFinite || o.goodBits.isBad(UInt64(b[k])) { w[k] = 0 }
-                bits = b
-            }
-            var data = img.pixels
-            for k in 0..<n where !data[k].isFinite { w[k] = 0; data[k] = 0 }
-            var sky = 0.0
-            if let key = o.skyKey, let level = input.double(key), !(input.image.header.bool("SKYSUB") ?? false) {
-                sky = level
-                for k in 0..<n { data[k] -= Float(level) }
-            }
-            if o.units == .counts { for k in 0..<n { data[k] /= Float(exptime) } }
+            let (data, w, bits, sky, exptime, what) = prepare(input, o)
             weightsUsed.append(what)
             let pixmap = Pixmap(from: input.wcs, width: img.width, height: img.height, to: outWCS, step: o.pixmapStep)
             var d = o.drizzle
@@ -159,6 +134,40 @@ public enum Resample {
                               weights: weightsUsed, exposure: out.exposure,
                               kernelSeconds: Double(kernelTime.components.seconds) + Double(kernelTime.components.attoseconds) * 1e-18,
                               missed: missed)
+    }
+
+    /// One input made ready to drizzle: data less its sky (divided by the exposure time for
+    /// counts), its weights (the chosen kind, zero where DQ is bad or the data not finite), the
+    /// DQ bits to carry, the sky subtracted, the exposure time and which weights were used.
+    static func prepare(_ input: ResampleInput, _ o: ResampleOptions)
+        -> (data: [Float], weights: [Float], bits: [UInt32]?, sky: Double, exptime: Double, what: String) {
+        let n = input.image.width * input.image.height
+        let exptime = input.double(o.exptimeKey) ?? 1
+        // Weights: the chosen kind, times the DQ mask, zero for non-finite data.
+        var w = [Float](repeating: 1, count: n), what = "uniform"
+        switch o.weightType {
+        case .ivm:
+            if let v = input.varRnoise { w = v.map { $0 > 0 && $0.isFinite ? 1 / $0 : 0 }; what = "ivm (VAR_RNOISE)" }
+            else if let e = input.err { w = e.map { $0 > 0 && $0.isFinite ? 1 / ($0 * $0) : 0 }; what = "ivm (1/ERR^2)" }
+        case .exptime:
+            w = [Float](repeating: Float(exptime), count: n); what = "exptime"
+        case .none: break
+        }
+        var bits: [UInt32]?
+        if let dq = input.dq {
+            let b = dq.map { $0.isFinite && $0 > 0 ? UInt32(min($0.rounded(), 4294967295)) : 0 }
+            for k in 0..<n where !dq[k].isFinite || o.goodBits.isBad(UInt64(b[k])) { w[k] = 0 }
+            bits = b
+        }
+        var data = input.image.pixels
+        for k in 0..<n where !data[k].isFinite { w[k] = 0; data[k] = 0 }
+        var sky = 0.0
+        if let key = o.skyKey, let level = input.double(key), !(input.image.header.bool("SKYSUB") ?? false) {
+            sky = level
+            for k in 0..<n { data[k] -= Float(level) }
+        }
+        if o.units == .counts { for k in 0..<n { data[k] /= Float(exptime) } }
+        return (data, w, bits, sky, exptime, what)
     }
 
     /// The output WCS and shape.
