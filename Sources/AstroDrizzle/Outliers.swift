@@ -1,0 +1,240 @@
+import AstroFITS
+import AstroImage
+import AstroWCS
+import Foundation
+
+/// `astrotool resample outliers`: the dithered-exposure cosmic-ray rejection of AstroDrizzle and
+/// JWST outlier_detection. Each exposure is drizzled alone onto a common grid, the stack's median
+/// is blotted back onto every exposure, and pixels far from it (against their noise and the
+/// median's local slope) are flagged in a copy of the exposure.
+public struct OutlierOptions: Sendable {
+    /// Grid, kernel, weights, DQ, sky and units of the single-exposure drizzles.
+    public var resample = ResampleOptions()
+    /// Lowest and highest values dropped from each output pixel's stack before the median.
+    public var nlow = 0
+    public var nhigh = 0
+    /// A drizzled pixel enters the median only with weight ≥ maskpt × its image's 3σ-clipped
+    /// mean non-zero weight (stcal's compute_weight_threshold).
+    public var maskpt = 0.7
+    /// Thresholds in noise σ, before and after the 3×3 smoothing of the first mask.
+    public var snr = (5.0, 4.0)
+    /// Multiples of the blotted median's local derivative added to each threshold.
+    public var scale = (1.2, 0.7)
+    /// A level subtracted from every difference data − blot (stcal's backg).
+    public var backg = 0.0
+    /// Flag also the pixels within grow − 1 of a flagged one (drizzlepac's driz_cr_grow).
+    public var grow = 1
+    public var interpolation = Blot.Interpolation.linear
+    /// The bit set in DQ/MASK for a flagged pixel (our cosmic_ray bit, as `ccdproc cosmicray` sets).
+    public var flagBit: UInt32 = UInt32(MaskBits.cosmicRay.rawValue)
+    public init() {}
+}
+
+public struct OutlierReport: Sendable, Encodable {
+    public struct Frame: Sendable, Encodable {
+        public var input: String
+        public var output: String
+        public var flagged: Int
+        /// ERR, or the Poisson noise of the blotted median plus sky (gain 1) when the input has none.
+        public var noise: String
+    }
+    public var frames: [Frame]
+    public var width: Int
+    public var height: Int
+}
+
+public enum Outliers {
+    /// Flags outliers in every input; writes each input's file, with its mask updated, into `outdir`.
+    public static func run(_ paths: [String], options o: OutlierOptions, outdir: String, overwrite: Bool) throws -> OutlierReport {
+        guard paths.count >= 2 else {
+            throw AstroError(.usage, operation: "finding outliers", reason: "needs at least two exposures of the same field")
+        }
+        let inputs = try paths.map { try ResampleInput($0) }
+        var owners: [String: String] = [:]
+        for base in Set(inputs.map { FITS.basePath($0.path) }).sorted() {
+            let out = outputPath(base, outdir)
+            if let other = owners[out] {
+                throw AstroError(.usage, file: base, operation: "choosing outputs", reason: "\(other) has the same file name; both would be written to \(out)")
+            }
+            owners[out] = base
+        }
+        do { try FileManager.default.createDirectory(atPath: outdir, withIntermediateDirectories: true) } catch {
+            throw AstroError(.cannotCreate, file: outdir, operation: "creating the output directory", reason: error.localizedDescription)
+        }
+        let (grid, width, height) = try Resample.grid(o.resample.grid, inputs)
+        let outScale = grid.pixelScale(x: Double(width - 1) / 2, y: Double(height - 1) / 2)
+        // 1. Each exposure alone onto the grid.
+        var singles: [(image: [Float], weight: [Float])] = []
+        var prepared: [(data: [Float], weights: [Float], sky: Double, exptime: Double)] = []
+        for input in inputs {
+            let p = Resample.prepare(input, o.resample)
+            let pixmap = Pixmap(from: input.wcs, width: input.image.width, height: input.image.height, to: grid, step: o.resample.pixmapStep)
+            var d = o.resample.drizzle
+            d.context = false
+            d.fill = .nan
+            d.pixelScaleRatio = outScale / input.wcs.pixelScale(x: Double(input.image.width - 1) / 2, y: Double(input.image.height - 1) / 2)
+            var out = DrizzleOutput(width: width, height: height)
+            out.add(p.data, weights: p.weights, pixmap: pixmap, options: d)
+            singles.append((out.image, out.weight))
+            prepared.append((p.data, p.weights, p.sky, p.exptime))
+        }
+        // 2. The median of the well-covered values at each output pixel.
+        let median = stackMedian(singles, count: width * height, nlow: o.nlow, nhigh: o.nhigh, maskpt: o.maskpt)
+        // 3. The median back onto each exposure, compared with it.
+        var frames: [OutlierReport.Frame] = [], masks: [String: [(ResampleInput, [Bool])]] = [:]
+        for (k, input) in inputs.enumerated() {
+            let (w, h) = (input.image.width, input.image.height)
+            let pixmap = Pixmap(from: input.wcs, width: w, height: h, to: grid, step: o.resample.pixmapStep)
+            let blot = Blot.sample(median, width: width, height: height, at: pixmap, interpolation: o.interpolation, fill: .nan).pixels
+            // The drizzles were in rate when the inputs are counts: the noise follows.
+            let t = Float(o.resample.units == .counts ? prepared[k].exptime : 1), sky = Float(prepared[k].sky)
+            let noise: [Float] = input.err.map { $0.map { $0.isFinite ? $0 / t : 0 } }
+                ?? blot.map { $0.isFinite ? abs($0 * t + sky).squareRoot() / t : 0 }
+            var flags = flag(prepared[k].data, noise, blot, width: w, height: h, o)
+            // Pixels already without weight (bad DQ, non-finite) stay as they were.
+            for p in flags.indices where flags[p] && prepared[k].weights[p] == 0 { flags[p] = false }
+            let base = FITS.basePath(input.path)
+            masks[base, default: []].append((input, flags))
+            frames.append(.init(input: input.path, output: outputPath(base, outdir), flagged: flags.count(where: { $0 }),
+                                noise: input.err != nil ? "ERR" : "sqrt(|median|)"))
+        }
+        for (base, chips) in masks.sorted(by: { $0.key < $1.key }) {
+            try writeCopy(of: base, chips: chips, to: outputPath(base, outdir), bit: o.flagBit, overwrite: overwrite)
+        }
+        return OutlierReport(frames: frames, width: width, height: height)
+    }
+
+    /// Where the flagged copy of `base` goes: `outdir` with the input's file name.
+    public static func outputPath(_ base: String, _ outdir: String) -> String {
+        URL(fileURLWithPath: outdir).appendingPathComponent(URL(fileURLWithPath: base).lastPathComponent).path
+    }
+
+    /// Per output pixel: the values whose weight reaches their image's threshold (maskpt × the
+    /// 3σ-clipped mean of its non-zero weights), nlow lowest and nhigh highest dropped, then
+    /// the median (NaN where none is left).
+    static func stackMedian(_ singles: [(image: [Float], weight: [Float])], count n: Int, nlow: Int, nhigh: Int,
+                            maskpt: Double) -> [Float] {
+        let floors = singles.map { weightThreshold($0.weight, maskpt: maskpt) }
+        let blocks = Parallel.mapBlocks(count: n, minBlock: 4096) { range -> [Float] in
+            var out = [Float](repeating: .nan, count: range.count), stack: [Float] = []
+            stack.reserveCapacity(singles.count)
+            for p in range {
+                stack.removeAll(keepingCapacity: true)
+                for (s, floor) in zip(singles, floors) where s.weight[p] >= floor && s.weight[p] > 0 && s.image[p].isFinite {
+                    stack.append(s.image[p])
+                }
+                guard stack.count > nlow + nhigh else { continue }
+                stack.sort()
+                let kept = stack[nlow..<(stack.count - nhigh)]
+                let m = kept.count, lo = kept.startIndex
+                out[p - range.lowerBound] = m % 2 == 1 ? kept[lo + m / 2] : (kept[lo + m / 2 - 1] + kept[lo + m / 2]) / 2
+            }
+            return out
+        }
+        return blocks.flatMap { $0 }
+    }
+
+    /// stcal's compute_weight_threshold: maskpt × the 3σ-clipped (5 iterations) mean of the
+    /// finite non-zero weights; +∞ when there are none, so nothing passes.
+    static func weightThreshold(_ weight: [Float], maskpt: Double) -> Float {
+        let used = weight.filter { $0 != 0 && $0.isFinite }
+        guard !used.isEmpty else { return .infinity }
+        let clipped = used.withUnsafeBufferPointer { Statistics.sigmaClipped($0, sigma: 3, maxIters: 5) }
+        return Float(maskpt * clipped.mean)
+    }
+
+    /// stcal's flag_resampled_crs: |data − blot − backg| above snr1·σ + scale1·∂ somewhere in the 3×3
+    /// neighbourhood and above snr2·σ + scale2·∂ at the pixel, then grown.
+    static func flag(_ data: [Float], _ noise: [Float], _ blot: [Float], width w: Int, height h: Int, _ o: OutlierOptions) -> [Bool] {
+        let deriv = absoluteDerivative(blot, width: w, height: h)
+        var first = [Bool](repeating: false, count: w * h), second = first
+        // In Float32, as stcal computes, so that ties at the threshold fall the same way.
+        let (scale1, scale2, snr1, snr2) = (Float(o.scale.0), Float(o.scale.1), Float(o.snr.0), Float(o.snr.1))
+        let backg = Float(o.backg)
+        for p in 0..<(w * h) where blot[p].isFinite && data[p].isFinite {
+            let diff = abs(data[p] - blot[p] - backg), d = deriv[p], s = noise[p]
+            first[p] = diff > scale1 * d + snr1 * s
+            second[p] = diff > scale2 * d + snr2 * s
+        }
+        var flags = [Bool](repeating: false, count: w * h)
+        for y in 0..<h {
+            for x in 0..<w where second[y * w + x] {
+                var near = false
+                for yy in max(0, y - 1)...min(h - 1, y + 1) where !near {
+                    for xx in max(0, x - 1)...min(w - 1, x + 1) where first[yy * w + xx] { near = true; break }
+                }
+                flags[y * w + x] = near
+            }
+        }
+        let r = o.grow - 1
+        guard r > 0 else { return flags }
+        var grown = flags
+        for y in 0..<h {
+            for x in 0..<w where flags[y * w + x] {
+                for yy in max(0, y - r)...min(h - 1, y + r) { for xx in max(0, x - r)...min(w - 1, x + r) { grown[yy * w + xx] = true } }
+            }
+        }
+        return grown
+    }
+
+    /// The largest absolute difference between each pixel and its four neighbours (NaN ignored).
+    static func absoluteDerivative(_ a: [Float], width w: Int, height h: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: w * h)
+        for y in 0..<h {
+            for x in 0..<w {
+                let p = y * w + x
+                guard a[p].isFinite else { out[p] = .nan; continue }
+                var m: Float = 0
+                for q in [x > 0 ? p - 1 : -1, x < w - 1 ? p + 1 : -1, y > 0 ? p - w : -1, y < h - 1 ? p + w : -1] where q >= 0 && a[q].isFinite {
+                    m = max(m, abs(a[p] - a[q]))
+                }
+                out[p] = m
+            }
+        }
+        return out
+    }
+
+    /// A copy of `base` with each chip's flags set in its DQ or MASK (a uint8 MASK is added
+    /// after a chip that has none), every other HDU as it was.
+    static func writeCopy(of base: String, chips: [(ResampleInput, [Bool])], to output: String, bit: UInt32, overwrite: Bool) throws {
+        let hdus = try FITS.listHDUs(base)
+        var out: [OutputHDU] = []
+        var pending = chips
+        func chipVersion(_ c: ResampleInput) -> Int { c.image.header.int("EXTVER") ?? 1 }
+        for info in hdus {
+            guard info.kind == .image else {
+                throw AstroError(.badData, file: base, hdu: "HDU \(info.index)", operation: "writing the flagged copy",
+                                 reason: "table HDUs are not copied; keep only the image HDUs")
+            }
+            let name = (info.extname ?? "").uppercased(), ver = info.header.int("EXTVER") ?? 1
+            guard info.shape.count >= 2 else { out.append(.headerOnly(info.header, extname: info.extname)); continue }
+            var image = try FITS.readImage("\(base)[\(info.index)]")
+            if name == "DQ" || name == "MASK", let k = pending.firstIndex(where: { chipVersion($0.0) == ver }) {
+                for (p, f) in pending[k].1.enumerated() where f {
+                    image.pixels[p] = Float(UInt32(max(0, image.pixels[p])) | bit)
+                }
+                pending.remove(at: k)
+                image.header.addHistory("astrotool resample outliers: bit \(bit) set on outliers")
+            }
+            out.append(OutputHDU(image, extname: info.extname, extver: info.header.int("EXTVER"), pixelType: pixelType(info)))
+        }
+        // Chips without a mask get one, MASK with their EXTVER, at the end.
+        for (chip, flags) in pending {
+            let (w, h) = (chip.image.width, chip.image.height)
+            let mask = Image(width: w, height: h, pixels: flags.map { $0 ? Float(bit) : 0 })
+            out.append(OutputHDU(mask, extname: "MASK", extver: chipVersion(chip) == 1 ? nil : chipVersion(chip), pixelType: bit < 256 ? .uint8 : .int32))
+        }
+        try FITSWriter.write(out, to: output, overwrite: overwrite)
+    }
+
+    /// The storage type an HDU had, so the copy keeps it.
+    static func pixelType(_ info: HDUInfo) -> PixelType {
+        switch info.bitpix {
+        case 8: .uint8
+        case 16: (info.header.double("BZERO") ?? 0) == 32768 ? .uint16 : .int16
+        case 32: .int32
+        case -64: .float64
+        default: .float32
+        }
+    }
+}

@@ -1,0 +1,64 @@
+@testable import AstroDrizzle
+import AstroTestSupport
+import Foundation
+import Testing
+
+/// The outlier step's pieces against stcal 1.20 (testdata/outliers/flags.json, made by
+/// scripts/fixtures/outlier_flags.py): flag_resampled_crs's two thresholds and 3×3 smoothing,
+/// compute_weight_threshold, and the weight-masked median of jwst's outlier step.
+@Suite struct OutlierTests {
+    struct Doc: Decodable {
+        struct Case: Decodable { var snr: [Double]; var scale: [Double]; var backg: Double; var flags: [Int] }
+        var shape: [Int]; var data: [Float]; var err: [Float]; var blot: [Float]; var nan_marker: Float
+        var cases: [Case]; var maskpt: Double; var stack: [[Float]]; var weights: [[Float]]
+        var thresholds: [Double]; var median: [Float]
+    }
+    static let doc = try! JSONDecoder().decode(Doc.self, from: Data(contentsOf: URL(fileURLWithPath: TestSupport.path("outliers/flags.json"))))
+    static func restore(_ a: [Float]) -> [Float] { a.map { $0 == doc.nan_marker ? .nan : $0 } }
+
+    @Test(arguments: 0..<2)
+    func flagsAsStcal(index: Int) {
+        let d = Self.doc, c = d.cases[index]
+        var o = OutlierOptions()
+        o.snr = (c.snr[0], c.snr[1]); o.scale = (c.scale[0], c.scale[1]); o.backg = c.backg
+        let noise = Self.restore(d.err).map { $0.isFinite ? $0 : 0 }
+        let flags = Outliers.flag(Self.restore(d.data), noise, Self.restore(d.blot), width: d.shape[1], height: d.shape[0], o)
+        #expect(flags.indices.filter { flags[$0] } == c.flags)
+        #expect(c.flags.count >= 10)
+    }
+
+    @Test func weightThresholdsAsStcal() {
+        for (w, t) in zip(Self.doc.weights, Self.doc.thresholds) {
+            #expect(abs(Double(Outliers.weightThreshold(w, maskpt: Self.doc.maskpt)) - t) <= 1e-6 * t)
+        }
+        #expect(Outliers.weightThreshold([0, 0, .nan], maskpt: 0.7) == .infinity)
+    }
+
+    @Test func medianAsJwst() {
+        let d = Self.doc
+        let singles = zip(d.stack, d.weights).map { (image: Self.restore($0.0), weight: $0.1) }
+        let median = Outliers.stackMedian(singles, count: d.shape[0] * d.shape[1], nlow: 0, nhigh: 0, maskpt: d.maskpt)
+        let expected = Self.restore(d.median)
+        #expect(median.indices.allSatisfy { median[$0].isNaN == expected[$0].isNaN })
+        let worst = median.indices.filter { median[$0].isFinite }.map { abs(median[$0] - expected[$0]) / abs(expected[$0]) }.max()!
+        #expect(worst <= 1e-6)
+        #expect(expected.contains { $0.isNaN })
+    }
+
+    @Test func nlowAndNhighDropTheExtremes() {
+        let one = [Float](repeating: 1, count: 1)
+        let singles = [Float(1), 2, 3, 100, -50].map { (image: [$0], weight: one) }
+        #expect(Outliers.stackMedian(singles, count: 1, nlow: 1, nhigh: 1, maskpt: 0.7) == [2])
+        #expect(Outliers.stackMedian(singles, count: 1, nlow: 0, nhigh: 2, maskpt: 0.7) == [1])
+        #expect(Outliers.stackMedian(singles, count: 1, nlow: 3, nhigh: 2, maskpt: 0.7)[0].isNaN)
+    }
+
+    @Test func growWidensEachFlag() {
+        var data = [Float](repeating: 10, count: 49), o = OutlierOptions()
+        data[24] = 1000
+        let flat = [Float](repeating: 10, count: 49), noise = [Float](repeating: 1, count: 49)
+        #expect(Outliers.flag(data, noise, flat, width: 7, height: 7, o).count(where: { $0 }) == 1)
+        o.grow = 2
+        #expect(Outliers.flag(data, noise, flat, width: 7, height: 7, o).count(where: { $0 }) == 9)
+    }
+}
