@@ -16,4 +16,7 @@ fi
 case "${1:-all}" in all|combine-siril)
     if ! command -v siril-cli >/dev/null && [ "$(id -u)" = 0 ]; then apt-get install -y -q siril >&2; fi ;;
 esac
+case "${1:-all}" in all|resample-swarp)
+    if ! command -v SWarp >/dev/null && [ "$(id -u)" = 0 ]; then apt-get install -y -q swarp >&2; fi ;;
+esac
 exec "$venv/bin/python" "$here/bench.py" --tool "$tool" --out "$here/out" "$@"

@@ -20,13 +20,15 @@ struct ResampleGridOptions: ParsableArguments {
     @Option(help: "Header keyword of the exposure time.") var exptimeKey = "EXPTIME"
     @Option(help: "Input units: rate (as they are) or counts (divided by the exposure time).") var units = "rate"
     @Option(help: "Header keyword of each chip's sky level ('' to subtract none).") var skyKey = "SKYVALUE"
-    @Option(help: "Exact WCS every N pixels, bilinear between (1: exact at every pixel).") var pixmapStep = 1
+    @Option(help: ArgumentHelp("Exact WCS every N pixels, bilinear between (1: exact at every pixel); auto: the largest step within --pixmap-tolerance.", valueName: "N|auto")) var pixmapStep = "auto"
+    @Option(help: ArgumentHelp("For --pixmap-step auto: the largest error of the interpolated map, in output pixels.", valueName: "PX")) var pixmapTolerance = 1e-5
 
     func validate() throws {
         guard DrizzleOptions.Kernel(rawValue: kernel) != nil else { throw ValidationError("--kernel takes square, point, turbo, gaussian, lanczos2 or lanczos3") }
         guard ResampleOptions.WeightType(rawValue: weightType) != nil else { throw ValidationError("--weight-type takes ivm, exptime or none") }
         guard ResampleOptions.Units(rawValue: units) != nil else { throw ValidationError("--units takes rate or counts") }
-        guard pixmapStep >= 1 else { throw ValidationError("--pixmap-step must be at least 1") }
+        guard pixmapStep == "auto" || (Int(pixmapStep) ?? 0) >= 1 else { throw ValidationError("--pixmap-step takes auto or a whole number of pixels, at least 1") }
+        guard pixmapTolerance > 0 else { throw ValidationError("--pixmap-tolerance must be positive") }
         guard pixfrac > 0, pixfrac <= 1 else { throw ValidationError("--pixfrac must be in (0, 1]") }
         if ref != nil && wcs != nil { throw ValidationError("give --ref or --wcs, not both") }
         if !shape.isEmpty && (shape.count != 2 || shape.contains { $0 <= 0 }) { throw ValidationError("--shape takes NX NY, both positive") }
@@ -52,7 +54,7 @@ struct ResampleGridOptions: ParsableArguments {
         o.exptimeKey = exptimeKey.uppercased()
         o.units = .init(rawValue: units)!
         o.skyKey = skyKey.isEmpty ? nil : skyKey.uppercased()
-        o.pixmapStep = pixmapStep
+        if let n = Int(pixmapStep) { o.pixmapSampling = n > 1 ? .step(n) : .exact } else { o.pixmapSampling = .auto(tolerance: pixmapTolerance) }
         return o
     }
 }

@@ -60,55 +60,104 @@ public struct DrizzleOutput: Sendable {
     /// The output is cut into row bands, one per core; each band walks the whole input in the
     /// C core's order and keeps only the updates that fall in its rows, so every output pixel
     /// sees the same sequence of updates as on one thread: the result does not depend on the
-    /// number of threads.
+    /// number of threads. Within one input each band keeps weighted sums (the C core divides at
+    /// every update) and turns them back into means once at the end: the same numbers to float32
+    /// rounding, without a division per update.
     @discardableResult
     public mutating func add(_ data: [Float], weights: [Float]? = nil, dq inDQ: [UInt32]? = nil, pixmap: Pixmap,
                              exposure t: Double = 1, options o: DrizzleOptions) -> Int {
         precondition(data.count == pixmap.width * pixmap.height, "data must match the pixmap")
+        precondition(weights == nil || weights!.count == data.count, "weights must match the data")
         precondition(inDQ == nil || inDQ!.count == data.count, "dq must match the data")
         if inDQ != nil && dq == nil { dq = [UInt32](repeating: 0, count: width * height) }
         let plane = count / 32, bit = Int32(bitPattern: UInt32(1) << UInt32(count % 32))
         if o.context && plane >= context.count { context.append([Int32](repeating: 0, count: width * height)) }
         let kernel: DrizzleOptions.Kernel = o.pixfrac <= 0.001 ? .point : o.kernel
         let bands = width * height >= 1 << 16 ? min(Parallel.threads, height) : 1
+        let reach = Band.reach(o)
+        let reached = Self.rowsReached(pixmap, reach: reach, height: height)
         let missed = Atomic<Int>(0)
         let (w, h) = (width, height)
-        func run(_ ip: UnsafeMutablePointer<Float>, _ wp: UnsafeMutablePointer<Float>, _ cp: UnsafeMutablePointer<Int32>?,
-                 _ qp: UnsafeMutablePointer<UInt32>?) {
-            let shared = UncheckedBand(band: Band(image: ip, weight: wp, context: cp, dq: qp, bit: bit, width: w, height: h))
-            Parallel.forEachBlock(count: bands) { range in
-                for b in range {
-                    var mine = shared.band
-                    mine.rows = (h * b / bands)..<(h * (b + 1) / bands)
-                    let m = mine.drizzle(data, weights, inDQ, pixmap, kernel, o)
-                    missed.add(m, ordering: .relaxed)
-                }
-            }
-        }
         // The planes are taken out of self while threads write into them.
         var img = image, wht = weight, ctx = o.context ? context[plane] : [], odq = inDQ != nil ? dq! : []
         image = []; weight = []
         if o.context { context[plane] = [] }
         if inDQ != nil { dq = [] }
+        let inputs = (data, weights ?? [], inDQ ?? [], pixmap.x, pixmap.y)
+        inputs.0.withUnsafeBufferPointer { dp in
+        inputs.1.withUnsafeBufferPointer { wp in
+        inputs.2.withUnsafeBufferPointer { qp in
+        inputs.3.withUnsafeBufferPointer { xp in
+        inputs.4.withUnsafeBufferPointer { yp in
         img.withUnsafeMutableBufferPointer { ip in
-            wht.withUnsafeMutableBufferPointer { wp in
-                ctx.withUnsafeMutableBufferPointer { cp in
-                    odq.withUnsafeMutableBufferPointer { qp in
-                        run(ip.baseAddress!, wp.baseAddress!, o.context ? cp.baseAddress! : nil, inDQ != nil ? qp.baseAddress! : nil)
-                    }
+        wht.withUnsafeMutableBufferPointer { op in
+        ctx.withUnsafeMutableBufferPointer { cp in
+        odq.withUnsafeMutableBufferPointer { oq in
+            let source = BandInput(data: dp.baseAddress!, weights: weights != nil ? wp.baseAddress : nil,
+                                   dq: inDQ != nil ? qp.baseAddress : nil, x: xp.baseAddress!, y: yp.baseAddress!,
+                                   width: pixmap.width, height: pixmap.height)
+            let shared = UncheckedBand(band: Band(image: ip.baseAddress!, weight: op.baseAddress!,
+                                                  context: o.context ? cp.baseAddress! : nil,
+                                                  dq: inDQ != nil ? oq.baseAddress! : nil, bit: bit, width: w, height: h),
+                                       input: source)
+            Parallel.forEachBlock(count: bands) { range in
+                for b in range {
+                    var mine = shared.band
+                    mine.rows = (h * b / bands)..<(h * (b + 1) / bands)
+                    let mean = mine.rows.clamped(to: reached)
+                    mine.toSums(mean)
+                    let m = mine.drizzle(shared.input, kernel, o, reach: reach)
+                    mine.toMeans(mean, fill: o.fill.initialValue)
+                    missed.add(m, ordering: .relaxed)
                 }
             }
-        }
+        }}}}}}}}}
         image = img; weight = wht
         if o.context { context[plane] = ctx }
         if inDQ != nil { dq = odq }
-        if o.fill != .indef {
-            let value = o.fill.initialValue
-            for p in 0..<image.count where weight[p] == 0 { image[p] = value }
-        }
         count += 1
         exposure += t
         return missed.load(ordering: .relaxed)
+    }
+
+    /// The output rows a drop can reach: the mapped centres' extent, widened by the kernel's reach.
+    static func rowsReached(_ m: Pixmap, reach: Double, height: Int) -> Range<Int> {
+        let parts = m.y.withUnsafeBufferPointer { yp in
+            let ys = SendableBuffer(yp)
+            return Parallel.mapBlocks(count: ys.count, minBlock: 1 << 16) { r in
+                var lo = Double.infinity, hi = -Double.infinity
+                for k in r where ys[k].isFinite { lo = min(lo, ys[k]); hi = max(hi, ys[k]) }
+                return (lo, hi)
+            }
+        }
+        let lo = parts.map(\.0).min() ?? .infinity, hi = parts.map(\.1).max() ?? -.infinity
+        guard lo <= hi else { return 0..<0 }
+        let first = max(0, Int(max(lo - reach, -1).rounded(.down))), last = min(height, Int(min(hi + reach, Double(height)).rounded(.up)) + 1)
+        return first < last ? first..<last : 0..<0
+    }
+}
+
+/// One input as the bands read it: pixels, weights, DQ and the pixmap, row-major.
+struct BandInput {
+    let data: UnsafePointer<Float>
+    let weights: UnsafePointer<Float>?
+    let dq: UnsafePointer<UInt32>?
+    let x: UnsafePointer<Double>
+    let y: UnsafePointer<Double>
+    let width: Int
+    let height: Int
+
+    /// Bilinear interpolation of the map at input position (u, v), extrapolating linearly past
+    /// the first and last centres (the C core's interpolate_bilinear: cell index truncated
+    /// toward zero, then clamped to the grid's last cell).
+    @inline(__always)
+    func interpolate(_ u: Double, _ v: Double) -> (Double, Double) {
+        let i0 = min(max(Int(u), 0), width - 2), j0 = min(max(Int(v), 0), height - 2)
+        let fx = u - Double(i0), fy = v - Double(j0)
+        let k = j0 * width + i0
+        let a = (1 - fx) * (1 - fy), b = fx * (1 - fy), c = (1 - fx) * fy, d = fx * fy
+        return (x[k] * a + x[k + 1] * b + x[k + width] * c + x[k + width + 1] * d,
+                y[k] * a + y[k + 1] * b + y[k + width] * c + y[k + width + 1] * d)
     }
 }
 
@@ -130,9 +179,22 @@ struct Band {
         rows = 0..<height
     }
 
+    /// How far (output pixels) a drop reaches from its centre (lanczos3: 3/r), with room for
+    /// square drops stretched by distortion.
+    static func reach(_ o: DrizzleOptions) -> Double { 2 + 4 / max(o.pixelScaleRatio, 1e-3) + 2 * o.pixfrac }
+
+    /// Means → weighted sums over these rows (0 where nothing landed yet).
+    func toSums(_ r: Range<Int>) {
+        for p in (r.lowerBound * width)..<(r.upperBound * width) { image[p] = weight[p] != 0 ? image[p] * weight[p] : 0 }
+    }
+
+    /// Weighted sums → means over these rows; `fill` where the weight is still zero.
+    func toMeans(_ r: Range<Int>, fill: Float) {
+        for p in (r.lowerBound * width)..<(r.upperBound * width) { image[p] = weight[p] != 0 ? image[p] / weight[p] : fill }
+    }
+
     /// Every input pixel in the C core's order; returns the pixels without a mapping.
-    func drizzle(_ data: [Float], _ weights: [Float]?, _ inDQ: [UInt32]?, _ pixmap: Pixmap, _ kernel: DrizzleOptions.Kernel,
-                 _ o: DrizzleOptions) -> Int {
+    func drizzle(_ input: BandInput, _ kernel: DrizzleOptions.Kernel, _ o: DrizzleOptions, reach: Double) -> Int {
         var missed = 0
         /// Each unmapped pixel is counted by one band only: the one holding its centre's row (band
         /// 0 when that row is unknown), the band that never skips it, so the total does not depend
@@ -141,31 +203,33 @@ struct Band {
             let row = oy.isFinite ? min(max(Int(oy.rounded()), 0), height - 1) : 0
             if rows.contains(row) { missed += 1 }
         }
-        let nx = pixmap.width, ny = pixmap.height
-        // A drop reaches at most this far (output pixels) from its centre (lanczos3: 3/r), so a
-        // pixel centred farther from this band's rows is left to the other bands untouched.
-        let reach = 2 + 4 / max(o.pixelScaleRatio, 1e-3) + 2 * o.pixfrac
+        let nx = input.width, ny = input.height
+        // A pixel centred farther than `reach` from this band's rows is left to the other bands.
         let lowest = Double(rows.lowerBound) - 0.5 - reach, highest = Double(rows.upperBound) - 0.5 + reach
         let banded = rows.count < height
+        let half = o.pixfrac / 2, scale = o.weightScale, iscale = o.iscale
         for j in 0..<ny {
             for i in 0..<nx {
                 let k = j * nx + i
-                if banded, pixmap.y[k] < lowest || pixmap.y[k] > highest { continue }
-                let w = (weights?[k] ?? 1) * o.weightScale
-                let d = data[k] * o.iscale
-                let q = inDQ?[k] ?? 0
+                let oy = input.y[k]
+                if banded, oy < lowest || oy > highest { continue }
+                let w = (input.weights?[k] ?? 1) * scale
+                // A pixel of weight zero adds nothing (and its data may be NaN).
+                if w == 0 { continue }
+                let d = input.data[k] * iscale
+                let q = input.dq?[k] ?? 0
                 switch kernel {
                 case .point:
-                    let ox = pixmap.x[k], oy = pixmap.y[k]
+                    let ox = input.x[k]
                     guard ox.isFinite, oy.isFinite else { miss(oy); continue }
                     let ii = Int(ox.rounded()), jj = Int(oy.rounded())
-                    guard ii >= 0, ii < width, rows.contains(jj) else { continue }
-                    update(ii, jj, d, w, q)
+                    guard ii >= 0, ii < width, jj >= rows.lowerBound, jj < rows.upperBound else { continue }
+                    update(jj * width + ii, d, w, q)
                 case .square:
-                    guard let c = squareCorners(pixmap, i, j, o.pixfrac / 2) else { miss(pixmap.y[k]); continue }
+                    guard let c = squareCorners(input, i, j, half) else { miss(oy); continue }
                     dropSquare(c, d, Double(w), q)
                 case .turbo, .gaussian, .lanczos2, .lanczos3:
-                    let ox = pixmap.x[k], oy = pixmap.y[k]
+                    let ox = input.x[k]
                     guard ox.isFinite, oy.isFinite else { miss(oy); continue }
                     dropAt(ox, oy, kernel, d, w, q, o)
                 }
@@ -173,11 +237,11 @@ struct Band {
         }
         return missed
     }
-
     /// The kernels centred on the drop's mapped centre, whose size is set by r and pixfrac.
     private func dropAt(_ ox: Double, _ oy: Double, _ kernel: DrizzleOptions.Kernel, _ d: Float, _ w: Float, _ q: UInt32,
                         _ o: DrizzleOptions) {
-        let r = o.pixelScaleRatio, pixfrac = o.pixfrac
+        // The C core keeps the ratio in single precision; its Lanczos table index depends on it.
+        let r = Double(Float(o.pixelScaleRatio)), pixfrac = o.pixfrac
         let rowLo = rows.lowerBound, rowHi = rows.upperBound - 1
         func range(_ lo: Double, _ hi: Double, _ first: Int, _ last: Int) -> ClosedRange<Int>? {
             let a = max(Int(lo.rounded()), first), b = min(Int(hi.rounded()), last)
@@ -196,7 +260,7 @@ struct Band {
                 for ii in xs {
                     let fx = min(xhi, Double(ii) + 0.5) - max(xlo, Double(ii) - 0.5)
                     guard fx > 0 else { continue }
-                    update(ii, jj, d, Float(fx * fy * scale * Double(w)), q)
+                    update(jj * width + ii, d, Float(fx * fy * scale * Double(w)), q)
                 }
             }
         case .gaussian:
@@ -208,7 +272,7 @@ struct Band {
             for jj in ys {
                 for ii in xs {
                     let dx = ox - Double(ii), dy = oy - Double(jj)
-                    update(ii, jj, d, Float(es * exp(-(dx * dx + dy * dy) * efac)) * w, q)
+                    update(jj * width + ii, d, Float(es * exp(-(dx * dx + dy * dy) * efac)) * w, q)
                 }
             }
         case .lanczos2, .lanczos3:
@@ -223,7 +287,7 @@ struct Band {
                 for ii in x0...x1 {
                     let kx = Int((abs(ox - Double(ii)) * r / Lanczos.spacing).rounded())
                     guard kx < lut.values.count else { continue }
-                    update(ii, jj, d, lut.values[kx] * lut.values[ky] * w, q)
+                    update(jj * width + ii, d, lut.values[kx] * lut.values[ky] * w, q)
                 }
             }
         case .square, .point:
@@ -231,102 +295,134 @@ struct Band {
         }
     }
 
-    /// drizzle's update: a weighted mean kept in float32 between steps.
+    /// drizzle's update, on weighted sums: the data times the weight, and the weight. Without
+    /// branches: a zero weight adds nothing and sets no context or DQ bit.
     @inline(__always)
-    private func update(_ ii: Int, _ jj: Int, _ d: Float, _ dow: Float, _ q: UInt32) {
-        guard dow != 0 else { return }
-        let p = jj * width + ii
-        let vc = weight[p]
-        // A negative lanczos lobe can cancel the weight so far: the C core divides by ~0 there.
-        guard abs(Double(vc) + Double(dow)) > 1e-30 || vc == 0 else { return }
-        if vc == 0 { image[p] = d } else {
-            image[p] = Float((Double(image[p]) * Double(vc) + Double(dow) * Double(d)) / (Double(vc) + Double(dow)))
-        }
-        weight[p] = Float(Double(vc) + Double(dow))
-        if let context, dow > 0 { context[p] |= bit }
-        if let dq { dq[p] |= q }
+    private func update(_ p: Int, _ d: Float, _ dow: Float, _ q: UInt32) {
+        image[p] += dow * d
+        weight[p] += dow
+        if let context { context[p] |= dow > 0 ? bit : 0 }
+        if let dq { dq[p] |= dow != 0 ? q : 0 }
     }
 
     /// The drop's corners on the output, clockwise from top-left, or nil when one is NaN.
     @inline(__always)
-    private func squareCorners(_ m: Pixmap, _ i: Int, _ j: Int, _ h: Double) -> Quad? {
+    private func squareCorners(_ m: BandInput, _ i: Int, _ j: Int, _ h: Double) -> Quad? {
         let nx = m.width, ny = m.height
         var q = Quad()
-        let interior = i > 0 && i < nx - 2 && j > 0 && j < ny - 2
-        let a = (1 - h) * (1 - h), b = h * (1 - h), e = h * h
-        for c in 0..<4 {
-            let sx = c == 0 || c == 3 ? -1 : 1, sy = c < 2 ? 1 : -1
-            let p: (Double, Double)
-            if interior {
-                // The bilinear weights of the corner's cell, from the 3x3 neighbourhood.
-                let k = j * nx + i, dx = sx, dy = sy * nx
-                p = (a * m.x[k] + b * m.x[k + dx] + b * m.x[k + dy] + e * m.x[k + dx + dy],
-                     a * m.y[k] + b * m.y[k + dx] + b * m.y[k + dy] + e * m.y[k + dx + dy])
-            } else {
-                p = m.interpolate(Double(i) + Double(sx) * h, Double(j) + Double(sy) * h)
+        if i > 0 && i < nx - 2 && j > 0 && j < ny - 2 {
+            // The bilinear weights of each corner's cell, from the 3x3 neighbourhood.
+            let a = (1 - h) * (1 - h), b = h * (1 - h), e = h * h
+            let k = j * nx + i
+            @inline(__always) func corner(_ dx: Int, _ dy: Int) -> (Double, Double) {
+                (a * m.x[k] + b * m.x[k + dx] + b * m.x[k + dy] + e * m.x[k + dx + dy],
+                 a * m.y[k] + b * m.y[k + dx] + b * m.y[k + dy] + e * m.y[k + dx + dy])
             }
-            guard p.0.isFinite, p.1.isFinite else { return nil }
-            q[c] = p
+            (q.x0, q.y0) = corner(-1, nx); (q.x1, q.y1) = corner(1, nx)
+            (q.x2, q.y2) = corner(1, -nx); (q.x3, q.y3) = corner(-1, -nx)
+        } else {
+            let u = Double(i), v = Double(j)
+            (q.x0, q.y0) = m.interpolate(u - h, v + h); (q.x1, q.y1) = m.interpolate(u + h, v + h)
+            (q.x2, q.y2) = m.interpolate(u + h, v - h); (q.x3, q.y3) = m.interpolate(u - h, v - h)
         }
+        guard q.x0.isFinite, q.y0.isFinite, q.x1.isFinite, q.y1.isFinite, q.x2.isFinite, q.y2.isFinite,
+              q.x3.isFinite, q.y3.isFinite else { return nil }
         return q
     }
 
     /// Spreads one square drop: weight w·overlap/area to each output pixel it covers.
     private func dropSquare(_ q: Quad, _ d: Float, _ w: Double, _ bits: UInt32) {
-        let j0 = max(Int(min(q.y0, q.y1, q.y2, q.y3).rounded()), rows.lowerBound)
-        let j1 = min(Int(max(q.y0, q.y1, q.y2, q.y3).rounded()), rows.upperBound - 1)
+        // Nearest pixel of a coordinate, by truncation (cheaper than rounding; out-of-range
+        // values are clamped below, and a pixel too many only adds a zero overlap).
+        @inline(__always) func pixel(_ v: Double) -> Int { Int(min(max(v + 0.5, -1e9), 1e9)) }
+        let j0 = max(pixel(min(q.y0, q.y1, q.y2, q.y3)), rows.lowerBound)
+        let j1 = min(pixel(max(q.y0, q.y1, q.y2, q.y3)), rows.upperBound - 1)
         guard j0 <= j1 else { return }
-        let i0 = max(Int(min(q.x0, q.x1, q.x2, q.x3).rounded()), 0), i1 = min(Int(max(q.x0, q.x1, q.x2, q.x3).rounded()), width - 1)
+        let i0 = max(pixel(min(q.x0, q.x1, q.x2, q.x3)), 0), i1 = min(pixel(max(q.x0, q.x1, q.x2, q.x3)), width - 1)
         guard i0 <= i1 else { return }
         let jaco = 0.5 * ((q.x1 - q.x3) * (q.y0 - q.y2) - (q.x0 - q.x2) * (q.y1 - q.y3))
         let wj = w / jaco
-        for jj in j0...j1 {
-            for ii in i0...i1 {
-                let a = DrizzleOutput.overlap(q, ii, jj)
-                if a != 0 { update(ii, jj, d, Float(a * wj), bits) }
+        let s0 = Side(q.x0, q.y0, q.x1, q.y1), s1 = Side(q.x1, q.y1, q.x2, q.y2)
+        let s2 = Side(q.x2, q.y2, q.x3, q.y3), s3 = Side(q.x3, q.y3, q.x0, q.y0)
+        // Column by column: the four sides clipped to the column once, then every row of it.
+        for ii in i0...i1 {
+            let ox = Double(ii) - 0.5
+            let c0 = s0.clipped(ox), c1 = s1.clipped(ox), c2 = s2.clipped(ox), c3 = s3.clipped(ox)
+            for jj in j0...j1 {
+                let oy = Double(jj) - 0.5
+                let a = c0.area(oy) + c1.area(oy) + c2.area(oy) + c3.area(oy)
+                if a != 0 { update(jj * width + ii, d, Float(a * wj), bits) }
             }
         }
     }
 }
 
-/// A band handed to worker threads, which write only their own rows.
-private struct UncheckedBand: @unchecked Sendable { let band: Band }
+/// One side of a drop, with what does not depend on the output pixel worked out once, so the
+/// boxer's signed area between the side and a pixel's bottom edge (drizzle's sgarea) needs no
+/// division per pixel.
+struct Side {
+    let x1: Double, y1: Double
+    /// Lowest and highest x along the side.
+    let xmin: Double, xmax: Double
+    /// +1 left to right, -1 right to left, 0 vertical (no area).
+    let sign: Double
+    /// dy/dx and dx/dy.
+    let slope: Double, inverse: Double
 
-extension DrizzleOutput {
-    /// Signed area of the quadrilateral inside output pixel (ii, jj) (drizzle's "boxer").
     @inline(__always)
-    static func overlap(_ q: Quad, _ ii: Int, _ jj: Int) -> Double {
-        let ox = Double(ii) - 0.5, oy = Double(jj) - 0.5
-        let x0 = q.x0 - ox, x1 = q.x1 - ox, x2 = q.x2 - ox, x3 = q.x3 - ox
-        let y0 = q.y0 - oy, y1 = q.y1 - oy, y2 = q.y2 - oy, y3 = q.y3 - oy
-        return edgeArea(x0, y0, x1, y1) + edgeArea(x1, y1, x2, y2) + edgeArea(x2, y2, x3, y3) + edgeArea(x3, y3, x0, y0)
+    init(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double) {
+        self.x1 = x1; self.y1 = y1
+        let dx = x2 - x1, dy = y2 - y1
+        xmin = min(x1, x2); xmax = max(x1, x2)
+        sign = dx > 0 ? 1 : (dx < 0 ? -1 : 0)
+        slope = dx != 0 ? dy / dx : 0
+        inverse = dy != 0 ? dx / dy : 0
     }
 
-    /// Signed area between an edge and y = 0, inside the unit square.
+    /// The side within the column of pixels whose left edge is at ox.
     @inline(__always)
-    static func edgeArea(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double) -> Double {
-        let dx = x2 - x1
-        if dx == 0 { return 0 }
-        let s: Double = dx > 0 ? 1 : -1
-        var xlo = min(x1, x2), xhi = max(x1, x2)
-        if xlo >= 1 || xhi <= 0 { return 0 }
-        xlo = max(xlo, 0); xhi = min(xhi, 1)
-        let m = (y2 - y1) / dx
-        var ylo = y1 + m * (xlo - x1), yhi = y1 + m * (xhi - x1)
-        if ylo <= 0 && yhi <= 0 { return 0 }
-        if ylo >= 1 && yhi >= 1 { return s * (xhi - xlo) }
-        let det = x1 * y2 - y1 * x2
-        if ylo < 0 { ylo = 0; xlo = det / (y2 - y1) }
-        if yhi < 0 { yhi = 0; xhi = det / (y2 - y1) }
-        if ylo <= 1 {
-            if yhi <= 1 { return s * 0.5 * (xhi - xlo) * (yhi + ylo) }
-            let xtop = (dx + det) / (y2 - y1)
-            return s * (0.5 * (xtop - xlo) * (1 + ylo) + xhi - xtop)
-        }
-        let xtop = (dx + det) / (y2 - y1)
-        return s * (0.5 * (xhi - xtop) * (1 + yhi) + xtop - xlo)
+    func clipped(_ ox: Double) -> ColumnSide {
+        let lo = xmin - ox, hi = xmax - ox
+        guard sign != 0, lo < 1, hi > 0 else { return ColumnSide.none }
+        let xlo = max(lo, 0), xhi = min(hi, 1)
+        return ColumnSide(xlo: xlo, xhi: xhi, ylo: y1 + slope * (xlo + ox - x1), yhi: y1 + slope * (xhi + ox - x1),
+                          x1: x1 - ox, y1: y1, sign: sign, inverse: inverse)
     }
 }
+
+/// A side clipped to one column of output pixels: x relative to the column's left edge, y
+/// absolute until a row is chosen.
+struct ColumnSide {
+    let xlo: Double, xhi: Double
+    let ylo: Double, yhi: Double
+    let x1: Double, y1: Double
+    let sign: Double, inverse: Double
+    /// A side that misses the column: both ends below every row, so no area.
+    static let none = ColumnSide(xlo: 0, xhi: 0, ylo: -.infinity, yhi: -.infinity, x1: 0, y1: 0, sign: 0, inverse: 0)
+
+    /// Signed area between the side and y = 0 inside the pixel of this column whose bottom edge is at oy.
+    @inline(__always)
+    func area(_ oy: Double) -> Double {
+        var ylo = self.ylo - oy, yhi = self.yhi - oy
+        if ylo <= 0 && yhi <= 0 { return 0 }
+        var xlo = self.xlo, xhi = self.xhi
+        if ylo >= 1 && yhi >= 1 { return sign * (xhi - xlo) }
+        // Where the side crosses y = 0 and y = 1.
+        let ay = y1 - oy
+        if ylo < 0 { ylo = 0; xlo = x1 - ay * inverse }
+        if yhi < 0 { yhi = 0; xhi = x1 - ay * inverse }
+        if ylo <= 1 {
+            if yhi <= 1 { return sign * 0.5 * (xhi - xlo) * (yhi + ylo) }
+            let xtop = x1 + (1 - ay) * inverse
+            return sign * (0.5 * (xtop - xlo) * (1 + ylo) + xhi - xtop)
+        }
+        let xtop = x1 + (1 - ay) * inverse
+        return sign * (0.5 * (xhi - xtop) * (1 + yhi) + xtop - xlo)
+    }
+}
+
+/// A band handed to worker threads, which write only their own rows.
+private struct UncheckedBand: @unchecked Sendable { let band: Band; let input: BandInput }
 
 /// The C core's Lanczos tables: sinc(x)·sinc(x/a) sampled every 0.003 input pixels.
 enum Lanczos {
@@ -351,8 +447,4 @@ enum Lanczos {
 /// A drop's four corners on the output, clockwise from top-left, without an allocation.
 struct Quad {
     var x0 = 0.0, y0 = 0.0, x1 = 0.0, y1 = 0.0, x2 = 0.0, y2 = 0.0, x3 = 0.0, y3 = 0.0
-    subscript(c: Int) -> (Double, Double) {
-        get { switch c { case 0: (x0, y0); case 1: (x1, y1); case 2: (x2, y2); default: (x3, y3) } }
-        set { switch c { case 0: (x0, y0) = newValue; case 1: (x1, y1) = newValue; case 2: (x2, y2) = newValue; default: (x3, y3) = newValue } }
-    }
 }

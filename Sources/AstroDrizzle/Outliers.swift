@@ -68,7 +68,7 @@ public enum Outliers {
         var prepared: [(data: [Float], weights: [Float], sky: Double, exptime: Double)] = []
         for input in inputs {
             let p = Resample.prepare(input, o.resample)
-            let pixmap = Pixmap(from: input.wcs, width: input.image.width, height: input.image.height, to: grid, step: o.resample.pixmapStep)
+            let pixmap = Pixmap(from: input.wcs, width: input.image.width, height: input.image.height, to: grid, sampling: o.resample.pixmapSampling)
             var d = o.resample.drizzle
             d.context = false
             d.fill = .nan
@@ -84,7 +84,7 @@ public enum Outliers {
         var frames: [OutlierReport.Frame] = [], masks: [String: [(ResampleInput, [Bool])]] = [:]
         for (k, input) in inputs.enumerated() {
             let (w, h) = (input.image.width, input.image.height)
-            let pixmap = Pixmap(from: input.wcs, width: w, height: h, to: grid, step: o.resample.pixmapStep)
+            let pixmap = Pixmap(from: input.wcs, width: w, height: h, to: grid, sampling: o.resample.pixmapSampling)
             let blot = Blot.sample(median, width: width, height: height, at: pixmap, interpolation: o.interpolation, fill: .nan).pixels
             // The drizzles were in rate when the inputs are counts: the noise follows.
             let t = Float(o.resample.units == .counts ? prepared[k].exptime : 1), sky = Float(prepared[k].sky)

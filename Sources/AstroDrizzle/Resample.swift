@@ -30,8 +30,8 @@ public struct ResampleOptions: Sendable {
     /// Each chip's sky level, subtracted unless its header has SKYSUB = T.
     public var skyKey: String? = "SKYVALUE"
     public var context = true
-    /// Exact WCS every this many pixels, bilinear between (1: exact everywhere).
-    public var pixmapStep = 1
+    /// Where the WCS is evaluated exactly (every pixel, every N, or the largest step within a tolerance).
+    public var pixmapSampling = Pixmap.Sampling.automatic
     /// Resample VAR_RNOISE, VAR_POISSON, VAR_FLAT when the inputs have them.
     public var variance = true
     public var errorSource = ErrorSource.auto
@@ -49,6 +49,8 @@ public struct ResampleReport: Sendable, Encodable {
     public var exposure: Double
     /// Seconds inside the kernels (pixmap given).
     public var kernelSeconds: Double
+    /// The pixmap step used for each input (1: the WCS at every pixel).
+    public var pixmapSteps: [Int]
     public var missed: Int
 }
 
@@ -62,21 +64,23 @@ public enum Resample {
         var errOut: DrizzleOutput?
         var variances = Variance.Accumulators(width: width, height: height)
         var ratio = 1.0
-        var weightsUsed: [String] = [], missed = 0, kernelTime = Duration.zero
+        var weightsUsed: [String] = [], steps: [Int] = [], missed = 0, kernelTime = Duration.zero
         var header = outWCS.header
         let outScale = outWCS.pixelScale(x: Double(width - 1) / 2, y: Double(height - 1) / 2)
-        for input in inputs {
+        for (index, input) in inputs.enumerated() {
             let img = input.image
             let (data, w, bits, sky, exptime, what) = prepare(input, o)
             weightsUsed.append(what)
-            let pixmap = Pixmap(from: input.wcs, width: img.width, height: img.height, to: outWCS, step: o.pixmapStep)
+            let pixmap = Pixmap(from: input.wcs, width: img.width, height: img.height, to: outWCS, sampling: o.pixmapSampling)
+            steps.append(pixmap.step)
             var d = o.drizzle
             d.context = o.context
             d.pixelScaleRatio = outScale / input.wcs.pixelScale(x: Double(img.width - 1) / 2, y: Double(img.height - 1) / 2)
             let clock = ContinuousClock(), start = clock.now
             missed += out.add(data, weights: w, dq: bits, pixmap: pixmap, exposure: exptime, options: d)
             kernelTime += clock.now - start
-            ratio = d.pixelScaleRatio
+            // The variances' 1/r² uses the first input's ratio, as stcal does.
+            if index == 0 { ratio = d.pixelScaleRatio }
             var e = d
             e.context = false
             e.fill = .nan
@@ -120,10 +124,12 @@ public enum Resample {
         }
         for (name, plane) in vars { hdus.append(OutputHDU(Image(width: width, height: height, pixels: plane), extname: name)) }
         // DQ: the inputs' bits where they landed (drizzle's propagate_dq), no_data where none did.
-        var dq = out.dq ?? [UInt32](repeating: 0, count: width * height)
-        let empty = UInt32(MaskBits.noData.rawValue)
-        for p in dq.indices where out.weight[p] == 0 { dq[p] |= empty }
-        hdus.append(OutputHDU(integers: dq.map { Int32(bitPattern: $0) }, width: width, height: height, extname: "DQ"))
+        let empty = UInt32(MaskBits.noData.rawValue), landed = out.dq, weight = out.weight
+        let dq = [Int32](unsafeUninitializedCapacity: width * height) { b, filled in
+            for p in 0..<width * height { b[p] = Int32(bitPattern: (landed?[p] ?? 0) | (weight[p] == 0 ? empty : 0)) }
+            filled = width * height
+        }
+        hdus.append(OutputHDU(integers: dq, width: width, height: height, extname: "DQ"))
         if o.context {
             for (k, plane) in out.context.enumerated() {
                 hdus.append(OutputHDU(integers: plane, width: width, height: height, extname: "CON", extver: k + 1))
@@ -133,6 +139,7 @@ public enum Resample {
         return ResampleReport(output: output, inputs: inputs.count, width: width, height: height, kernel: o.drizzle.kernel.rawValue,
                               weights: weightsUsed, exposure: out.exposure,
                               kernelSeconds: Double(kernelTime.components.seconds) + Double(kernelTime.components.attoseconds) * 1e-18,
+                              pixmapSteps: steps,
                               missed: missed)
     }
 

@@ -15,7 +15,9 @@ enum Variance {
             guard rnoise != nil || poisson != nil || flat != nil else { return }
             func resampled(_ v: [Float]) -> [Float] {
                 var out = DrizzleOutput(width: width, height: height)
-                out.add(v.map { $0 >= 0 && $0.isFinite ? $0.squareRoot() : 0 }, weights: weights, pixmap: pixmap, options: options)
+                // A negative or non-finite variance drizzles as NaN, so this input drops out of the
+                // plane wherever it reaches (as stcal), instead of counting as zero variance.
+                out.add(v.map { $0 >= 0 && $0.isFinite ? $0.squareRoot() : .nan }, weights: weights, pixmap: pixmap, options: options)
                 return out.image.map { $0 * $0 }
             }
             let rn = rnoise.map(resampled)

@@ -114,8 +114,8 @@ public enum FITSWriter {
             ffukyj(fptr, "EXTVER", Int64(extver), "extension version", &status)
             try check("writing EXTVER")
         }
-        if var ints = hdu.integers {
-            if !ints.isEmpty { ffppr(fptr, TINT, 1, Int64(ints.count), &ints, &status) }
+        if let ints = hdu.integers {
+            if !ints.isEmpty { writeRaw(ints, datatype: TINT, fptr: fptr, status: &status) }
         } else {
             writePixels(image.pixels, type: hdu.pixelType, fptr: fptr, status: &status)
         }
@@ -130,8 +130,7 @@ public enum FITSWriter {
         guard n > 0 else { return }
         switch type {
         case .float32:
-            var p = pixels
-            ffppr(fptr, TFLOAT, 1, n, &p, &status)
+            writeRaw(pixels, datatype: TFLOAT, fptr: fptr, status: &status)
         case .float64:
             var p = pixels.map(Double.init)
             ffppr(fptr, TDOUBLE, 1, n, &p, &status)
@@ -140,6 +139,14 @@ public enum FITSWriter {
         case .int16: writeIntegers(pixels, as: Int16.self, datatype: TSHORT, blank: Int(Int16.min), fptr: fptr, status: &status)
         case .uint16: writeIntegers(pixels, as: UInt16.self, datatype: TUSHORT, blank: Int(Int16.min), fptr: fptr, status: &status)
         case .int32: writeIntegers(pixels, as: Int32.self, datatype: TINT, blank: Int(Int32.min), fptr: fptr, status: &status)
+        }
+    }
+
+    /// Hands the caller's array to cfitsio without the copy that `&array` would make of a
+    /// shared buffer (cfitsio reads the values; it converts into its own buffer).
+    private static func writeRaw<T>(_ values: [T], datatype: Int32, fptr: UnsafeMutablePointer<fitsfile>?, status: inout Int32) {
+        values.withUnsafeBufferPointer { b in
+            _ = ffppr(fptr, datatype, 1, Int64(b.count), UnsafeMutableRawPointer(mutating: b.baseAddress!), &status)
         }
     }
 

@@ -130,6 +130,33 @@ import Testing
             #expect(abs(exact.x[k] - stepped.x[k]) < 1e-9 && abs(exact.y[k] - stepped.y[k]) < 1e-9)
         }
     }
+
+    /// The automatic step keeps the whole map within its tolerance of the exact one, and falls to
+    /// exact sampling where the map is not smooth enough (a tolerance no step can meet).
+    @Test(arguments: [1e-5, 1e-7])
+    func automaticStepStaysWithinItsTolerance(tolerance: Double) throws {
+        let a = try WCS.tan(ra: 150, dec: 2, pixelScale: 0.1, rotation: 0, width: 700, height: 500)
+        let b = try WCS.tan(ra: 150.01, dec: 2.01, pixelScale: 0.08, rotation: 30, width: 900, height: 800)
+        let exact = Pixmap(from: a, width: 700, height: 500, to: b)
+        let auto = Pixmap(from: a, width: 700, height: 500, to: b, sampling: .auto(tolerance: tolerance))
+        var worst = 0.0
+        for k in exact.x.indices { worst = max(worst, abs(exact.x[k] - auto.x[k]), abs(exact.y[k] - auto.y[k])) }
+        #expect(worst <= tolerance, "step \(auto.step): \(worst) px")
+        #expect(auto.step > 1 || worst == 0)
+    }
+
+    /// Under SIP distortion (the NIRCam header) the step shrinks until the map is within tolerance.
+    @Test func automaticStepFollowsDistortion() throws {
+        let text = try String(contentsOfFile: TestSupport.path("wcs/nrcb5_sip_wcs.hdr"), encoding: .ascii)
+        let sip = try WCS(header: Header(cardImages: text), file: "nrcb5_sip_wcs.hdr")
+        let out = try WCS.tan(ra: sip.pixelToWorld(x: 1024, y: 1024)!.ra, dec: sip.pixelToWorld(x: 1024, y: 1024)!.dec,
+                              pixelScale: 0.031, rotation: 20, width: 2400, height: 2400)
+        let exact = Pixmap(from: sip, width: 2048, height: 2048, to: out)
+        let auto = Pixmap(from: sip, width: 2048, height: 2048, to: out, sampling: .automatic)
+        var worst = 0.0
+        for k in exact.x.indices { worst = max(worst, abs(exact.x[k] - auto.x[k]), abs(exact.y[k] - auto.y[k])) }
+        #expect(worst <= 1e-5, "step \(auto.step): \(worst) px")
+    }
 }
 
 /// Unmapped pixels are counted once, whatever the number of bands.
