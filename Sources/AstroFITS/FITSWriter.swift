@@ -63,6 +63,7 @@ public enum FITSWriter {
         precondition(!hdus.isEmpty, "FITSWriter.write needs at least one HDU")
         let output = try AtomicOutput(path, overwrite: overwrite)
         try output.write { tmp in
+            if writesDirectly(tmp) { return try writeDirectly(hdus, to: tmp, path: path) }
             var fptr: UnsafeMutablePointer<fitsfile>? = nil
             var status: Int32 = 0
             ffinit(&fptr, tmp, &status)

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+import AstroFITS
+import AstroImage
+import AstroTestSupport
+
+/// Plain outputs are written without cfitsio (FITSWriter+Direct.swift); compressed names still go
+/// through it. Both must give the same bytes: every pixel type, with and without NaN, header-only
+/// primaries, integer planes, EXTNAME/EXTVER, long strings, HISTORY.
+@Suite struct DirectWriteTests {
+    static func hdus() -> [OutputHDU] {
+        var header = Header()
+        header.set("OBJECT", "direct")
+        header.set("EXPTIME", 30.5, comment: "[s]")
+        header.set("LONGSTR", String(repeating: "long value ", count: 12))
+        header.addHistory("made by a test")
+        let withNaN: [Float] = [0, 1, 2.5, -3.5, 255, 256, 65535, 70000, -40000, .nan, 12.4, 12.6]
+        let without = withNaN.map { $0.isNaN ? 7 : $0 }
+        var out = [OutputHDU.headerOnly(header)]
+        for (k, type) in PixelType.allCases.enumerated() {
+            out.append(OutputHDU(Image(width: 4, height: 3, pixels: withNaN, header: header), extname: "NAN", extver: k + 1, pixelType: type))
+            out.append(OutputHDU(Image(width: 3, height: 4, pixels: without, header: Header()), extname: "PLAIN", extver: k + 1, pixelType: type))
+        }
+        out.append(OutputHDU(integers: [Int32.min, -1, 0, 1, Int32.max, 42], width: 3, height: 2, extname: "CON"))
+        return out
+    }
+
+    @Test func sameBytesAsCfitsio() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let direct = dir.appendingPathComponent("direct.fits").path, viaCfitsio = dir.appendingPathComponent("cfitsio.fits.gz").path
+        for primary in [Self.hdus(), Array(Self.hdus().dropFirst())] {
+            try FITSWriter.write(primary, to: direct, overwrite: true)
+            try FITSWriter.write(primary, to: viaCfitsio, overwrite: true)
+            let gunzip = Process()
+            gunzip.executableURL = URL(fileURLWithPath: "/bin/sh")
+            gunzip.arguments = ["-c", "gzip -dc '\(viaCfitsio)' > '\(dir.path)/cfitsio.fits'"]
+            try gunzip.run(); gunzip.waitUntilExit()
+            let a = try Data(contentsOf: URL(fileURLWithPath: direct)), b = try Data(contentsOf: URL(fileURLWithPath: dir.path + "/cfitsio.fits"))
+            #expect(a.count == b.count)
+            if let k = zip(a, b).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+                let block = k / 80 * 80
+                Issue.record("first difference at byte \(k): '\(String(decoding: a[block..<min(block + 80, a.count)], as: UTF8.self))' vs '\(String(decoding: b[block..<min(block + 80, b.count)], as: UTF8.self))'")
+            }
+        }
+    }
+
+    /// A plane larger than one conversion block (8 MiB) comes back whole.
+    @Test func largePlaneRoundTrips() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let path = dir.appendingPathComponent("big.fits").path
+        let n = 1500 * 1500
+        let pixels = (0..<n).map { Float($0 % 9973) - 0.5 }
+        try FITSWriter.write([OutputHDU(Image(width: 1500, height: 1500, pixels: pixels)),
+                              OutputHDU(integers: (0..<n).map { Int32($0) }, width: 1500, height: 1500, extname: "CON")], to: path, overwrite: false)
+        #expect(try FITS.readImage(path).pixels == pixels)
+        #expect(try FITS.readImage(path + "[CON]").pixels[n - 1] == Float(n - 1))
+    }
+}
