@@ -200,7 +200,7 @@ struct Band {
         /// 0 when that row is unknown), the band that never skips it, so the total does not depend
         /// on the split.
         func miss(_ oy: Double) {
-            let row = oy.isFinite ? min(max(Int(oy.rounded()), 0), height - 1) : 0
+            let row = oy.isFinite ? min(max(nearest(oy), 0), height - 1) : 0
             if rows.contains(row) { missed += 1 }
         }
         let nx = input.width, ny = input.height
@@ -222,7 +222,7 @@ struct Band {
                 case .point:
                     let ox = input.x[k]
                     guard ox.isFinite, oy.isFinite else { miss(oy); continue }
-                    let ii = Int(ox.rounded()), jj = Int(oy.rounded())
+                    let ii = nearest(ox), jj = nearest(oy)
                     guard ii >= 0, ii < width, jj >= rows.lowerBound, jj < rows.upperBound else { continue }
                     update(jj * width + ii, d, w, q)
                 case .square:
@@ -244,7 +244,7 @@ struct Band {
         let r = Double(Float(o.pixelScaleRatio)), pixfrac = o.pixfrac
         let rowLo = rows.lowerBound, rowHi = rows.upperBound - 1
         func range(_ lo: Double, _ hi: Double, _ first: Int, _ last: Int) -> ClosedRange<Int>? {
-            let a = max(Int(lo.rounded()), first), b = min(Int(hi.rounded()), last)
+            let a = max(nearest(lo), first), b = min(nearest(hi), last)
             return a <= b ? a...b : nil
         }
         switch kernel {
@@ -278,14 +278,14 @@ struct Band {
         case .lanczos2, .lanczos3:
             let lut = kernel == .lanczos2 ? Lanczos.two : Lanczos.three
             let pfo = Double(lut.order) / r
-            let x0 = max(Int((ox - pfo).rounded(.down)) + 1, 0), x1 = min(Int((ox + pfo).rounded(.down)), width - 1)
-            let y0 = max(Int((oy - pfo).rounded(.down)) + 1, rowLo), y1 = min(Int((oy + pfo).rounded(.down)), rowHi)
+            let x0 = max(lowest(ox - pfo) + 1, 0), x1 = min(lowest(ox + pfo), width - 1)
+            let y0 = max(lowest(oy - pfo) + 1, rowLo), y1 = min(lowest(oy + pfo), rowHi)
             guard x0 <= x1, y0 <= y1 else { return }
             for jj in y0...y1 {
-                let ky = Int((abs(oy - Double(jj)) * r / Lanczos.spacing).rounded())
+                let ky = nearest(abs(oy - Double(jj)) * r / Lanczos.spacing)
                 guard ky < lut.values.count else { continue }
                 for ii in x0...x1 {
-                    let kx = Int((abs(ox - Double(ii)) * r / Lanczos.spacing).rounded())
+                    let kx = nearest(abs(ox - Double(ii)) * r / Lanczos.spacing)
                     guard kx < lut.values.count else { continue }
                     update(jj * width + ii, d, lut.values[kx] * lut.values[ky] * w, q)
                 }
@@ -419,6 +419,19 @@ struct ColumnSide {
         let xtop = x1 + (1 - ay) * inverse
         return sign * (0.5 * (xhi - xtop) * (1 + yhi) + xtop - xlo)
     }
+}
+
+/// The nearest integer, halves away from zero (the C core's fortran_round), without the libm
+/// call `rounded()` makes on baseline x86-64; coordinates far outside any grid are clamped.
+@inline(__always) func nearest(_ x: Double) -> Int {
+    let v = min(max(x, -1e15), 1e15)
+    return v >= 0 ? Int(v + 0.5) : -Int(0.5 - v)
+}
+
+/// floor(x) as an integer, likewise.
+@inline(__always) func lowest(_ x: Double) -> Int {
+    let v = min(max(x, -1e15), 1e15), i = Int(v)
+    return Double(i) > v ? i - 1 : i
 }
 
 /// A band handed to worker threads, which write only their own rows.
