@@ -16,12 +16,14 @@ extension FITSWriter {
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw failure(path, nil, "creating output") }
         defer { close(fd) }
+        var file = SparseFile(fd: fd, path: path)
         for (index, hdu) in hdus.enumerated() {
-            let label = hdu.extname.map { "HDU \(index) '\($0)'" } ?? "HDU \(index)"
+            file.label = hdu.extname.map { "HDU \(index) '\($0)'" } ?? "HDU \(index)"
             let data = DataUnit(hdu)
-            try put(fd, header(hdu, index: index, data: data), path, label)
-            try data.write(fd, path, label)
+            try header(hdu, index: index, data: data).withUnsafeBytes { try file.put($0) }
+            try data.write(to: &file)
         }
+        try file.finish()
     }
 
     /// The header block: structural cards as cfitsio writes them, the image's own cards,
@@ -64,23 +66,58 @@ extension FITSWriter {
         return bytes
     }
 
-    /// Writes all of `bytes`, however the kernel splits it.
-    fileprivate static func put(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, _ path: String, _ label: String) throws {
+    fileprivate static func failure(_ path: String, _ label: String?, _ operation: String) -> AstroError {
+        AstroError(.cannotCreate, file: path, hdu: label, operation: operation, reason: String(cString: strerror(errno)))
+    }
+}
+
+/// The output file, written at explicit offsets. Runs of 64 KiB that are all zero (the empty
+/// parts of weight, context and mask planes) are skipped and left as holes, which read back as
+/// zeros without being copied into the page cache: a mosaic's planes are often half empty.
+private struct SparseFile {
+    let fd: Int32
+    let path: String
+    var label = ""
+    private(set) var offset = 0
+    static let chunk = 1 << 16
+
+    init(fd: Int32, path: String) { self.fd = fd; self.path = path }
+
+    /// Writes `bytes` at the current offset, skipping whole zero chunks.
+    mutating func put(_ bytes: UnsafeRawBufferPointer) throws {
+        var start = 0
+        while start < bytes.count {
+            let n = min(Self.chunk, bytes.count - start)
+            let part = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + n)])
+            if n < Self.chunk || !Self.isZero(part) { try write(part, at: offset + start) }
+            start += n
+        }
+        offset += bytes.count
+    }
+
+    /// Sets the length, so that a file ending in a hole is as long as it should be.
+    func finish() throws {
+        if ftruncate(fd, off_t(offset)) != 0 { throw FITSWriter.failure(path, label, "writing image") }
+    }
+
+    private func write(_ bytes: UnsafeRawBufferPointer, at position: Int) throws {
         var done = 0
         while done < bytes.count {
-            let n = Foundation.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(position + done))
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw failure(path, label, "writing image") }
+            guard n > 0 else { throw FITSWriter.failure(path, label, "writing image") }
             done += n
         }
     }
 
-    fileprivate static func put(_ fd: Int32, _ bytes: [UInt8], _ path: String, _ label: String) throws {
-        try bytes.withUnsafeBytes { try put(fd, $0, path, label) }
-    }
-
-    fileprivate static func failure(_ path: String, _ label: String?, _ operation: String) -> AstroError {
-        AstroError(.cannotCreate, file: path, hdu: label, operation: operation, reason: String(cString: strerror(errno)))
+    private static func isZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let words = bytes.count / 8
+        let w = bytes.baseAddress!.assumingMemoryBound(to: UInt64.self)
+        var any: UInt64 = 0
+        for k in 0..<words { any |= w[k] }
+        if any != 0 { return false }
+        for k in (words * 8)..<bytes.count where bytes[k] != 0 { return false }
+        return true
     }
 }
 
@@ -108,7 +145,7 @@ private struct DataUnit {
     }
 
     /// Converts blocks of rows to big-endian bytes on all cores and writes them in order.
-    func write(_ fd: Int32, _ path: String, _ label: String) throws {
+    func write(to file: inout SparseFile) throws {
         guard count > 0 else { return }
         let size = abs(hdu.pixelType.bitpix) / 8
         let perBlock = max(1, (8 << 20) / size)
@@ -122,11 +159,11 @@ private struct DataUnit {
                     convert(first + r.lowerBound, r.count, into: out.base + r.lowerBound * size)
                 }
             }
-            try buffer.withUnsafeBytes { try FITSWriter.put(fd, UnsafeRawBufferPointer(rebasing: $0[0..<(n * size)]), path, label) }
+            try buffer.withUnsafeBytes { try file.put(UnsafeRawBufferPointer(rebasing: $0[0..<(n * size)])) }
             start += n
         }
         let pad = (2880 - (count * size) % 2880) % 2880
-        try FITSWriter.put(fd, [UInt8](repeating: 0, count: pad), path, label)
+        try [UInt8](repeating: 0, count: pad).withUnsafeBytes { try file.put($0) }
     }
 
     /// Pixels [first, first + n) as stored bytes at `out`.

@@ -44,6 +44,27 @@ import AstroTestSupport
         }
     }
 
+    /// Empty stretches (64 KiB of zero bytes) are left as holes: the file reads back the same and
+    /// takes less room on disk than its length.
+    @Test func zeroStretchesBecomeHoles() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let path = dir.appendingPathComponent("sparse.fits").path
+        let n = 1024 * 1024
+        var pixels = [Float](repeating: 0, count: n)
+        for k in stride(from: 0, to: n, by: 100_003) { pixels[k] = Float(k) }
+        pixels[n - 1] = 3
+        try FITSWriter.write([OutputHDU(Image(width: 1024, height: 1024, pixels: [Float](repeating: 1, count: n))),
+                              OutputHDU(Image(width: 1024, height: 1024, pixels: pixels), extname: "WHT"),
+                              OutputHDU(integers: [Int32](repeating: 0, count: n), width: 1024, height: 1024, extname: "CON")],
+                             to: path, overwrite: false)
+        #expect(try FITS.readImage(path + "[WHT]").pixels == pixels)
+        #expect(try FITS.readImage(path + "[CON]").pixels.allSatisfy { $0 == 0 })
+        var st = stat()
+        #expect(stat(path, &st) == 0)
+        #expect(Int(st.st_size) == 2880 * 3 + 3 * ((n * 4 + 2879) / 2880 * 2880))
+        #expect(Int(st.st_blocks) * 512 < Int(st.st_size) / 2, "\(st.st_blocks * 512) bytes on disk for \(st.st_size)")
+    }
+
     /// A plane larger than one conversion block (8 MiB) comes back whole.
     @Test func largePlaneRoundTrips() throws {
         let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
