@@ -41,6 +41,11 @@ public struct CommonOptions: ParsableArguments {
         if !quiet && !json { Console.progress(text) }
     }
 
+    /// `astrotool: warning: …` on stderr, unless `--quiet` (shown with `--json`: it is not the result).
+    public func warn(_ line: String) {
+        if !quiet { Console.error("astrotool: warning: \(line)") }
+    }
+
     public func detail(_ line: String) {
         if verbose { Console.error(line) }
     }

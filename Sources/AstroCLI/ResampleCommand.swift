@@ -57,6 +57,7 @@ struct ResampleDrizzleCommand: ParsableCommand {
         o.variance = !noVariance
         o.errorSource = .init(rawValue: computeErr)!
         let r = try Resample.run(files, options: o, output: output, overwrite: common.overwrite)
+        for u in r.unused { common.warn("\(u.input)[\(u.hdu)]: drizzling: \(u.reason); left out") }
         common.detail("resample: kernel \(grid.kernel) on \(files.count) inputs in \(String(format: "%.3f", r.kernelSeconds)) s (pixmap step \(r.pixmapSteps.map(String.init).joined(separator: ",")))")
         if common.json { try printJSON(r) } else {
             common.note("astrotool resample: \(files.count) inputs -> \(output) (\(r.width)x\(r.height), \(r.kernel), weights \(Set(r.weights).sorted().joined(separator: "/")))")

@@ -68,6 +68,7 @@ struct ResampleOutliersCommand: ParsableCommand {
         o.interpolation = .init(rawValue: interp)!
         o.flagBit = flagBit
         let r = try Outliers.run(files, options: o, outdir: outdir, overwrite: common.overwrite)
+        for u in r.unused { common.warn("\(u.input)[\(u.hdu)]: finding outliers: \(u.reason); not tested, copied unflagged") }
         if common.json { try printJSON(r) } else {
             for f in r.frames { common.note("astrotool resample outliers: \(f.input) -> \(f.output): \(f.flagged) pixels flagged") }
         }

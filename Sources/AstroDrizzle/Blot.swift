@@ -188,15 +188,17 @@ extension Blot {
     /// WCS and shape), written with the reference's header. Returns the pixels filled.
     public static func run(mosaic: String, reference: String, output: String, interpolation: Interpolation,
                            scale: Float = 1, fill: Float = 0, overwrite: Bool) throws -> Int {
-        let source = try FITS.readImage(mosaic)
+        let sourceFile = try FITSFile(mosaic, image: true), source = try sourceFile.readImage()
         let sourceWCS = try WCS.read(path: mosaic)
-        let target = try FITSFile(reference).info()
+        try sourceWCS.checkRoundTrip(width: source.width, height: source.height, file: mosaic, hdu: sourceFile.hduLabel)
+        let targetFile = try FITSFile(reference, image: true), target = try targetFile.info()
         guard target.shape.count >= 2 else {
             throw AstroError(.badData, file: reference, operation: "blotting", reason: "no 2-D image to take the grid from")
         }
         let (w, h) = (target.shape[0], target.shape[1])
         let targetHeader = try FITS.readHeader(reference)
         let targetWCS = try WCS.read(path: reference)
+        try targetWCS.checkRoundTrip(width: w, height: h, file: reference, hdu: targetFile.hduLabel)
         let pixmap = Pixmap(from: targetWCS, width: w, height: h, to: sourceWCS)
         let (pixels, missed) = sample(source.pixels, width: source.width, height: source.height, at: pixmap,
                                       interpolation: interpolation, scale: scale, fill: fill)

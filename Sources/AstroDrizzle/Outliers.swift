@@ -41,6 +41,8 @@ public struct OutlierReport: Sendable, Encodable {
     public var frames: [Frame]
     public var width: Int
     public var height: Int
+    /// Inputs with no pixel of weight > 0 on the grid: not tested, copied unflagged.
+    public var unused: [UnusedInput]
 }
 
 public enum Outliers {
@@ -58,17 +60,21 @@ public enum Outliers {
             }
             owners[out] = base
         }
-        do { try FileManager.default.createDirectory(atPath: outdir, withIntermediateDirectories: true) } catch {
-            throw AstroError(.cannotCreate, file: outdir, operation: "creating the output directory", reason: error.localizedDescription)
-        }
         let (grid, width, height) = try Resample.grid(o.resample.grid, inputs)
         let outScale = grid.pixelScale(x: Double(width - 1) / 2, y: Double(height - 1) / 2)
         // 1. Each exposure alone onto the grid.
         var singles: [(image: [Float], weight: [Float])] = []
         var prepared: [(data: [Float], weights: [Float], sky: Double, exptime: Double)] = []
-        for input in inputs {
-            let p = Resample.prepare(input, o.resample)
+        var unused: [UnusedInput] = [], skipped = Set<Int>()
+        for (k, input) in inputs.enumerated() {
+            let p = try Resample.prepare(input, o.resample)
+            prepared.append((p.data, p.weights, p.sky, p.exptime))
             let pixmap = Pixmap(from: input.wcs, width: input.image.width, height: input.image.height, to: grid, sampling: o.resample.pixmapSampling)
+            if let reason = Resample.unusedReason(pixmap, weights: p.weights, width: width, height: height) {
+                unused.append(UnusedInput(input: input.path, hdu: input.hdu, reason: reason))
+                skipped.insert(k)
+                continue
+            }
             var d = o.resample.drizzle
             d.context = false
             d.fill = .nan
@@ -76,7 +82,13 @@ public enum Outliers {
             var out = DrizzleOutput(width: width, height: height)
             out.add(p.data, weights: p.weights, pixmap: pixmap, options: d)
             singles.append((out.image, out.weight))
-            prepared.append((p.data, p.weights, p.sky, p.exptime))
+        }
+        guard singles.count >= 2 else {
+            throw Resample.refusal(unused, operation: "finding outliers", grid: (width, height),
+                                   needed: "at least two exposures must land on the grid, \(singles.count) of \(inputs.count) do")
+        }
+        do { try FileManager.default.createDirectory(atPath: outdir, withIntermediateDirectories: true) } catch {
+            throw AstroError(.cannotCreate, file: outdir, operation: "creating the output directory", reason: error.localizedDescription)
         }
         // 2. The median of the well-covered values at each output pixel.
         let median = stackMedian(singles, count: width * height, nlow: o.nlow, nhigh: o.nhigh, maskpt: o.maskpt)
@@ -84,6 +96,12 @@ public enum Outliers {
         var frames: [OutlierReport.Frame] = [], masks: [String: [(ResampleInput, [Bool])]] = [:]
         for (k, input) in inputs.enumerated() {
             let (w, h) = (input.image.width, input.image.height)
+            let base = FITS.basePath(input.path)
+            guard !skipped.contains(k) else {
+                masks[base, default: []].append((input, [Bool](repeating: false, count: w * h)))
+                frames.append(.init(input: input.path, output: outputPath(base, outdir), flagged: 0, noise: "not tested"))
+                continue
+            }
             let pixmap = Pixmap(from: input.wcs, width: w, height: h, to: grid, sampling: o.resample.pixmapSampling)
             let blot = Blot.sample(median, width: width, height: height, at: pixmap, interpolation: o.interpolation, fill: .nan).pixels
             // The drizzles were in rate when the inputs are counts: the noise follows.
@@ -93,7 +111,6 @@ public enum Outliers {
             var flags = flag(prepared[k].data, noise, blot, width: w, height: h, o)
             // Pixels already without weight (bad DQ, non-finite) stay as they were.
             for p in flags.indices where flags[p] && prepared[k].weights[p] == 0 { flags[p] = false }
-            let base = FITS.basePath(input.path)
             masks[base, default: []].append((input, flags))
             frames.append(.init(input: input.path, output: outputPath(base, outdir), flagged: flags.count(where: { $0 }),
                                 noise: input.err != nil ? "ERR" : "sqrt(|median|)"))
@@ -101,7 +118,7 @@ public enum Outliers {
         for (base, chips) in masks.sorted(by: { $0.key < $1.key }) {
             try writeCopy(of: base, chips: chips, to: outputPath(base, outdir), bit: o.flagBit, overwrite: overwrite)
         }
-        return OutlierReport(frames: frames, width: width, height: height)
+        return OutlierReport(frames: frames, width: width, height: height, unused: unused)
     }
 
     /// Where the flagged copy of `base` goes: `outdir` with the input's file name.

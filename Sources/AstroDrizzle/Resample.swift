@@ -52,6 +52,17 @@ public struct ResampleReport: Sendable, Encodable {
     /// The pixmap step used for each input (1: the WCS at every pixel).
     public var pixmapSteps: [Int]
     public var missed: Int
+    /// Inputs that added nothing (off the grid, or no pixel of weight > 0), with the reason.
+    public var unused: [UnusedInput]
+}
+
+/// An input left out of a resampling because none of its pixels would add anything.
+public struct UnusedInput: Sendable, Encodable, CustomStringConvertible {
+    public var input: String
+    public var hdu: String
+    public var reason: String
+    /// `FILE[HDU n]: reason`, for a warning line.
+    public var description: String { "\(input)[\(hdu)]: \(reason)" }
 }
 
 public enum Resample {
@@ -65,22 +76,31 @@ public enum Resample {
         var variances = Variance.Accumulators(width: width, height: height)
         var ratio = 1.0
         var weightsUsed: [String] = [], steps: [Int] = [], missed = 0, kernelTime = Duration.zero
+        var used: [ResampleInput] = [], unused: [UnusedInput] = []
         var header = outWCS.header
         let outScale = outWCS.pixelScale(x: Double(width - 1) / 2, y: Double(height - 1) / 2)
         for (index, input) in inputs.enumerated() {
             let img = input.image
-            let (data, w, bits, sky, exptime, what) = prepare(input, o)
+            let (data, w, bits, sky, exptime, what) = try prepare(input, o)
             weightsUsed.append(what)
             let pixmap = Pixmap(from: input.wcs, width: img.width, height: img.height, to: outWCS, sampling: o.pixmapSampling)
             steps.append(pixmap.step)
             var d = o.drizzle
             d.context = o.context
             d.pixelScaleRatio = outScale / input.wcs.pixelScale(x: Double(img.width - 1) / 2, y: Double(img.height - 1) / 2)
+            // The variances' 1/r² uses the first input's ratio, as stcal does.
+            if index == 0 { ratio = d.pixelScaleRatio }
+            if let reason = unusedReason(pixmap, weights: w, width: width, height: height) {
+                unused.append(UnusedInput(input: input.path, hdu: input.hdu, reason: reason))
+                header.addHistory("astrotool resample: \(URL(fileURLWithPath: input.path).lastPathComponent) not drizzled: \(reason)")
+                // Nothing of it is added, not even its exposure; an empty stand-in keeps its context bit.
+                out.add([0], weights: [0], pixmap: Pixmap(width: 1, height: 1, x: [.nan], y: [.nan]), exposure: 0, options: d)
+                continue
+            }
             let clock = ContinuousClock(), start = clock.now
             missed += out.add(data, weights: w, dq: bits, pixmap: pixmap, exposure: exptime, options: d)
             kernelTime += clock.now - start
-            // The variances' 1/r² uses the first input's ratio, as stcal does.
-            if index == 0 { ratio = d.pixelScaleRatio }
+            used.append(input)
             var e = d
             e.context = false
             e.fill = .nan
@@ -95,12 +115,13 @@ public enum Resample {
             header.addHistory("astrotool resample: \(URL(fileURLWithPath: input.path).lastPathComponent) weights \(what)"
                 + (sky != 0 ? ", sky \(String(format: "%.6g", sky)) subtracted" : "") + ", exposure \(exptime) s")
         }
+        if unused.count == inputs.count { throw refusal(unused, operation: "drizzling", grid: (width, height)) }
         header.set(o.exptimeKey, out.exposure, comment: "total exposure of the inputs")
         // The span of the exposures (MJD), where the inputs say when they were taken.
-        let starts = inputs.compactMap { $0.double("EXPSTART") }, ends = inputs.compactMap { $0.double("EXPEND") }
+        let starts = used.compactMap { $0.double("EXPSTART") }, ends = used.compactMap { $0.double("EXPEND") }
         if let first = starts.min() { header.set("EXPSTART", first, comment: "start of the first exposure (MJD)") }
         if let last = ends.max() { header.set("EXPEND", last, comment: "end of the last exposure (MJD)") }
-        header.set("NDRIZIM", inputs.count, comment: "number of drizzled images")
+        header.set("NDRIZIM", used.count, comment: "number of drizzled images")
         header.set("KERNEL", o.drizzle.kernel.rawValue, comment: "drizzle kernel")
         header.set("PIXFRAC", o.drizzle.pixfrac, comment: "drizzle pixfrac")
         header.set("FILLVAL", { switch o.drizzle.fill { case .nan: "NaN"; case .indef: "INDEF"; case .value(let v): "\(v)" } }(),
@@ -140,22 +161,54 @@ public enum Resample {
                               weights: weightsUsed, exposure: out.exposure,
                               kernelSeconds: Double(kernelTime.components.seconds) + Double(kernelTime.components.attoseconds) * 1e-18,
                               pixmapSteps: steps,
-                              missed: missed)
+                              missed: missed, unused: unused)
+    }
+
+    /// Why an input would add nothing to a `width`×`height` grid — every pixel weighs 0, or no
+    /// pixel of weight > 0 has its centre on the grid — or nil when it lands.
+    static func unusedReason(_ pixmap: Pixmap, weights w: [Float], width: Int, height: Int) -> String? {
+        var weighed = false
+        let (right, top) = (Double(width) - 0.5, Double(height) - 0.5)
+        for k in w.indices where w[k] != 0 {
+            weighed = true
+            let x = pixmap.x[k], y = pixmap.y[k]
+            if x > -0.5, x < right, y > -0.5, y < top { return nil }
+        }
+        return weighed ? "it does not overlap the output grid (\(width)x\(height)): no pixel centre lands on it"
+            : "every pixel has weight 0 (NaN or infinite data or ERR, flagged DQ, or zero weights)"
+    }
+
+    /// The one-line refusal when the inputs that would land are too few: the input's own error
+    /// when one is left out, else every one named with its reason.
+    static func refusal(_ unused: [UnusedInput], operation: String, grid: (Int, Int), needed: String? = nil) -> AstroError {
+        if unused.count == 1 {
+            return AstroError(.badData, file: unused[0].input, hdu: unused[0].hdu, operation: operation,
+                              reason: unused[0].reason + (needed.map { "; \($0)" } ?? ""))
+        }
+        return AstroError(.badData, operation: operation, reason: (needed ?? "no input lands on the output grid (\(grid.0)x\(grid.1))")
+                          + ": " + unused.map(\.description).joined(separator: "; "))
     }
 
     /// One input made ready to drizzle: data less its sky (divided by the exposure time for
-    /// counts), its weights (the chosen kind, zero where DQ is bad or the data not finite), the
-    /// DQ bits to carry, the sky subtracted, the exposure time and which weights were used.
-    static func prepare(_ input: ResampleInput, _ o: ResampleOptions)
+    /// counts), its weights (the chosen kind, zero where DQ is bad or the data or ERR not finite),
+    /// the DQ bits to carry, the sky subtracted, the exposure time and which weights were used.
+    /// Throws when the exposure time is needed and is not positive.
+    static func prepare(_ input: ResampleInput, _ o: ResampleOptions) throws
         -> (data: [Float], weights: [Float], bits: [UInt32]?, sky: Double, exptime: Double, what: String) {
         let n = input.image.width * input.image.height
         let exptime = input.double(o.exptimeKey) ?? 1
-        // Weights: the chosen kind, times the DQ mask, zero for non-finite data.
+        if o.units == .counts || o.weightType == .exptime, !(exptime > 0 && exptime.isFinite) {
+            throw AstroError(.badData, file: input.path, hdu: input.hdu, operation: "resampling",
+                             reason: "\(o.exptimeKey) = \(exptime): " + (o.units == .counts ? "--units counts divides by it" : "--weight-type exptime weighs by it"))
+        }
+        // Weights: the chosen kind, times the DQ mask, zero for non-finite data or ERR.
         var w = [Float](repeating: 1, count: n), what = "uniform"
+        /// 1/v, or 0 when that is not a finite positive number.
+        func inverse(_ v: Float) -> Float { let r = 1 / v; return v > 0 && r.isFinite ? r : 0 }
         switch o.weightType {
         case .ivm:
-            if let v = input.varRnoise { w = v.map { $0 > 0 && $0.isFinite ? 1 / $0 : 0 }; what = "ivm (VAR_RNOISE)" }
-            else if let e = input.err { w = e.map { $0 > 0 && $0.isFinite ? 1 / ($0 * $0) : 0 }; what = "ivm (1/ERR^2)" }
+            if let v = input.varRnoise { w = v.map(inverse); what = "ivm (VAR_RNOISE)" }
+            else if let e = input.err { w = e.map { $0 > 0 ? inverse($0 * $0) : 0 }; what = "ivm (1/ERR^2)" }
         case .exptime:
             w = [Float](repeating: Float(exptime), count: n); what = "exptime"
         case .none: break
@@ -168,6 +221,7 @@ public enum Resample {
         }
         var data = input.image.pixels
         for k in 0..<n where !data[k].isFinite { w[k] = 0; data[k] = 0 }
+        if let e = input.err { for k in 0..<n where !e[k].isFinite { w[k] = 0 } }
         var sky = 0.0
         if let key = o.skyKey, let level = input.double(key), !(input.image.header.bool("SKYSUB") ?? false) {
             sky = level
@@ -181,9 +235,11 @@ public enum Resample {
     static func grid(_ g: ResampleOptions.Grid, _ inputs: [ResampleInput]) throws -> (WCS, Int, Int) {
         switch g {
         case .reference(let path):
-            let info = try FITSFile(path).info()
+            let file = try FITSFile(path, image: true), info = try file.info()
             guard info.shape.count >= 2 else { throw AstroError(.badData, file: path, operation: "reading the reference grid", reason: "no 2-D image") }
-            return (try WCS.read(path: path), info.shape[0], info.shape[1])
+            let wcs = try WCS.read(path: path)
+            try wcs.checkRoundTrip(width: info.shape[0], height: info.shape[1], file: path, hdu: file.hduLabel)
+            return (wcs, info.shape[0], info.shape[1])
         case .header(let path, let shape):
             guard let text = try? String(contentsOfFile: path, encoding: .ascii) else {
                 throw AstroError(.noInput, file: path, operation: "reading the output WCS", reason: "cannot read the file")
@@ -192,13 +248,15 @@ public enum Resample {
             guard let nx = shape?.0 ?? h.int("NAXIS1"), let ny = shape?.1 ?? h.int("NAXIS2"), nx > 0, ny > 0 else {
                 throw AstroError(.badData, file: path, operation: "reading the output WCS", reason: "no NAXIS1/NAXIS2; give --shape")
             }
-            return (try WCS(header: h, file: path), nx, ny)
+            let wcs = try WCS(header: h, file: path)
+            try wcs.checkRoundTrip(width: nx, height: ny, file: path, hdu: nil)
+            return (wcs, nx, ny)
         case .cover(let scale, let ratio, let rotation, let centre, let shape):
             // Every input's outline on the sky, then a TAN grid around them.
-            var ras: [Double] = [], decs: [Double] = []
-            for input in inputs {
+            var ras: [Double] = [], decs: [Double] = [], owners: [Int] = []
+            for (k, input) in inputs.enumerated() {
                 for p in input.wcs.footprint(width: input.image.width, height: input.image.height, step: 256) where p.ra.isFinite {
-                    ras.append(p.ra); decs.append(p.dec)
+                    ras.append(p.ra); decs.append(p.dec); owners.append(k)
                 }
             }
             guard !ras.isEmpty else { throw AstroError(.badData, operation: "resampling", reason: "no input maps onto the sky") }
@@ -211,9 +269,20 @@ public enum Resample {
             // A trial grid gives the inputs' extent in output pixels; size it to hold them.
             let trial = try WCS.tan(ra: c.0, dec: c.1, pixelScale: s, rotation: rotation, width: 1, height: 1)
             let px = trial.worldToPixel(ra: unwrapped, dec: decs)
-            let xs = px.x.filter(\.isFinite), ys = px.y.filter(\.isFinite)
-            let nx = Int((2 * max(abs(xs.min()!), abs(xs.max()!))).rounded(.up)) + 2
-            let ny = Int((2 * max(abs(ys.min()!), abs(ys.max()!))).rounded(.up)) + 2
+            if let k = px.x.indices.first(where: { !px.x[$0].isFinite || !px.y[$0].isFinite }) {
+                let input = inputs[owners[k]]
+                throw AstroError(.badData, file: input.path, hdu: input.hdu, operation: "building the output grid",
+                                 reason: String(format: "it reaches 90 deg or more from the grid centre (RA %.4f, Dec %.4f): one TAN grid cannot hold all the inputs", c.0, c.1))
+            }
+            let nx = Int((2 * px.x.map(abs).max()!).rounded(.up)) + 2, ny = Int((2 * px.y.map(abs).max()!).rounded(.up)) + 2
+            // Four float32/int32 planes at least (SCI, WHT, DQ, CON): inputs far apart on the sky
+            // would ask for more memory than the machine has.
+            let bytes = 16 * Double(nx) * Double(ny), memory = Double(ProcessInfo.processInfo.physicalMemory)
+            guard bytes <= memory else {
+                throw AstroError(.badData, operation: "building the output grid", reason: String(
+                    format: "the inputs span %.3g x %.3g deg: %dx%d pixels of %.4g arcsec need %.3g GiB, more than this machine's %.3g GiB; are they of one field? (give --shape, --crval or a larger --pixel-scale)",
+                    Double(nx) * s / 3600, Double(ny) * s / 3600, nx, ny, s, bytes / 1073741824, memory / 1073741824))
+            }
             return (try WCS.tan(ra: c.0, dec: c.1, pixelScale: s, rotation: rotation, width: nx, height: ny), nx, ny)
         }
     }

@@ -7,6 +7,8 @@ import AstroWCS
 /// and HST/JWST files drizzle as they are.
 struct ResampleInput {
     let path: String
+    /// How messages name the chip's HDU, e.g. `HDU 1 'SCI'`.
+    let hdu: String
     let image: Image
     let wcs: WCS
     let err: [Float]?
@@ -19,10 +21,12 @@ struct ResampleInput {
 
     init(_ path: String) throws {
         self.path = path
-        let file = try FITSFile(path)
+        let file = try FITSFile(path, image: true)
         let science = try file.readImage()
         image = science
+        hdu = file.hduLabel
         wcs = try WCS.read(path: path)
+        try wcs.checkRoundTrip(width: science.width, height: science.height, file: path, hdu: hdu)
         let base = FITS.basePath(path)
         let ver = science.header.int("EXTVER") ?? 1
         let hdus = try FITS.listHDUs(base)

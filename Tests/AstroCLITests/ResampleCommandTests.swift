@@ -42,6 +42,25 @@ import Testing
         #expect(con.contains(1))
     }
 
+    /// A file named without an extension drizzles its first image HDU (an HST/JWST-style file
+    /// with an empty primary), with the primary's EXPTIME and the chip's ERR beside it.
+    @Test func firstImageHDUWhenNoneIsNamed() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let sci = try FITS.readImage(frame), err = try FITS.readImage(frame + "[ERR]")
+        var primary = Header()
+        primary.set("EXPTIME", 42.0)
+        var chip = sci.header
+        chip.remove("EXPTIME")
+        chip.set("EXTVER", 1)
+        let mef = dir.appendingPathComponent("mef.fits").path, out = dir.appendingPathComponent("r.fits").path
+        try FITSWriter.write([.headerOnly(primary), OutputHDU(Image(width: sci.width, height: sci.height, pixels: sci.pixels, header: chip), extname: "SCI", extver: 1),
+                              OutputHDU(err, extname: "ERR", extver: 1)], to: mef, overwrite: false)
+        let r = try TestSupport.runTool(["resample", mef, "-o", out, "--sky-key", "", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("ivm (1/ERR^2)"))
+        #expect(try FITS.listHDUs(out)[0].header.double("EXPTIME") == 42)
+    }
+
     @Test func dqCarriesTheForgivenBitsAndMarksNoData() throws {
         let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
         let out = dir.appendingPathComponent("r.fits").path, input = dir.appendingPathComponent("m.fits").path
