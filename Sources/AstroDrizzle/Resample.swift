@@ -150,7 +150,10 @@ public enum Resample {
             for p in 0..<width * height { b[p] = Int32(bitPattern: (landed?[p] ?? 0) | (weight[p] == 0 ? empty : 0)) }
             filled = width * height
         }
-        hdus.append(OutputHDU(integers: dq, width: width, height: height, extname: "DQ"))
+        // Stored in the narrowest type that holds every flag (uint8 for astrotool's own MASK bits).
+        let widest = dq.reduce(0) { $0 | UInt32(bitPattern: $1) }
+        hdus.append(OutputHDU(integers: dq, width: width, height: height, extname: "DQ",
+                              storage: widest <= 255 ? .uint8 : widest <= 32767 ? .int16 : .int32))
         if o.context {
             for (k, plane) in out.context.enumerated() {
                 hdus.append(OutputHDU(integers: plane, width: width, height: height, extname: "CON", extver: k + 1))

@@ -71,27 +71,32 @@ extension FITSWriter {
     }
 }
 
-/// The output file, written at explicit offsets. Runs of 64 KiB that are all zero (the empty
-/// parts of weight, context and mask planes) are skipped and left as holes, which read back as
-/// zeros without being copied into the page cache: a mosaic's planes are often half empty.
+/// The output file, written at explicit offsets. Pages (4 KiB, aligned in the file) that are
+/// all zero — the empty parts of weight, context and mask planes — are skipped and left as holes,
+/// which read back as zeros without being copied into the page cache; the rest goes out in one
+/// write per run of non-zero pages.
 private struct SparseFile {
     let fd: Int32
     let path: String
     var label = ""
     private(set) var offset = 0
-    static let chunk = 1 << 16
+    static let page = 4096
 
     init(fd: Int32, path: String) { self.fd = fd; self.path = path }
 
-    /// Writes `bytes` at the current offset, skipping whole zero chunks.
+    /// Writes `bytes` at the current offset, skipping whole zero pages.
     mutating func put(_ bytes: UnsafeRawBufferPointer) throws {
-        var start = 0
-        while start < bytes.count {
-            let n = min(Self.chunk, bytes.count - start)
-            let part = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + n)])
-            if n < Self.chunk || !Self.isZero(part) { try write(part, at: offset + start) }
-            start += n
+        var run = 0, at = 0
+        while at < bytes.count {
+            // The end of the page holding this byte of the file, or of the bytes.
+            let end = min(bytes.count, (offset + at) / Self.page * Self.page + Self.page - offset)
+            if end - at == Self.page && Self.isZero(UnsafeRawBufferPointer(rebasing: bytes[at..<end])) {
+                if run < at { try write(UnsafeRawBufferPointer(rebasing: bytes[run..<at]), at: offset + run) }
+                run = end
+            }
+            at = end
         }
+        if run < bytes.count { try write(UnsafeRawBufferPointer(rebasing: bytes[run..<bytes.count]), at: offset + run) }
         offset += bytes.count
     }
 
@@ -112,9 +117,8 @@ private struct SparseFile {
 
     private static func isZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let words = bytes.count / 8
-        let w = bytes.baseAddress!.assumingMemoryBound(to: UInt64.self)
         var any: UInt64 = 0
-        for k in 0..<words { any |= w[k] }
+        for k in 0..<words { any |= bytes.loadUnaligned(fromByteOffset: k * 8, as: UInt64.self) }
         if any != 0 { return false }
         for k in (words * 8)..<bytes.count where bytes[k] != 0 { return false }
         return true
@@ -170,8 +174,17 @@ private struct DataUnit {
     private func convert(_ first: Int, _ n: Int, into out: UnsafeMutablePointer<UInt8>) {
         if let ints = hdu.integers {
             ints.withUnsafeBufferPointer { src in
-                out.withMemoryRebound(to: UInt32.self, capacity: n) { dst in
-                    for k in 0..<n { dst[k] = UInt32(bitPattern: src[first + k]).bigEndian }
+                switch hdu.pixelType {
+                case .uint8:
+                    for k in 0..<n { out[k] = UInt8(clamping: src[first + k]) }
+                case .int16:
+                    out.withMemoryRebound(to: UInt16.self, capacity: n) { dst in
+                        for k in 0..<n { dst[k] = UInt16(bitPattern: Int16(clamping: src[first + k])).bigEndian }
+                    }
+                default:
+                    out.withMemoryRebound(to: UInt32.self, capacity: n) { dst in
+                        for k in 0..<n { dst[k] = UInt32(bitPattern: src[first + k]).bigEndian }
+                    }
                 }
             }
             return

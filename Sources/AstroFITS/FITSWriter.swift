@@ -40,10 +40,13 @@ public struct OutputHDU: Sendable {
         self.pixelType = pixelType
     }
 
-    /// An int32 image from exact integers.
-    public init(integers: [Int32], width: Int, height: Int, header: Header = Header(), extname: String? = nil, extver: Int? = nil) {
+    /// An integer image from exact integers, stored as int32 or, when every value fits, as
+    /// `storage` (uint8 or int16) to save space.
+    public init(integers: [Int32], width: Int, height: Int, header: Header = Header(), extname: String? = nil, extver: Int? = nil,
+                storage: PixelType = .int32) {
         precondition(integers.count == width * height, "integers must fill the image")
-        self.init(Image(width: 0, height: 0, pixels: [], header: header), extname: extname, extver: extver, pixelType: .int32)
+        precondition([.uint8, .int16, .int32].contains(storage), "integers are stored as uint8, int16 or int32")
+        self.init(Image(width: 0, height: 0, pixels: [], header: header), extname: extname, extver: extver, pixelType: storage)
         self.integers = integers
         integerShape = (width, height)
     }

@@ -22,6 +22,8 @@ import AstroTestSupport
             out.append(OutputHDU(Image(width: 3, height: 4, pixels: without, header: Header()), extname: "PLAIN", extver: k + 1, pixelType: type))
         }
         out.append(OutputHDU(integers: [Int32.min, -1, 0, 1, Int32.max, 42], width: 3, height: 2, extname: "CON"))
+        out.append(OutputHDU(integers: [0, 1, 32, 255, 7, 42], width: 3, height: 2, extname: "DQ", storage: .uint8))
+        out.append(OutputHDU(integers: [0, -1, 32767, -32768, 4096, 42], width: 3, height: 2, extname: "DQ", extver: 2, storage: .int16))
         return out
     }
 
