@@ -17,6 +17,7 @@ public struct AstroTool: ParsableCommand {
             CCDProcCommand.self,
             WCSCommand.self,
             ResampleCommand.self,
+            SkymatchCommand.self,
         ]
     )
 

@@ -1,0 +1,278 @@
+import AstroFITS
+import AstroImage
+import Foundation
+
+/// `astrotool skymatch`'s settings (docs/skymatch.md).
+public struct SkyMatchOptions: Sendable {
+    public var method = SkyMethod.globalMatch
+    /// `match` references each island to its highest item instead of its lowest.
+    public var matchUp = false
+    /// Subtract the sky from the written data and mark it `SKYSUB = T`.
+    public var subtract = false
+    public var stats = SkyStats()
+    public var goodBits = GoodBits.none
+    /// One mask file per input (non-zero = exclude from the sky), or none.
+    public var masks: [String] = []
+    /// Largest spacing in pixels of the outline's vertices along each chip edge.
+    public var footprintStep = 64
+    /// The header keyword that receives each chip's sky.
+    public var keyword = "SKYVALUE"
+    /// Chips with equal values of this keyword (chip header, else primary) form one group;
+    /// nil: the chips of one file form one group.
+    public var groupBy: String?
+
+    public init() {}
+}
+
+/// Where the results go: only the report, copies (one output path per input), or the inputs.
+public enum SkyMatchOutput: Sendable {
+    case report
+    case copies([String])
+    case inPlace
+}
+
+/// What a run found, per chip and per overlap.
+public struct SkyMatchReport: Sendable, Encodable {
+    public struct Chip: Sendable, Encodable {
+        public var image: String
+        public var group: String
+        /// The sky found (an offset for `match`); nil when SKIPPED.
+        public var sky: Double?
+        /// The chip's own statistic over all its usable pixels.
+        public var local: Double?
+        /// The chip's pixels that fell in overlaps with other groups (summed over the overlaps).
+        public var overlapPixels: Int
+        /// The connected set of overlapping groups it belongs to, from 1.
+        public var island: Int
+        /// `OK`, or `SKIPPED` when no sky could be found (no overlap for `match`, no usable pixel).
+        public var status: String
+        public var output: String?
+    }
+
+    /// One overlap between two groups that entered the match.
+    public struct Pair: Sendable, Encodable {
+        public var groups: [String]
+        /// The sky of the first group minus the second's: the statistic of the pixel differences
+        /// on each side's pixels (the other side interpolated), and how many pixels remained.
+        public var offsets: [Double]
+        public var npix: [Int]
+        /// The overlap's area on the sky in arcsec² (summed over member pairs).
+        public var area: Double
+    }
+
+    public var method: String
+    public var statistic: String
+    public var subtracted: Bool
+    public var islands: Int
+    public var chips: [Chip]
+    public var pairs: [Pair]
+
+    /// The report for humans: one row per chip, then the islands when there are several.
+    public var table: String {
+        let width = max(5, chips.map(\.image.count).max() ?? 0)
+        let gwidth = max(5, chips.map(\.group.count).max() ?? 0)
+        func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: n, withPad: " ", startingAt: 0) }
+        func lpad(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - s.count)) + s }
+        var lines = [pad("image", width) + "  " + pad("group", gwidth) + "  " + lpad("sky", 12) + "  "
+                     + lpad("overlap_pix", 11) + "  " + lpad("island", 6) + "  status"]
+        for c in chips {
+            let sky = c.sky.map { String(format: "%.6g", $0) } ?? "-"
+            lines.append(pad(c.image, width) + "  " + pad(c.group, gwidth) + "  " + lpad(sky, 12) + "  "
+                         + lpad("\(c.overlapPixels)", 11) + "  " + lpad("\(c.island)", 6) + "  " + c.status)
+        }
+        if islands > 1 {
+            lines.append("\(islands) islands (disconnected sub-mosaics): each has its own reference level")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The file-level run: read the chips, measure, solve, report and write.
+public enum SkyMatch {
+    /// Runs skymatch on `paths` (files or extended names). Every input is read and every
+    /// output checked before the first file is written, so a bad input leaves nothing behind.
+    /// - Throws: ``AstroError``: `.usage` for masks that do not pair with the inputs or limits
+    ///   in the wrong order; `.badData` for fewer than two chips, a chip without WCS or finite
+    ///   pixels, a missing `groupBy` keyword, a file to write that has table HDUs, a
+    ///   sky-subtracted chip written without `subtract`; `.cannotCreate` for an existing output
+    ///   without `overwrite`.
+    public static func run(_ paths: [String], options o: SkyMatchOptions, output: SkyMatchOutput,
+                           overwrite: Bool = false) throws -> SkyMatchReport {
+        guard !paths.isEmpty else { throw AstroError(.noInput, operation: "skymatch", reason: "no input images") }
+        guard o.masks.isEmpty || o.masks.count == paths.count else {
+            throw AstroError(.usage, operation: "reading masks", reason: "\(o.masks.count) masks for \(paths.count) inputs; give one per input")
+        }
+        if let lo = o.stats.lower, let hi = o.stats.upper, !(lo <= hi) {
+            throw AstroError(.usage, operation: "matching sky", reason: "the lower limit \(lo) is above the upper limit \(hi)")
+        }
+        var chips: [SkyChip] = []
+        for (k, path) in paths.enumerated() {
+            chips += try SkyChip.read(path, input: k, goodBits: o.goodBits, userMask: o.masks.isEmpty ? nil : o.masks[k],
+                                      footprintStep: o.footprintStep)
+        }
+        guard chips.count >= 2 else {
+            throw AstroError(.badData, file: paths[0], operation: "matching sky", reason: "only one image: skymatch needs at least two")
+        }
+        let (groupOf, groupNames) = try groups(chips, paths: paths, by: o.groupBy)
+        let members = groupNames.indices.map { g in chips.indices.filter { groupOf[$0] == g } }
+
+        let locals = chips.map { c in c.pixels.withUnsafeBufferPointer { p in c.excluded.withUnsafeBufferPointer { o.stats.measure(p, mask: $0) } } }
+        let groupLocal = members.map { m in m.compactMap { locals[$0]?.value }.min() }
+
+        // Sources cancel in the pixel differences, which leaves a symmetric distribution: its
+        // clipped median is the efficient robust offset, whatever `--stat` says (the histogram
+        // mode would only add noise there). The limits apply to the pixel values themselves.
+        var offsetStats = o.stats
+        offsetStats.statistic = .median
+        offsetStats.lower = nil
+        offsetStats.upper = nil
+        let limits = (o.stats.lower.map(Float.init) ?? -.infinity)...(o.stats.upper.map(Float.init) ?? .infinity)
+        var pairs: [PairSky] = [], reported: [SkyMatchReport.Pair] = []
+        var overlapPixels = [Int](repeating: 0, count: chips.count)
+        for gi in members.indices {
+            for gj in members.indices where gj > gi {
+                // The offset seen from both sides (each side's pixels, the other interpolated), averaged.
+                let a = differences(members[gi], against: members[gj], chips, limits: limits, &overlapPixels)
+                let b = differences(members[gj], against: members[gi], chips, limits: limits, &overlapPixels)
+                guard a.area > 0, let da = measure(a.values, offsetStats), let db = measure(b.values, offsetStats) else { continue }
+                let offset = (da.value - db.value) / 2
+                pairs.append(PairSky(i: gi, j: gj, si: SkyValue(value: offset, npix: da.npix), sj: SkyValue(value: 0, npix: db.npix)))
+                let arcsec2 = a.area * pow(180 / Double.pi * 3600, 2)
+                reported.append(.init(groups: [groupNames[gi], groupNames[gj]], offsets: [da.value, -db.value],
+                                      npix: [da.npix, db.npix], area: arcsec2))
+            }
+        }
+        let levels = SkyMatchSolver.levels(method: o.method, local: groupLocal, pairs: pairs, matchUp: o.matchUp)
+
+        var report = SkyMatchReport(method: o.method.rawValue, statistic: o.stats.statistic.rawValue, subtracted: o.subtract,
+                                    islands: Set(levels.map(\.island)).count, chips: [], pairs: reported)
+        let outputs = try plannedOutputs(chips, output: output, overwrite: overwrite)
+        for (k, c) in chips.enumerated() {
+            let level = levels[groupOf[k]]
+            report.chips.append(.init(image: c.name, group: groupNames[groupOf[k]], sky: level.sky, local: locals[k]?.value,
+                                      overlapPixels: overlapPixels[k], island: level.island,
+                                      status: level.sky == nil ? "SKIPPED" : "OK", output: outputs[c.file]))
+        }
+        if case .report = output { return report }
+        try write(chips, skies: chips.indices.map { levels[groupOf[$0]].sky }, outputs: outputs, options: o, overwrite: overwrite)
+        return report
+    }
+
+    /// Group index per chip and the groups' names: one group per input, or per value of `key`.
+    static func groups(_ chips: [SkyChip], paths: [String], by key: String?) throws -> ([Int], [String]) {
+        var names: [String] = [], index: [Int] = []
+        for c in chips {
+            let name: String
+            if let key {
+                let primary = try FITS.readHeader(c.file)
+                guard let value = c.header[key] ?? primary[key] else {
+                    throw AstroError(.badData, file: c.name, operation: "grouping", reason: "no \(key.uppercased()) keyword in the chip's or the primary header")
+                }
+                name = "\(key.uppercased())=\(value)"
+            } else {
+                name = paths[c.input]
+            }
+            if let g = names.firstIndex(of: name) { index.append(g) } else { index.append(names.count); names.append(name) }
+        }
+        return (index, names)
+    }
+
+    /// The pixel differences `side − other` at the pixels of group `side` that group `other`
+    /// also covers (a pixel covered by several members of `other` counts once), pooled over
+    /// `side`'s members, where both values are within `limits`; and the summed overlap area (sr).
+    static func differences(_ side: [Int], against other: [Int], _ chips: [SkyChip], limits: ClosedRange<Float>,
+                            _ counts: inout [Int]) -> (values: [Float], area: Double) {
+        var values: [Float] = [], area = 0.0
+        for m in side {
+            let chip = chips[m]
+            var seen = [Float](repeating: .nan, count: chip.pixels.count)
+            for k in other {
+                guard let region = chip.footprint.intersection(chips[k].footprint) else { continue }
+                area += region.area
+                Overlap.sample(&seen, of: chip, from: chips[k], region: region)
+            }
+            var n = 0
+            for p in seen.indices where !seen[p].isNaN && limits.contains(seen[p]) && limits.contains(chip.pixels[p]) {
+                values.append(chip.pixels[p] - seen[p])
+                n += 1
+            }
+            counts[m] += n
+        }
+        return (values, area)
+    }
+
+    static func measure(_ values: [Float], _ stats: SkyStats) -> SkyValue? {
+        values.isEmpty ? nil : values.withUnsafeBufferPointer { stats.measure($0) }
+    }
+
+    /// The output path of each input file (by its path on disk), checked before anything is
+    /// written: copies must not exist without `overwrite` and must not be an input.
+    static func plannedOutputs(_ chips: [SkyChip], output: SkyMatchOutput, overwrite: Bool) throws -> [String: String] {
+        var planned: [String: String] = [:]
+        switch output {
+        case .report:
+            return [:]
+        case .inPlace:
+            for c in chips { planned[c.file] = c.file }
+        case .copies(let paths):
+            for c in chips { planned[c.file] = paths[c.input] }
+            let inputs = Set(chips.map { canonical($0.file) })
+            for out in Set(planned.values) {
+                if inputs.contains(canonical(out)) {
+                    throw AstroError(.cannotCreate, file: out, operation: "creating output", reason: "it is one of the inputs")
+                }
+                if !overwrite && FileManager.default.fileExists(atPath: out) {
+                    throw AstroError(.cannotCreate, file: out, operation: "creating output", reason: "output exists (use --overwrite to replace it)")
+                }
+            }
+        }
+        return planned
+    }
+
+    private static func canonical(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+
+    /// Writes every input file once, with its chips' keywords (and data, with `subtract`).
+    static func write(_ chips: [SkyChip], skies: [Double?], outputs: [String: String], options o: SkyMatchOptions,
+                      overwrite: Bool) throws {
+        for (k, c) in chips.enumerated() where c.header.bool("SKYSUB") == true && !o.subtract && skies[k] != nil {
+            throw AstroError(.badData, file: c.name, operation: "writing sky",
+                             reason: "the data are already sky-subtracted (SKYSUB = T); use --subtract, or start from unsubtracted frames")
+        }
+        var files: [String] = []
+        for c in chips where !files.contains(c.file) { files.append(c.file) }
+        for file in files {
+            var updates: [Int: Image] = [:]
+            for (k, c) in chips.enumerated() where c.file == file {
+                updates[c.hdu] = updated(c, sky: skies[k], options: o)
+            }
+            try SkyFileWriter.write(file, replacing: updates, to: outputs[file]!, overwrite: overwrite || outputs[file] == file)
+        }
+    }
+
+    /// The chip as written: its sky keyword (cumulative over runs when subtracting), method,
+    /// statistic, validity, HISTORY; the data less the sky with `subtract`.
+    static func updated(_ c: SkyChip, sky: Double?, options o: SkyMatchOptions) -> Image {
+        var h = c.header
+        var pixels = c.pixels
+        let method = o.method.rawValue, stat = o.stats.statistic.rawValue
+        h.set("SKYMETH", method, comment: "astrotool skymatch method")
+        h.set("SKYSTAT", stat, comment: "astrotool skymatch statistic")
+        h.set("SKYVALID", sky != nil, comment: "a sky level was found")
+        if let sky {
+            let earlier = o.subtract && h.bool("SKYSUB") == true ? (h.double(o.keyword) ?? 0) : 0
+            h.set(o.keyword, earlier + sky, comment: o.subtract ? "sky subtracted from the data" : "sky level of the data")
+            if o.subtract {
+                let s = Float(sky)
+                for p in pixels.indices { pixels[p] -= s }
+                h.set("SKYSUB", true, comment: "the sky has been subtracted")
+            }
+            h.addHistory("astrotool skymatch: \(method) (\(stat)) sky \(String(format: "%.6g", sky))"
+                         + (o.subtract ? " subtracted" : " in \(o.keyword)"))
+        } else {
+            h.addHistory("astrotool skymatch: \(method) (\(stat)) SKIPPED, no sky found")
+        }
+        return Image(width: c.width, height: c.height, pixels: pixels, header: h)
+    }
+}

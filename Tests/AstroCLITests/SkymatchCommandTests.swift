@@ -1,0 +1,63 @@
+import AstroFITS
+import AstroImage
+import AstroTestSupport
+import Foundation
+import Testing
+
+/// `astrotool skymatch` from the command line.
+@Suite struct SkymatchCommandTests {
+    /// A flat frame of `sky` with σ = 1 noise and a 1″ TAN WCS centred `xi` arcsec east of RA 30, Dec 0.
+    static func frame(_ path: String, sky: Double, xi: Double, seed: UInt64) throws {
+        var rng = SeededGenerator(seed: seed)
+        let n = 120
+        var h = Header()
+        for (k, v) in [("CTYPE1", "RA---TAN"), ("CTYPE2", "DEC--TAN"), ("CUNIT1", "deg"), ("CUNIT2", "deg")] { h.set(k, v) }
+        h.set("CRPIX1", Double(n + 1) / 2); h.set("CRPIX2", Double(n + 1) / 2)
+        h.set("CRVAL1", 30 + xi / 3600); h.set("CRVAL2", 0.0)
+        h.set("CD1_1", -1.0 / 3600); h.set("CD2_2", 1.0 / 3600); h.set("CD1_2", 0.0); h.set("CD2_1", 0.0)
+        let pixels = (0..<(n * n)).map { _ in Float(sky + rng.gaussian()) }
+        try FITSWriter.write([OutputHDU(Image(width: n, height: n, pixels: pixels, header: h))], to: path, overwrite: false)
+    }
+
+    @Test func reportsThenWritesSubtractedCopies() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let a = dir.appendingPathComponent("a.fits").path, b = dir.appendingPathComponent("b.fits").path
+        try Self.frame(a, sky: 10, xi: 0, seed: 1)
+        try Self.frame(b, sky: 13, xi: 60, seed: 2)
+        let report = try TestSupport.runTool(["skymatch", a, b, "--stat", "median", "--json"])
+        #expect(report.code == 0, "\(report.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as! [String: Any]
+        let chips = json["chips"] as! [[String: Any]]
+        #expect(chips.map { $0["status"] as? String } == ["OK", "OK"] && json["islands"] as? Int == 1)
+        #expect(abs((chips[1]["sky"] as! Double) - 13) < 0.1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["a.fits", "b.fits"])
+
+        let table = try TestSupport.runTool(["skymatch", a, b, "--method", "match"])
+        #expect(table.code == 0 && table.stdout.hasPrefix("image") && table.stdout.contains("OK"))
+
+        let out = dir.appendingPathComponent("sky").path
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        let write = try TestSupport.runTool(["skymatch", a, b, "--stat", "median", "--outdir", out, "--subtract", "-q"])
+        #expect(write.code == 0, "\(write.stderr)")
+        let copy = try FITS.readImage(out + "/b.fits")
+        #expect(copy.header.bool("SKYSUB") == true && abs(copy.header.double("SKYVALUE")! - 13) < 0.1)
+        #expect(abs(Statistics.median(copy.pixels)) < 0.1)
+        // Again without --overwrite: refused, exit 73.
+        let again = try TestSupport.runTool(["skymatch", a, b, "--outdir", out])
+        #expect(again.code == 73 && again.stderr.contains("output exists"))
+    }
+
+    @Test func badInputsAndOptions() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let a = dir.appendingPathComponent("a.fits").path
+        try Self.frame(a, sky: 10, xi: 0, seed: 1)
+        let single = try TestSupport.runTool(["skymatch", a])
+        #expect(single.code == 65 && single.stderr.contains("a.fits") && single.stderr.contains("only one image"))
+        let method = try TestSupport.runTool(["skymatch", a, a, "--method", "best"])
+        #expect(method.code == 64)
+        let subtract = try TestSupport.runTool(["skymatch", a, a, "--subtract"])
+        #expect(subtract.code == 64)
+        let group = try TestSupport.runTool(["skymatch", a, a, "--group-by", "VISIT"])
+        #expect(group.code == 65 && group.stderr.contains("VISIT"))
+    }
+}

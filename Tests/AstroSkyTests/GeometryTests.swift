@@ -1,0 +1,61 @@
+import AstroImage
+import AstroTestSupport
+import AstroWCS
+@testable import AstroSky
+import Foundation
+import Testing
+
+/// Footprints, their intersections, and the pixels selected in an overlap.
+@Suite struct GeometryTests {
+    static func chip(ra: Double, dec: Double, rotation: Double = 0, size: Int = 100, scale: Double = 1,
+                     value: Float = 0, step: Int = 64) throws -> SkyChip {
+        let wcs = try WCS.tan(ra: ra, dec: dec, pixelScale: scale, rotation: rotation, width: size, height: size)
+        let outline = wcs.footprint(width: size, height: size, step: step)
+        let polygon = SphericalPolygon(ra: outline.map(\.ra), dec: outline.map(\.dec))!
+        let image = Image(width: size, height: size, value: value)
+        return SkyChip(name: "t", input: 0, file: "t.fits", hdu: 0, image: image,
+                       excluded: [UInt8](repeating: 0, count: size * size), wcs: wcs, footprint: polygon)
+    }
+
+    @Test func footprintAreaIsTheChipsArea() throws {
+        let c = try Self.chip(ra: 150, dec: 60, rotation: 30, size: 400, scale: 0.5)
+        let arcsec2 = c.footprint.area * pow(180 / Double.pi * 3600, 2)
+        #expect(TestSupport.close(arcsec2, 200 * 200, rel: 1e-6), "\(arcsec2)")
+    }
+
+    @Test func intersectionsOfShiftedIdenticalAndDistantChips() throws {
+        let a = try Self.chip(ra: 10, dec: -30)
+        let same = try Self.chip(ra: 10, dec: -30)
+        let whole = try #require(a.footprint.intersection(same.footprint))
+        #expect(TestSupport.close(whole.area, a.footprint.area, rel: 1e-9))
+        // Half a chip to the west: half the area (RA grows east, to the left at rotation 0).
+        let half = try Self.chip(ra: 10 - 50.0 / 3600 / cos(30 * Double.pi / 180), dec: -30)
+        let common = try #require(a.footprint.intersection(half.footprint))
+        #expect(TestSupport.close(common.area, a.footprint.area / 2, rel: 1e-3))
+        let far = try Self.chip(ra: 12, dec: -30)
+        #expect(a.footprint.intersection(far.footprint) == nil)
+    }
+
+    /// stcal's overlap test: 10×10 chips one pixel apart share exactly 9 columns, both ways.
+    @Test func onePixelShiftSelectsNinetyPixelsBothWays() throws {
+        let a = try Self.chip(ra: 1, dec: 0, size: 10, scale: 6)
+        let b = try Self.chip(ra: 1 - 6.0 / 3600, dec: 0, size: 10, scale: 6)
+        for (p, q) in [(a, b), (b, a)] {
+            var seen = [Float](repeating: .nan, count: 100)
+            Overlap.sample(&seen, of: p, from: q, region: try #require(p.footprint.intersection(q.footprint)))
+            #expect(seen.filter { !$0.isNaN }.count == 90)
+        }
+    }
+
+    @Test func rotatedOverlapMatchesItsArea() throws {
+        let a = try Self.chip(ra: 200, dec: 45, size: 300)
+        let b = try Self.chip(ra: 200 + 100.0 / 3600 / cos(45 * Double.pi / 180), dec: 45 + 60.0 / 3600, rotation: 25, size: 300)
+        let region = try #require(a.footprint.intersection(b.footprint))
+        var seen = [Float](repeating: .nan, count: 300 * 300)
+        Overlap.sample(&seen, of: a, from: b, region: region)
+        let selected = Double(seen.filter { !$0.isNaN }.count)
+        let area = region.area * pow(180 / Double.pi * 3600, 2)
+        // Pixel centres inside the overlap: its area in px², up to about half its perimeter.
+        #expect(abs(selected - area) < 2 * area.squareRoot() * 2, "selected \(selected), area \(area)")
+    }
+}
