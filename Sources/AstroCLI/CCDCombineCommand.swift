@@ -160,14 +160,7 @@ struct CCDCombineCommand: ParsableCommand {
             if !(lsigma > 0 && hsigma > 0) { throw ValidationError("--lsigma and --hsigma must be positive") }
             if pclip == 0 { throw ValidationError("--pclip may not be 0") }
         }
-        if Self.bytes(memLimit) == nil { throw ValidationError("--mem-limit takes a size such as 512M or 2G, not '\(memLimit)'") }
-    }
-
-    static func bytes(_ text: String) -> Int? {
-        let t = text.uppercased().trimmingCharacters(in: .whitespaces)
-        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
-        if let last = t.last, let unit = units[last] { return Double(t.dropLast()).map { Int($0 * Double(unit)) }.flatMap { $0 > 0 ? $0 : nil } }
-        return Int(t).flatMap { $0 > 0 ? $0 : nil }
+        if byteCount(memLimit) == nil { throw ValidationError("--mem-limit takes a size such as 512M or 2G, not '\(memLimit)'") }
     }
 
     /// A file of numbers, one per input, or nil when no such file exists.
@@ -247,7 +240,7 @@ struct CCDCombineCommand: ParsableCommand {
             }
         }
         o.uncertainty = noUncertainty ? .none : (propagateErr ? .propagate : .scatter)
-        o.memLimit = Self.bytes(memLimit)!
+        o.memLimit = byteCount(memLimit)!
         o.goodBits = try GoodBits.parse(goodBits)
         o.ccdprocCompat = ccdprocCompat
         o.pixelType = bitpix == "-64" ? .float64 : .float32

@@ -79,3 +79,11 @@ public func printJSON<T: Encodable>(_ value: T) throws {
     let data = try encoder.encode(value)
     Console.out(String(decoding: data, as: UTF8.self))
 }
+
+/// A memory size as `--mem-limit` takes it: bytes, or a number with K, M or G (1024-based).
+func byteCount(_ text: String) -> Int? {
+    let t = text.uppercased().trimmingCharacters(in: .whitespaces)
+    let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+    if let last = t.last, let unit = units[last] { return Double(t.dropLast()).map { Int($0 * Double(unit)) }.flatMap { $0 > 0 ? $0 : nil } }
+    return Int(t).flatMap { $0 > 0 ? $0 : nil }
+}

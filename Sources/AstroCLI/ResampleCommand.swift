@@ -37,11 +37,13 @@ struct ResampleDrizzleCommand: ParsableCommand {
     @Flag(help: "Write no context (CON).") var noContext = false
     @Flag(help: "Do not resample VAR_RNOISE, VAR_POISSON, VAR_FLAT.") var noVariance = false
     @Option(help: "Output ERR from: auto (from_var when variances are resampled, else driz_err), from_var, driz_err, none.") var computeErr = "auto"
+    @Option(help: ArgumentHelp("Working memory; a larger mosaic is drizzled in bands of rows (default: half the machine's memory).", valueName: "SIZE")) var memLimit: String?
     @OptionGroup var grid: ResampleGridOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         guard ResampleOptions.ErrorSource(rawValue: computeErr) != nil else { throw ValidationError("--compute-err takes auto, from_var, driz_err or none") }
+        if let memLimit, byteCount(memLimit) == nil { throw ValidationError("--mem-limit takes a size such as 512M or 2G, not '\(memLimit)'") }
         guard ["nan", "indef"].contains(fillval.lowercased()) || Float(fillval) != nil else {
             throw ValidationError("--fillval takes NaN, INDEF or a number")
         }
@@ -56,9 +58,10 @@ struct ResampleDrizzleCommand: ParsableCommand {
         o.context = !noContext
         o.variance = !noVariance
         o.errorSource = .init(rawValue: computeErr)!
+        o.memoryLimit = memLimit.flatMap(byteCount)
         let r = try Resample.run(files, options: o, output: output, overwrite: common.overwrite)
         for u in r.unused { common.warn("\(u.input)[\(u.hdu)]: drizzling: \(u.reason); left out") }
-        common.detail("resample: kernel \(grid.kernel) on \(files.count) inputs in \(String(format: "%.3f", r.kernelSeconds)) s (pixmap step \(r.pixmapSteps.map(String.init).joined(separator: ",")))")
+        common.detail("resample: kernel \(grid.kernel) on \(files.count) inputs in \(String(format: "%.3f", r.kernelSeconds)) s (pixmap step \(r.pixmapSteps.map(String.init).joined(separator: ","))\(r.passes > 1 ? ", \(r.passes) bands of rows" : ""))")
         if common.json { try printJSON(r) } else {
             common.note("astrotool resample: \(files.count) inputs -> \(output) (\(r.width)x\(r.height), \(r.kernel), weights \(Set(r.weights).sorted().joined(separator: "/")))")
         }

@@ -64,12 +64,13 @@ public enum Outliers {
         let outScale = grid.pixelScale(x: Double(width - 1) / 2, y: Double(height - 1) / 2)
         // 1. Each exposure alone onto the grid.
         var singles: [(image: [Float], weight: [Float])] = []
-        var prepared: [(data: [Float], weights: [Float], sky: Double, exptime: Double)] = []
+        var prepared: [(data: [Float], weights: [Float], err: [Float]?, sky: Double, exptime: Double)] = []
         var unused: [UnusedInput] = [], skipped = Set<Int>()
         for (k, input) in inputs.enumerated() {
-            let p = try Resample.prepare(input, o.resample)
-            prepared.append((p.data, p.weights, p.sky, p.exptime))
-            let pixmap = Pixmap(from: input.wcs, width: input.image.width, height: input.image.height, to: grid, sampling: o.resample.pixmapSampling)
+            let planes = try input.load()
+            let p = try Resample.prepare(input, planes, o.resample)
+            prepared.append((p.data, p.weights, planes.err, p.sky, p.exptime))
+            let pixmap = Pixmap(from: input.wcs, width: input.width, height: input.height, to: grid, sampling: o.resample.pixmapSampling)
             if let reason = Resample.unusedReason(pixmap, weights: p.weights, width: width, height: height) {
                 unused.append(UnusedInput(input: input.path, hdu: input.hdu, reason: reason))
                 skipped.insert(k)
@@ -78,7 +79,7 @@ public enum Outliers {
             var d = o.resample.drizzle
             d.context = false
             d.fill = .nan
-            d.pixelScaleRatio = outScale / input.wcs.pixelScale(x: Double(input.image.width - 1) / 2, y: Double(input.image.height - 1) / 2)
+            d.pixelScaleRatio = outScale / input.wcs.pixelScale(x: Double(input.width - 1) / 2, y: Double(input.height - 1) / 2)
             var out = DrizzleOutput(width: width, height: height)
             out.add(p.data, weights: p.weights, pixmap: pixmap, options: d)
             singles.append((out.image, out.weight))
@@ -95,7 +96,7 @@ public enum Outliers {
         // 3. The median back onto each exposure, compared with it.
         var frames: [OutlierReport.Frame] = [], masks: [String: [(ResampleInput, [Bool])]] = [:]
         for (k, input) in inputs.enumerated() {
-            let (w, h) = (input.image.width, input.image.height)
+            let (w, h) = (input.width, input.height)
             let base = FITS.basePath(input.path)
             guard !skipped.contains(k) else {
                 masks[base, default: []].append((input, [Bool](repeating: false, count: w * h)))
@@ -106,14 +107,14 @@ public enum Outliers {
             let blot = Blot.sample(median, width: width, height: height, at: pixmap, interpolation: o.interpolation, fill: .nan).pixels
             // The drizzles were in rate when the inputs are counts: the noise follows.
             let t = Float(o.resample.units == .counts ? prepared[k].exptime : 1), sky = Float(prepared[k].sky)
-            let noise: [Float] = input.err.map { $0.map { $0.isFinite ? $0 / t : 0 } }
+            let noise: [Float] = prepared[k].err.map { $0.map { $0.isFinite ? $0 / t : 0 } }
                 ?? blot.map { $0.isFinite ? abs($0 * t + sky).squareRoot() / t : 0 }
             var flags = flag(prepared[k].data, noise, blot, width: w, height: h, o)
             // Pixels already without weight (bad DQ, non-finite) stay as they were.
             for p in flags.indices where flags[p] && prepared[k].weights[p] == 0 { flags[p] = false }
             masks[base, default: []].append((input, flags))
             frames.append(.init(input: input.path, output: outputPath(base, outdir), flagged: flags.count(where: { $0 }),
-                                noise: input.err != nil ? "ERR" : "sqrt(|median|)"))
+                                noise: input.has(.err) ? "ERR" : "sqrt(|median|)"))
         }
         for (base, chips) in masks.sorted(by: { $0.key < $1.key }) {
             try writeCopy(of: base, chips: chips, to: outputPath(base, outdir), bit: o.flagBit, overwrite: overwrite)
@@ -217,7 +218,7 @@ public enum Outliers {
         let hdus = try FITS.listHDUs(base)
         var out: [OutputHDU] = []
         var pending = chips
-        func chipVersion(_ c: ResampleInput) -> Int { c.image.header.int("EXTVER") ?? 1 }
+        func chipVersion(_ c: ResampleInput) -> Int { c.header.int("EXTVER") ?? 1 }
         for info in hdus {
             guard info.kind == .image else {
                 throw AstroError(.badData, file: base, hdu: "HDU \(info.index)", operation: "writing the flagged copy",
@@ -237,7 +238,7 @@ public enum Outliers {
         }
         // Chips without a mask get one, MASK with their EXTVER, at the end.
         for (chip, flags) in pending {
-            let (w, h) = (chip.image.width, chip.image.height)
+            let (w, h) = (chip.width, chip.height)
             let mask = Image(width: w, height: h, pixels: flags.map { $0 ? Float(bit) : 0 })
             out.append(OutputHDU(mask, extname: "MASK", extver: chipVersion(chip) == 1 ? nil : chipVersion(chip), pixelType: bit < 256 ? .uint8 : .int32))
         }

@@ -35,6 +35,9 @@ public struct ResampleOptions: Sendable {
     /// Resample VAR_RNOISE, VAR_POISSON, VAR_FLAT when the inputs have them.
     public var variance = true
     public var errorSource = ErrorSource.auto
+    /// Working memory in bytes; the output is drizzled in bands of rows to stay under it (nil:
+    /// half the machine's memory).
+    public var memoryLimit: Int?
     public init() {}
 }
 
@@ -54,6 +57,8 @@ public struct ResampleReport: Sendable, Encodable {
     public var missed: Int
     /// Inputs that added nothing (off the grid, or no pixel of weight > 0), with the reason.
     public var unused: [UnusedInput]
+    /// Bands of output rows drizzled one after the other (1 unless memory was short).
+    public var passes: Int
 }
 
 /// An input left out of a resampling because none of its pixels would add anything.
@@ -70,53 +75,72 @@ public enum Resample {
         guard !paths.isEmpty else { throw AstroError(.noInput, operation: "resampling", reason: "no input frames") }
         let inputs = try paths.map { try ResampleInput($0) }
         let (outWCS, width, height) = try grid(o.grid, inputs)
-        var out = DrizzleOutput(width: width, height: height, fill: o.drizzle.fill)
-        // ERR drizzled like the data; each variance as stcal does (see `Variance`).
-        var errOut: DrizzleOutput?
-        var variances = Variance.Accumulators(width: width, height: height)
-        var ratio = 1.0
-        var weightsUsed: [String] = [], steps: [Int] = [], missed = 0, kernelTime = Duration.zero
-        var used: [ResampleInput] = [], unused: [UnusedInput] = []
-        var header = outWCS.header
+        let layout = ResampleLayout(inputs, width: width, height: height, options: o)
+        let band = try rowsPerPass(inputs, layout: layout, options: o)
+        let reach = inputs.map { rowsReached($0, grid: outWCS, height: height, options: o) }
         let outScale = outWCS.pixelScale(x: Double(width - 1) / 2, y: Double(height - 1) / 2)
-        for (index, input) in inputs.enumerated() {
-            let img = input.image
-            let (data, w, bits, sky, exptime, what) = try prepare(input, o)
-            weightsUsed.append(what)
-            let pixmap = Pixmap(from: input.wcs, width: img.width, height: img.height, to: outWCS, sampling: o.pixmapSampling)
-            steps.append(pixmap.step)
-            var d = o.drizzle
-            d.context = o.context
-            d.pixelScaleRatio = outScale / input.wcs.pixelScale(x: Double(img.width - 1) / 2, y: Double(img.height - 1) / 2)
-            // The variances' 1/r² uses the first input's ratio, as stcal does.
-            if index == 0 { ratio = d.pixelScaleRatio }
-            if let reason = unusedReason(pixmap, weights: w, width: width, height: height) {
-                unused.append(UnusedInput(input: input.path, hdu: input.hdu, reason: reason))
-                header.addHistory("astrotool resample: \(URL(fileURLWithPath: input.path).lastPathComponent) not drizzled: \(reason)")
-                // Nothing of it is added, not even its exposure; an empty stand-in keeps its context bit.
-                out.add([0], weights: [0], pixmap: Pixmap(width: 1, height: 1, x: [.nan], y: [.nan]), exposure: 0, options: d)
-                continue
+        // The variances' 1/r² uses the first input's ratio, as stcal does.
+        let firstRatio = outScale / inputs[0].wcs.pixelScale(x: Double(inputs[0].width - 1) / 2, y: Double(inputs[0].height - 1) / 2)
+
+        // One band of rows at a time: the whole grid when it fits in memory (the usual case),
+        // else bands written into their places in the file as they are done.
+        var notes: [Int: ResamplePass.Note] = [:], missed = 0, kernelTime = Duration.zero
+        var stream: FITSStreamWriter?
+        var whole: [OutputHDU] = []
+        for first in stride(from: 0, to: height, by: band) {
+            let rows = first..<min(first + band, height)
+            let pass = try ResamplePass.run(inputs, rows: rows, grid: outWCS, layout: layout, reach: reach,
+                                            skip: Set(notes.filter { $0.value.unused != nil }.keys), firstRatio: firstRatio, options: o)
+            notes.merge(pass.notes) { old, _ in old }
+            missed += pass.missed
+            kernelTime += pass.kernelTime
+            if rows.count == height { whole = pass.hdus; break }
+            if stream == nil {
+                let plans = layout.hdus.map { FITSStreamWriter.Plan(width: width, height: height, pixelType: $0.type, extname: $0.extname, extver: $0.extver) }
+                stream = try FITSStreamWriter(to: output, overwrite: overwrite, plans: [placeholder(plans[0], inputs, outWCS, o)] + plans.dropFirst(),
+                                              spareCards: 36 + inputs.count)
             }
-            let clock = ContinuousClock(), start = clock.now
-            missed += out.add(data, weights: w, dq: bits, pixmap: pixmap, exposure: exptime, options: d)
-            kernelTime += clock.now - start
-            used.append(input)
-            var e = d
-            e.context = false
-            e.fill = .nan
-            if let err = input.err, o.errorSource == .drizErr || o.errorSource == .auto {
-                if errOut == nil { errOut = DrizzleOutput(width: width, height: height) }
-                errOut!.add(err.map { $0.isFinite ? $0 : 0 }, weights: w, pixmap: pixmap, options: e)
-            }
-            if o.variance {
-                variances.add(rnoise: input.varRnoise, poisson: input.varPoisson, flat: input.varFlat, weights: w, pixmap: pixmap,
-                              options: e, weightType: o.weightType, exptime: exptime)
-            }
-            header.addHistory("astrotool resample: \(URL(fileURLWithPath: input.path).lastPathComponent) weights \(what)"
-                + (sky != 0 ? ", sky \(String(format: "%.6g", sky)) subtracted" : "") + ", exposure \(exptime) s")
+            for (k, part) in pass.hdus.enumerated() { try stream!.write(rows: rows.lowerBound, of: k, part) }
         }
+        // Inputs whose outline missed every band were never read: they do not overlap.
+        for k in inputs.indices where notes[k] == nil {
+            notes[k] = .init(weights: "-", step: 0, sky: 0, exptime: 0,
+                             unused: "it does not overlap the output grid (\(width)x\(height)): no pixel centre lands on it")
+        }
+        let unused = inputs.indices.compactMap { k in notes[k]!.unused.map { UnusedInput(input: inputs[k].path, hdu: inputs[k].hdu, reason: $0) } }
         if unused.count == inputs.count { throw refusal(unused, operation: "drizzling", grid: (width, height)) }
-        header.set(o.exptimeKey, out.exposure, comment: "total exposure of the inputs")
+        let header = outputHeader(inputs, notes: notes, grid: outWCS, options: o)
+        if let stream {
+            try stream.finish(headers: [header] + layout.hdus.dropFirst().map { _ in Header() })
+        } else {
+            whole[0].image.header = header
+            try FITSWriter.write(whole, to: output, overwrite: overwrite)
+        }
+        let used = inputs.indices.filter { notes[$0]!.unused == nil }
+        return ResampleReport(output: output, inputs: inputs.count, width: width, height: height, kernel: o.drizzle.kernel.rawValue,
+                              weights: inputs.indices.map { notes[$0]!.weights }, exposure: used.reduce(0) { $0 + notes[$1]!.exptime },
+                              kernelSeconds: Double(kernelTime.components.seconds) + Double(kernelTime.components.attoseconds) * 1e-18,
+                              pixmapSteps: inputs.indices.map { notes[$0]!.step }, missed: missed, unused: unused,
+                              passes: (height + band - 1) / band)
+    }
+
+    /// The primary header: the output WCS, exposure bookkeeping, the parameters and one HISTORY
+    /// line per input.
+    static func outputHeader(_ inputs: [ResampleInput], notes: [Int: ResamplePass.Note], grid: WCS, options o: ResampleOptions) -> Header {
+        var header = grid.header
+        var exposure = 0.0
+        for (k, input) in inputs.enumerated() {
+            let note = notes[k]!, name = URL(fileURLWithPath: input.path).lastPathComponent
+            if let reason = note.unused {
+                header.addHistory("astrotool resample: \(name) not drizzled: \(reason)")
+            } else {
+                exposure += note.exptime
+                header.addHistory("astrotool resample: \(name) weights \(note.weights)"
+                    + (note.sky != 0 ? ", sky \(String(format: "%.6g", note.sky)) subtracted" : "") + ", exposure \(note.exptime) s")
+            }
+        }
+        let used = inputs.indices.filter { notes[$0]?.unused == nil }.map { inputs[$0] }
+        header.set(o.exptimeKey, exposure, comment: "total exposure of the inputs")
         // The span of the exposures (MJD), where the inputs say when they were taken.
         let starts = used.compactMap { $0.double("EXPSTART") }, ends = used.compactMap { $0.double("EXPEND") }
         if let first = starts.min() { header.set("EXPSTART", first, comment: "start of the first exposure (MJD)") }
@@ -127,44 +151,46 @@ public enum Resample {
         header.set("FILLVAL", { switch o.drizzle.fill { case .nan: "NaN"; case .indef: "INDEF"; case .value(let v): "\(v)" } }(),
                    comment: "value where no input landed")
         header.set("WTSCL", o.weightType.rawValue, comment: "weighting")
-        header.set("BUNIT", o.units == .counts ? "per second" : (inputs[0].image.header.string("BUNIT") ?? ""))
-        var hdus = [OutputHDU(Image(width: width, height: height, pixels: out.image, header: header)),
-                    OutputHDU(Image(width: width, height: height, pixels: out.weight), extname: "WHT")]
-        let vars = variances.finish(ratio: ratio)
-        let useVar = o.errorSource == .fromVar || (o.errorSource == .auto && !vars.isEmpty)
-        if useVar, !vars.isEmpty {
-            // err = √(Σ of the variances), NaN where all are NaN.
-            var err = [Float](repeating: .nan, count: width * height)
-            for p in err.indices {
-                let parts = vars.map { Double($0.1[p]) }.filter(\.isFinite)
-                if !parts.isEmpty { err[p] = Float(parts.reduce(0, +).squareRoot()) }
-            }
-            hdus.append(OutputHDU(Image(width: width, height: height, pixels: err), extname: "ERR"))
-        } else if let errOut, o.errorSource != .none, o.errorSource != .fromVar {
-            hdus.append(OutputHDU(Image(width: width, height: height, pixels: errOut.image.map { $0 / Float(ratio) }), extname: "ERR"))
+        header.set("BUNIT", o.units == .counts ? "per second" : (inputs[0].header.string("BUNIT") ?? ""))
+        return header
+    }
+
+    /// A primary header with every card the final one can have, to reserve its room.
+    private static func placeholder(_ plan: FITSStreamWriter.Plan, _ inputs: [ResampleInput], _ grid: WCS,
+                                     _ o: ResampleOptions) -> FITSStreamWriter.Plan {
+        var p = plan
+        let notes = Dictionary(uniqueKeysWithValues: inputs.indices.map { ($0, ResamplePass.Note(weights: "ivm (VAR_RNOISE)", step: 1, sky: 0, exptime: 0, unused: nil)) })
+        p.header = outputHeader(inputs, notes: notes, grid: grid, options: o)
+        p.header.set("EXPSTART", 0.0); p.header.set("EXPEND", 0.0)
+        return p
+    }
+
+    /// Output rows per pass: all of them when the planes and the largest input fit in
+    /// `memoryLimit` (default: half the machine's memory), else as many as fit.
+    static func rowsPerPass(_ inputs: [ResampleInput], layout: ResampleLayout, options o: ResampleOptions) throws -> Int {
+        let limit = o.memoryLimit ?? Int(ProcessInfo.processInfo.physicalMemory / 2)
+        let input = ResampleLayout.bytesPerInput(inputs.map { $0.width * $0.height }.max()!)
+        let perRow = layout.bytesPerPixel * layout.width
+        let room = limit - input - (64 << 20)
+        guard room >= perRow * min(layout.height, 16) else {
+            throw AstroError(.usage, operation: "resampling", reason: String(
+                format: "--mem-limit %.0f MiB is too small: the largest input needs about %.0f MiB and 16 output rows %.1f MiB",
+                Double(limit) / 1048576, Double(input + (64 << 20)) / 1048576, Double(perRow * 16) / 1048576))
         }
-        for (name, plane) in vars { hdus.append(OutputHDU(Image(width: width, height: height, pixels: plane), extname: name)) }
-        // DQ: the inputs' bits where they landed (drizzle's propagate_dq), no_data where none did.
-        let empty = UInt32(MaskBits.noData.rawValue), landed = out.dq, weight = out.weight
-        let dq = [Int32](unsafeUninitializedCapacity: width * height) { b, filled in
-            for p in 0..<width * height { b[p] = Int32(bitPattern: (landed?[p] ?? 0) | (weight[p] == 0 ? empty : 0)) }
-            filled = width * height
-        }
-        // Stored in the narrowest type that holds every flag (uint8 for astrotool's own MASK bits).
-        let widest = dq.reduce(0) { $0 | UInt32(bitPattern: $1) }
-        hdus.append(OutputHDU(integers: dq, width: width, height: height, extname: "DQ",
-                              storage: widest <= 255 ? .uint8 : widest <= 32767 ? .int16 : .int32))
-        if o.context {
-            for (k, plane) in out.context.enumerated() {
-                hdus.append(OutputHDU(integers: plane, width: width, height: height, extname: "CON", extver: k + 1))
-            }
-        }
-        try FITSWriter.write(hdus, to: output, overwrite: overwrite)
-        return ResampleReport(output: output, inputs: inputs.count, width: width, height: height, kernel: o.drizzle.kernel.rawValue,
-                              weights: weightsUsed, exposure: out.exposure,
-                              kernelSeconds: Double(kernelTime.components.seconds) + Double(kernelTime.components.attoseconds) * 1e-18,
-                              pixmapSteps: steps,
-                              missed: missed, unused: unused)
+        return min(layout.height, room / perRow)
+    }
+
+    /// The output rows an input can reach: its outline through the output WCS, widened by the
+    /// kernel's reach; all rows when the outline does not map.
+    static func rowsReached(_ input: ResampleInput, grid: WCS, height: Int, options o: ResampleOptions) -> Range<Int> {
+        let outline = input.wcs.footprint(width: input.width, height: input.height, step: 64)
+        let p = grid.worldToPixel(ra: outline.map(\.ra), dec: outline.map(\.dec))
+        guard !p.y.isEmpty, p.y.allSatisfy(\.isFinite) else { return 0..<height }
+        // An input pixel spans 1/r output pixels, and a kernel reaches a few more.
+        let r = grid.pixelScale(x: 0, y: 0) / input.wcs.pixelScale(x: Double(input.width - 1) / 2, y: Double(input.height - 1) / 2)
+        let margin = 4 + 6 / max(r, 1e-3)
+        let lo = max(0, Int((p.y.min()! - margin).rounded(.down))), hi = min(height, Int((p.y.max()! + margin).rounded(.up)) + 1)
+        return lo < hi ? lo..<hi : 0..<0
     }
 
     /// Why an input would add nothing to a `width`×`height` grid — every pixel weighs 0, or no
@@ -196,9 +222,9 @@ public enum Resample {
     /// counts), its weights (the chosen kind, zero where DQ is bad or the data or ERR not finite),
     /// the DQ bits to carry, the sky subtracted, the exposure time and which weights were used.
     /// Throws when the exposure time is needed and is not positive.
-    static func prepare(_ input: ResampleInput, _ o: ResampleOptions) throws
+    static func prepare(_ input: ResampleInput, _ planes: ResampleInput.Planes, _ o: ResampleOptions) throws
         -> (data: [Float], weights: [Float], bits: [UInt32]?, sky: Double, exptime: Double, what: String) {
-        let n = input.image.width * input.image.height
+        let n = input.width * input.height
         let exptime = input.double(o.exptimeKey) ?? 1
         if o.units == .counts || o.weightType == .exptime, !(exptime > 0 && exptime.isFinite) {
             throw AstroError(.badData, file: input.path, hdu: input.hdu, operation: "resampling",
@@ -210,83 +236,27 @@ public enum Resample {
         func inverse(_ v: Float) -> Float { let r = 1 / v; return v > 0 && r.isFinite ? r : 0 }
         switch o.weightType {
         case .ivm:
-            if let v = input.varRnoise { w = v.map(inverse); what = "ivm (VAR_RNOISE)" }
-            else if let e = input.err { w = e.map { $0 > 0 ? inverse($0 * $0) : 0 }; what = "ivm (1/ERR^2)" }
+            if let v = planes.varRnoise { w = v.map(inverse); what = "ivm (VAR_RNOISE)" }
+            else if let e = planes.err { w = e.map { $0 > 0 ? inverse($0 * $0) : 0 }; what = "ivm (1/ERR^2)" }
         case .exptime:
             w = [Float](repeating: Float(exptime), count: n); what = "exptime"
         case .none: break
         }
         var bits: [UInt32]?
-        if let dq = input.dq {
+        if let dq = planes.dq {
             let b = dq.map { $0.isFinite && $0 > 0 ? UInt32(min($0.rounded(), 4294967295)) : 0 }
             for k in 0..<n where !dq[k].isFinite || o.goodBits.isBad(UInt64(b[k])) { w[k] = 0 }
             bits = b
         }
-        var data = input.image.pixels
+        var data = planes.data
         for k in 0..<n where !data[k].isFinite { w[k] = 0; data[k] = 0 }
-        if let e = input.err { for k in 0..<n where !e[k].isFinite { w[k] = 0 } }
+        if let e = planes.err { for k in 0..<n where !e[k].isFinite { w[k] = 0 } }
         var sky = 0.0
-        if let key = o.skyKey, let level = input.double(key), !(input.image.header.bool("SKYSUB") ?? false) {
+        if let key = o.skyKey, let level = input.double(key), !(input.header.bool("SKYSUB") ?? false) {
             sky = level
             for k in 0..<n { data[k] -= Float(level) }
         }
         if o.units == .counts { for k in 0..<n { data[k] /= Float(exptime) } }
         return (data, w, bits, sky, exptime, what)
-    }
-
-    /// The output WCS and shape.
-    static func grid(_ g: ResampleOptions.Grid, _ inputs: [ResampleInput]) throws -> (WCS, Int, Int) {
-        switch g {
-        case .reference(let path):
-            let file = try FITSFile(path, image: true), info = try file.info()
-            guard info.shape.count >= 2 else { throw AstroError(.badData, file: path, operation: "reading the reference grid", reason: "no 2-D image") }
-            let wcs = try WCS.read(path: path)
-            try wcs.checkRoundTrip(width: info.shape[0], height: info.shape[1], file: path, hdu: file.hduLabel)
-            return (wcs, info.shape[0], info.shape[1])
-        case .header(let path, let shape):
-            guard let text = try? String(contentsOfFile: path, encoding: .ascii) else {
-                throw AstroError(.noInput, file: path, operation: "reading the output WCS", reason: "cannot read the file")
-            }
-            let h = Header(cardImages: text)
-            guard let nx = shape?.0 ?? h.int("NAXIS1"), let ny = shape?.1 ?? h.int("NAXIS2"), nx > 0, ny > 0 else {
-                throw AstroError(.badData, file: path, operation: "reading the output WCS", reason: "no NAXIS1/NAXIS2; give --shape")
-            }
-            let wcs = try WCS(header: h, file: path)
-            try wcs.checkRoundTrip(width: nx, height: ny, file: path, hdu: nil)
-            return (wcs, nx, ny)
-        case .cover(let scale, let ratio, let rotation, let centre, let shape):
-            // Every input's outline on the sky, then a TAN grid around them.
-            var ras: [Double] = [], decs: [Double] = [], owners: [Int] = []
-            for (k, input) in inputs.enumerated() {
-                for p in input.wcs.footprint(width: input.image.width, height: input.image.height, step: 256) where p.ra.isFinite {
-                    ras.append(p.ra); decs.append(p.dec); owners.append(k)
-                }
-            }
-            guard !ras.isEmpty else { throw AstroError(.badData, operation: "resampling", reason: "no input maps onto the sky") }
-            let ref = ras[0]
-            let unwrapped = ras.map { var d = $0 - ref; d -= 360 * (d / 360).rounded(); return ref + d }
-            let c = centre ?? ((unwrapped.min()! + unwrapped.max()!) / 2, (decs.min()! + decs.max()!) / 2)
-            let first = inputs[0]
-            let s = scale ?? first.wcs.pixelScale(x: Double(first.image.width - 1) / 2, y: Double(first.image.height - 1) / 2) * ratio
-            if let shape { return (try WCS.tan(ra: c.0, dec: c.1, pixelScale: s, rotation: rotation, width: shape.0, height: shape.1), shape.0, shape.1) }
-            // A trial grid gives the inputs' extent in output pixels; size it to hold them.
-            let trial = try WCS.tan(ra: c.0, dec: c.1, pixelScale: s, rotation: rotation, width: 1, height: 1)
-            let px = trial.worldToPixel(ra: unwrapped, dec: decs)
-            if let k = px.x.indices.first(where: { !px.x[$0].isFinite || !px.y[$0].isFinite }) {
-                let input = inputs[owners[k]]
-                throw AstroError(.badData, file: input.path, hdu: input.hdu, operation: "building the output grid",
-                                 reason: String(format: "it reaches 90 deg or more from the grid centre (RA %.4f, Dec %.4f): one TAN grid cannot hold all the inputs", c.0, c.1))
-            }
-            let nx = Int((2 * px.x.map(abs).max()!).rounded(.up)) + 2, ny = Int((2 * px.y.map(abs).max()!).rounded(.up)) + 2
-            // Four float32/int32 planes at least (SCI, WHT, DQ, CON): inputs far apart on the sky
-            // would ask for more memory than the machine has.
-            let bytes = 16 * Double(nx) * Double(ny), memory = Double(ProcessInfo.processInfo.physicalMemory)
-            guard bytes <= memory else {
-                throw AstroError(.badData, operation: "building the output grid", reason: String(
-                    format: "the inputs span %.3g x %.3g deg: %dx%d pixels of %.4g arcsec need %.3g GiB, more than this machine's %.3g GiB; are they of one field? (give --shape, --crval or a larger --pixel-scale)",
-                    Double(nx) * s / 3600, Double(ny) * s / 3600, nx, ny, s, bytes / 1073741824, memory / 1073741824))
-            }
-            return (try WCS.tan(ra: c.0, dec: c.1, pixelScale: s, rotation: rotation, width: nx, height: ny), nx, ny)
-        }
     }
 }

@@ -29,6 +29,12 @@ extension FITSWriter {
     /// The header block: structural cards as cfitsio writes them, the image's own cards,
     /// EXTNAME/EXTVER, BLANK where needed, END, blank-padded to 2880 bytes.
     private static func header(_ hdu: OutputHDU, index: Int, data: DataUnit) -> [UInt8] {
+        headerBlock(headerCards(hdu, index: index, width: data.width, height: data.height, blank: data.blank))
+    }
+
+    /// The card images of an HDU's header, END excluded.
+    static func headerCards(_ hdu: OutputHDU, index: Int, width: Int, height: Int, blank: Int?) -> [String] {
+        let count = width * height
         var cards: [Card] = []
         if index == 0 {
             cards.append(Card("SIMPLE", .logical(true), comment: "file does conform to FITS standard"))
@@ -36,10 +42,10 @@ extension FITSWriter {
             cards.append(Card("XTENSION", .string("IMAGE"), comment: "IMAGE extension"))
         }
         cards.append(Card("BITPIX", .integer(hdu.pixelType.bitpix), comment: "number of bits per data pixel"))
-        cards.append(Card("NAXIS", .integer(data.count == 0 ? 0 : 2), comment: "number of data axes"))
-        if data.count > 0 {
-            cards.append(Card("NAXIS1", .integer(data.width), comment: "length of data axis 1"))
-            cards.append(Card("NAXIS2", .integer(data.height), comment: "length of data axis 2"))
+        cards.append(Card("NAXIS", .integer(count == 0 ? 0 : 2), comment: "number of data axes"))
+        if count > 0 {
+            cards.append(Card("NAXIS1", .integer(width), comment: "length of data axis 1"))
+            cards.append(Card("NAXIS2", .integer(height), comment: "length of data axis 2"))
         }
         if index == 0 {
             cards.append(Card("EXTEND", .logical(true), comment: "FITS dataset may contain extensions"))
@@ -49,7 +55,7 @@ extension FITSWriter {
             cards.append(Card("PCOUNT", .integer(0), comment: "required keyword; must = 0"))
             cards.append(Card("GCOUNT", .integer(1), comment: "required keyword; must = 1"))
         }
-        if hdu.pixelType == .uint16 && data.count > 0 {
+        if hdu.pixelType == .uint16 && count > 0 {
             cards.append(Card("BZERO", .integer(32768), comment: "offset data range to that of unsigned short"))
             cards.append(Card("BSCALE", .integer(1), comment: "default scaling factor"))
         }
@@ -59,14 +65,22 @@ extension FITSWriter {
         }
         if let extname = hdu.extname { text += Card("EXTNAME", .string(extname), comment: "extension name").images }
         if let extver = hdu.extver { text += Card("EXTVER", .integer(extver), comment: "extension version").images }
-        if let blank = data.blank { text += Card("BLANK", .integer(blank), comment: "value of undefined pixels").images }
+        if let blank { text += Card("BLANK", .integer(blank), comment: "value of undefined pixels").images }
+        return text
+    }
+
+    /// Card images + END, blank-padded to whole 2880-byte blocks; with `blocks`, padded to that
+    /// many with blank records before END (a header rewritten in place keeps its size).
+    static func headerBlock(_ cards: [String], blocks: Int? = nil) -> [UInt8] {
+        var text = cards
+        if let blocks { text += Array(repeating: String(repeating: " ", count: 80), count: max(0, blocks * 36 - cards.count - 1)) }
         text.append("END".padding(80))
         var bytes = Array(text.joined().utf8)
         bytes += [UInt8](repeating: UInt8(ascii: " "), count: (2880 - bytes.count % 2880) % 2880)
         return bytes
     }
 
-    fileprivate static func failure(_ path: String, _ label: String?, _ operation: String) -> AstroError {
+    static func failure(_ path: String, _ label: String?, _ operation: String) -> AstroError {
         AstroError(.cannotCreate, file: path, hdu: label, operation: operation, reason: String(cString: strerror(errno)))
     }
 }
@@ -75,7 +89,7 @@ extension FITSWriter {
 /// all zero — the empty parts of weight, context and mask planes — are skipped and left as holes,
 /// which read back as zeros without being copied into the page cache; the rest goes out in one
 /// write per run of non-zero pages.
-private struct SparseFile {
+struct SparseFile {
     let fd: Int32
     let path: String
     var label = ""
@@ -83,6 +97,9 @@ private struct SparseFile {
     static let page = 4096
 
     init(fd: Int32, path: String) { self.fd = fd; self.path = path }
+
+    /// Moves where the next `put` writes (the streaming writer fills HDUs out of order).
+    mutating func seek(to position: Int) { offset = position }
 
     /// Writes `bytes` at the current offset, skipping whole zero pages.
     mutating func put(_ bytes: UnsafeRawBufferPointer) throws {
@@ -127,7 +144,7 @@ private struct SparseFile {
 
 /// One HDU's pixels as they go to disk: the stored type, BLANK when an integer image has NaNs,
 /// and the conversion to big-endian bytes.
-private struct DataUnit {
+struct DataUnit {
     let hdu: OutputHDU
     let width: Int, height: Int
     var count: Int { width * height }
@@ -148,8 +165,9 @@ private struct DataUnit {
         }
     }
 
-    /// Converts blocks of rows to big-endian bytes on all cores and writes them in order.
-    func write(to file: inout SparseFile) throws {
+    /// Converts blocks of rows to big-endian bytes on all cores and writes them in order, then
+    /// the zero padding to a whole 2880-byte block (unless `pad` is false: a part of a plane).
+    func write(to file: inout SparseFile, pad: Bool = true) throws {
         guard count > 0 else { return }
         let size = abs(hdu.pixelType.bitpix) / 8
         let perBlock = max(1, (8 << 20) / size)
@@ -166,8 +184,9 @@ private struct DataUnit {
             try buffer.withUnsafeBytes { try file.put(UnsafeRawBufferPointer(rebasing: $0[0..<(n * size)])) }
             start += n
         }
-        let pad = (2880 - (count * size) % 2880) % 2880
-        try [UInt8](repeating: 0, count: pad).withUnsafeBytes { try file.put($0) }
+        guard pad else { return }
+        let padding = (2880 - (count * size) % 2880) % 2880
+        try [UInt8](repeating: 0, count: padding).withUnsafeBytes { try file.put($0) }
     }
 
     /// Pixels [first, first + n) as stored bytes at `out`.

@@ -1,0 +1,171 @@
+import AstroFITS
+import AstroImage
+import AstroWCS
+import Foundation
+
+/// The output HDUs of a resampling, decided from the inputs' headers before any pixel is read
+/// (so that a mosaic written band by band knows its layout from the start): SCI, WHT, ERR when
+/// the inputs allow it, the variances the inputs have, DQ, and one CON per 32 inputs.
+struct ResampleLayout {
+    enum ErrorPlane { case fromVariances, drizzled }
+    let width: Int, height: Int
+    let err: ErrorPlane?
+    /// VAR_RNOISE, VAR_POISSON, VAR_FLAT: those any input has (with `--no-variance`, none).
+    let variances: [String]
+    /// The DQ storage type: the narrowest that holds the inputs' DQ/MASK types and no_data.
+    let dq: PixelType
+    let contextPlanes: Int
+
+    init(_ inputs: [ResampleInput], width: Int, height: Int, options o: ResampleOptions) {
+        self.width = width; self.height = height
+        let roles: [(String, ResampleInput.Companion)] = [("VAR_RNOISE", .varRnoise), ("VAR_POISSON", .varPoisson), ("VAR_FLAT", .varFlat)]
+        variances = o.variance ? roles.filter { role in inputs.contains { $0.has(role.1) } }.map(\.0) : []
+        let hasErr = inputs.contains { $0.has(.err) }
+        switch o.errorSource {
+        case .none: err = nil
+        case .fromVar: err = variances.isEmpty ? nil : .fromVariances
+        case .drizErr: err = hasErr ? .drizzled : nil
+        case .auto: err = !variances.isEmpty ? .fromVariances : hasErr ? .drizzled : nil
+        }
+        let widest = inputs.compactMap { $0.dqBitpix }.max() ?? 8
+        dq = widest <= 8 ? .uint8 : widest == 16 ? .int16 : .int32
+        contextPlanes = o.context ? (inputs.count + 31) / 32 : 0
+    }
+
+    /// (EXTNAME, EXTVER, type) of every HDU in order; the primary (SCI) has no EXTNAME.
+    var hdus: [(extname: String?, extver: Int?, type: PixelType)] {
+        var list: [(String?, Int?, PixelType)] = [(nil, nil, .float32), ("WHT", nil, .float32)]
+        if err != nil { list.append(("ERR", nil, .float32)) }
+        for name in variances { list.append((name, nil, .float32)) }
+        list.append(("DQ", nil, dq))
+        for k in 0..<contextPlanes { list.append(("CON", k + 1, .int32)) }
+        return list
+    }
+
+    /// Working bytes per output pixel while a band is drizzled: the planes and their
+    /// accumulators, then the copies made for writing.
+    var bytesPerPixel: Int {
+        4 + 4 + 4 * contextPlanes + 4 + (err == .drizzled ? 8 : 0) + 40 * variances.count + 8
+    }
+
+    /// Working bytes for one input of `pixels` pixels: its planes, the prepared copies and the pixmap.
+    static func bytesPerInput(_ pixels: Int) -> Int { 64 * pixels }
+}
+
+/// One band of output rows, drizzled from every input that reaches it.
+struct ResamplePass {
+    /// The band's planes in `ResampleLayout.hdus` order (rows of the band only).
+    var hdus: [OutputHDU] = []
+    /// Per input, filled where the input was first read: what was done with it.
+    var notes: [Int: Note] = [:]
+    var missed = 0
+    var kernelTime = Duration.zero
+
+    struct Note {
+        var weights: String
+        var step: Int
+        var sky: Double
+        var exptime: Double
+        /// Why it adds nothing, or nil when it was drizzled.
+        var unused: String?
+    }
+
+    /// Drizzles rows `rows` of the grid from every input not in `skip` whose outline (`reach`,
+    /// in output rows) meets them. Inputs found unused here are noted and should be skipped by
+    /// later bands; every input keeps its context bit.
+    static func run(_ inputs: [ResampleInput], rows: Range<Int>, grid: WCS, layout: ResampleLayout, reach: [Range<Int>],
+                    skip: Set<Int>, firstRatio: Double, options o: ResampleOptions) throws -> ResamplePass {
+        let width = layout.width, height = rows.count
+        var pass = ResamplePass()
+        var out = DrizzleOutput(width: width, height: height, fill: o.drizzle.fill)
+        var errOut = layout.err == .drizzled ? DrizzleOutput(width: width, height: height) : nil
+        var variances = Variance.Accumulators(width: width, height: height)
+        let outScale = grid.pixelScale(x: Double(layout.width - 1) / 2, y: Double(layout.height - 1) / 2)
+        for (index, input) in inputs.enumerated() {
+            var d = o.drizzle
+            d.context = o.context
+            d.pixelScaleRatio = outScale / input.wcs.pixelScale(x: Double(input.width - 1) / 2, y: Double(input.height - 1) / 2)
+            guard !skip.contains(index), reach[index].overlaps(rows) else {
+                // Nothing of it lands here; an empty stand-in keeps its context bit.
+                out.add([0], weights: [0], pixmap: Pixmap(width: 1, height: 1, x: [.nan], y: [.nan]), exposure: 0, options: d)
+                continue
+            }
+            let planes = try input.load()
+            let (data, w, bits, sky, exptime, what) = try Resample.prepare(input, planes, o)
+            var pixmap = Pixmap(from: input.wcs, width: input.width, height: input.height, to: grid, sampling: o.pixmapSampling)
+            let reason = Resample.unusedReason(pixmap, weights: w, width: layout.width, height: layout.height)
+            pass.notes[index] = Note(weights: what, step: pixmap.step, sky: sky, exptime: exptime, unused: reason)
+            guard reason == nil else {
+                out.add([0], weights: [0], pixmap: Pixmap(width: 1, height: 1, x: [.nan], y: [.nan]), exposure: 0, options: d)
+                continue
+            }
+            if rows.lowerBound != 0 { pixmap.shift(rows: rows.lowerBound) }
+            let clock = ContinuousClock(), start = clock.now
+            pass.missed += out.add(data, weights: w, dq: bits, pixmap: pixmap, exposure: exptime, options: d)
+            pass.kernelTime += clock.now - start
+            var e = d
+            e.context = false
+            e.fill = .nan
+            if let err = planes.err, errOut != nil {
+                errOut!.add(err.map { $0.isFinite ? $0 : 0 }, weights: w, pixmap: pixmap, options: e)
+            }
+            if !layout.variances.isEmpty {
+                variances.add(rnoise: planes.varRnoise, poisson: planes.varPoisson, flat: planes.varFlat, weights: w, pixmap: pixmap,
+                              options: e, weightType: o.weightType, exptime: exptime)
+            }
+        }
+        pass.hdus = planes(out, errOut, variances.finish(ratio: firstRatio), layout: layout, height: height, ratio: firstRatio)
+        return pass
+    }
+
+    /// The band's output planes in layout order.
+    private static func planes(_ out: DrizzleOutput, _ errOut: DrizzleOutput?, _ vars: [(String, [Float])], layout: ResampleLayout,
+                               height: Int, ratio: Double) -> [OutputHDU] {
+        let width = layout.width, n = width * height
+        func float(_ pixels: [Float], _ name: String?) -> OutputHDU {
+            OutputHDU(Image(width: width, height: height, pixels: pixels), extname: name)
+        }
+        var hdus = [float(out.image, nil), float(out.weight, "WHT")]
+        let resampled = Dictionary(uniqueKeysWithValues: vars)
+        let varPlanes = layout.variances.map { resampled[$0] ?? [Float](repeating: .nan, count: n) }
+        switch layout.err {
+        case .fromVariances:
+            // err = √(Σ of the variances), NaN where all are NaN.
+            var err = [Float](repeating: .nan, count: n)
+            for p in 0..<n {
+                var sum = 0.0, any = false
+                for v in varPlanes where v[p].isFinite { sum += Double(v[p]); any = true }
+                if any { err[p] = Float(sum.squareRoot()) }
+            }
+            hdus.append(float(err, "ERR"))
+        case .drizzled:
+            hdus.append(float(errOut.map { $0.image.map { $0 / Float(ratio) } } ?? [Float](repeating: .nan, count: n), "ERR"))
+        case nil:
+            break
+        }
+        for (name, plane) in zip(layout.variances, varPlanes) { hdus.append(float(plane, name)) }
+        // DQ: the inputs' bits where they landed (drizzle's propagate_dq), no_data where none did.
+        let empty = UInt32(MaskBits.noData.rawValue), landed = out.dq, weight = out.weight
+        let dq = [Int32](unsafeUninitializedCapacity: n) { b, filled in
+            for p in 0..<n { b[p] = Int32(bitPattern: (landed?[p] ?? 0) | (weight[p] == 0 ? empty : 0)) }
+            filled = n
+        }
+        hdus.append(OutputHDU(integers: dq, width: width, height: height, extname: "DQ", storage: layout.dq))
+        for k in 0..<layout.contextPlanes {
+            let plane = k < out.context.count ? out.context[k] : [Int32](repeating: 0, count: n)
+            hdus.append(OutputHDU(integers: plane, width: width, height: height, extname: "CON", extver: k + 1))
+        }
+        return hdus
+    }
+}
+
+extension Pixmap {
+    /// The same map onto a grid whose first row is `rows` of this one's.
+    mutating func shift(rows: Int) {
+        let dy = Double(rows)
+        y.withUnsafeMutableBufferPointer { b in
+            let ys = SendableMutableBuffer(b)
+            Parallel.forEachBlock(count: ys.count, minBlock: 1 << 16) { r in for k in r { ys[k] -= dy } }
+        }
+    }
+}
