@@ -62,7 +62,7 @@ public struct DrizzleOutput: Sendable {
     /// sees the same sequence of updates as on one thread: the result does not depend on the
     /// number of threads. Within one input each band keeps weighted sums (the C core divides at
     /// every update) and turns them back into means once at the end: the same numbers to float32
-    /// rounding, without a division per update.
+    /// rounding, without a division per update (Lanczos keeps the C core's running mean).
     @discardableResult
     public mutating func add(_ data: [Float], weights: [Float]? = nil, dq inDQ: [UInt32]? = nil, pixmap: Pixmap,
                              exposure t: Double = 1, options o: DrizzleOptions) -> Int {
@@ -98,7 +98,8 @@ public struct DrizzleOutput: Sendable {
                                    width: pixmap.width, height: pixmap.height)
             let shared = UncheckedBand(band: Band(image: ip.baseAddress!, weight: op.baseAddress!,
                                                   context: o.context ? cp.baseAddress! : nil,
-                                                  dq: inDQ != nil ? oq.baseAddress! : nil, bit: bit, width: w, height: h),
+                                                  dq: inDQ != nil ? oq.baseAddress! : nil, bit: bit, width: w, height: h,
+                                                  incremental: kernel == .lanczos2 || kernel == .lanczos3),
                                        input: source)
             Parallel.forEachBlock(count: bands) { range in
                 for b in range {
@@ -170,12 +171,15 @@ struct Band {
     let bit: Int32
     let width: Int
     let height: Int
+    /// Keep the mean at every update, as the C core does, instead of weighted sums: for the
+    /// Lanczos kernels, whose negative lobes make float32 sums lose digits as weights cancel.
+    let incremental: Bool
     var rows = 0..<0
 
     init(image: UnsafeMutablePointer<Float>, weight: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Int32>?,
-         dq: UnsafeMutablePointer<UInt32>?, bit: Int32, width: Int, height: Int) {
+         dq: UnsafeMutablePointer<UInt32>?, bit: Int32, width: Int, height: Int, incremental: Bool = false) {
         self.image = image; self.weight = weight; self.context = context; self.dq = dq; self.bit = bit
-        self.width = width; self.height = height
+        self.width = width; self.height = height; self.incremental = incremental
         rows = 0..<height
     }
 
@@ -185,11 +189,16 @@ struct Band {
 
     /// Means → weighted sums over these rows (0 where nothing landed yet).
     func toSums(_ r: Range<Int>) {
+        guard !incremental else { return }
         for p in (r.lowerBound * width)..<(r.upperBound * width) { image[p] = weight[p] != 0 ? image[p] * weight[p] : 0 }
     }
 
     /// Weighted sums → means over these rows; `fill` where the weight is still zero.
     func toMeans(_ r: Range<Int>, fill: Float) {
+        if incremental {
+            for p in (r.lowerBound * width)..<(r.upperBound * width) where weight[p] == 0 { image[p] = fill }
+            return
+        }
         for p in (r.lowerBound * width)..<(r.upperBound * width) { image[p] = weight[p] != 0 ? image[p] / weight[p] : fill }
     }
 
@@ -296,11 +305,19 @@ struct Band {
     }
 
     /// drizzle's update, on weighted sums: the data times the weight, and the weight. Without
-    /// branches: a zero weight adds nothing and sets no context or DQ bit.
+    /// branches: a zero weight adds nothing and sets no context or DQ bit. Incremental: the C
+    /// core's running mean (a cancelling negative lobe that would divide by ~0 is skipped).
     @inline(__always)
     private func update(_ p: Int, _ d: Float, _ dow: Float, _ q: UInt32) {
-        image[p] += dow * d
-        weight[p] += dow
+        if incremental {
+            let vc = Double(weight[p]), total = vc + Double(dow)
+            guard dow != 0, vc == 0 || abs(total) > 1e-30 else { return }
+            image[p] = vc == 0 ? d : Float((Double(image[p]) * vc + Double(dow) * Double(d)) / total)
+            weight[p] = Float(total)
+        } else {
+            image[p] += dow * d
+            weight[p] += dow
+        }
         if let context { context[p] |= dow > 0 ? bit : 0 }
         if let dq { dq[p] |= dow != 0 ? q : 0 }
     }
