@@ -29,10 +29,11 @@ let package = Package(
         .target(name: "AstroCCD", dependencies: ["AstroImage", "AstroFITS"]),
         .target(name: "AstroDrizzle", dependencies: ["AstroImage", "AstroFITS", "AstroWCS"]),
         .target(name: "AstroSky", dependencies: ["AstroImage", "AstroFITS", "AstroWCS"]),
+        .target(name: "AstroAlign", dependencies: ["AstroImage", "AstroFITS", "AstroWCS"]),
 
         // MARK: - Command line
         .target(name: "AstroCLI", dependencies: [
-            "AstroImage", "AstroFITS", "AstroWCS", "AstroDisplay", "AstroSim", "AstroCCD", "AstroDrizzle", "AstroSky",
+            "AstroImage", "AstroFITS", "AstroWCS", "AstroDisplay", "AstroSim", "AstroCCD", "AstroDrizzle", "AstroSky", "AstroAlign",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "astrotool", dependencies: ["AstroCLI"]),
@@ -54,6 +55,7 @@ let package = Package(
         .testTarget(name: "AstroCCDTests", dependencies: ["AstroCCD", "AstroFITS", "AstroTestSupport"]),
         .testTarget(name: "AstroDrizzleTests", dependencies: ["AstroDrizzle", "AstroWCS", "AstroFITS", "AstroTestSupport"]),
         .testTarget(name: "AstroSkyTests", dependencies: ["AstroSky", "AstroWCS", "AstroFITS", "AstroTestSupport"]),
+        .testTarget(name: "AstroAlignTests", dependencies: ["AstroAlign", "AstroWCS", "AstroFITS", "AstroTestSupport"]),
         .testTarget(name: "AstroCLITests", dependencies: ["AstroCLI", "AstroFITS", "AstroTestSupport"]),
         .testTarget(name: "AstroFuzzTests", dependencies: ["AstroFuzz", "AstroTestSupport"]),
     ]

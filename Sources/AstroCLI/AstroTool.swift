@@ -18,6 +18,7 @@ public struct AstroTool: ParsableCommand {
             WCSCommand.self,
             ResampleCommand.self,
             SkymatchCommand.self,
+            AlignCommand.self,
         ]
     )
 

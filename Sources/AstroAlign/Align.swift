@@ -1,0 +1,230 @@
+import AstroFITS
+import AstroImage
+import AstroWCS
+import Foundation
+
+/// `astrotool align`'s settings beyond detection and registration (docs/align.md).
+public struct AlignOptions: Sendable {
+    public var detection = DetectionOptions()
+    public var registration = RegistrationOptions()
+    /// How `-tc`/`-sc` catalogues name their columns.
+    public var columns = CatalogueColumns()
+    public var interpolation = Interpolation.spline3
+    /// Output value where the source does not reach.
+    public var fill: Float = .nan
+    public var conserveFlux = false
+    /// Output grid when there is no template image (default: the source's shape), or to
+    /// override the template's.
+    public var outputWidth: Int?
+    public var outputHeight: Int?
+    /// Write the source with a WCS tied to the template's instead of resampling it.
+    public var updateWCS = false
+    /// Refuse (exit 65, no output) when the fit's RMS exceeds this many pixels.
+    public var maxRMS: Double?
+    /// Also save the transform and its statistics as JSON here.
+    public var transformFile: String?
+
+    public init() {}
+}
+
+/// The template: an image (detected, its WCS and grid used) or a catalogue of positions.
+public enum AlignTemplate: Sendable {
+    case image(String)
+    case catalogue(String)
+
+    var path: String {
+        switch self {
+        case .image(let p), .catalogue(let p): p
+        }
+    }
+}
+
+/// What one run did: the inputs, the output, the transform statistics.
+public struct AlignReport: Sendable, Encodable {
+    public var source: String
+    public var template: String
+    public var output: String
+    /// `warp` (resampled onto the template grid) or `update-wcs`.
+    public var mode: String
+    public var width: Int
+    public var height: Int
+    /// Output pixels no source pixel reaches, and those set NaN by a hole in the source.
+    public var noDataPixels: Int?
+    public var holePixels: Int?
+    public var transform: RegistrationReport
+}
+
+/// `astrotool align detect`'s summary.
+public struct DetectReport: Sendable, Encodable {
+    public var image: String
+    public var catalogue: String
+    public var regions: String?
+    public var detections: Int
+    public var background: Double
+    public var rms: Double
+}
+
+/// The file-level runs: detect to a catalogue; register a source onto a template and write it
+/// warped onto the template grid or with its WCS corrected.
+public enum Align {
+    /// Detects the sources of an image and writes them as an ASCII_HEAD catalogue (and DS9
+    /// regions), atomically.
+    public static func detect(image path: String, catalogue: String, regions: String?,
+                              options: DetectionOptions, overwrite: Bool) throws -> DetectReport {
+        let outputs = try [catalogue, regions].compactMap { $0 }.map { try AtomicOutput($0, overwrite: overwrite) }
+        let image = try FITS.readImage(path)
+        let (found, bg) = try AstroError.naming(path) { try Detector.detectWithBackground(image, options: options) }
+        let sorted = found.sorted { $0.flux > $1.flux }
+        let texts = [Catalogue.text(sorted), Catalogue.regions(sorted)]
+        for (output, text) in zip(outputs, texts) {
+            try output.write { tmp in try writeText(text, to: tmp, path: output.path) }
+        }
+        return DetectReport(image: path, catalogue: catalogue, regions: regions, detections: sorted.count,
+                            background: Double(bg.globalLevel), rms: Double(bg.globalRMS))
+    }
+
+    /// Registers `source` onto `template` and writes `output`: the source resampled onto the
+    /// template grid with the template's WCS and a MASK extension, or (`updateWCS`) the source
+    /// file with its science header's WCS tied to the template's. Everything is read and fitted
+    /// before anything is written; a failure leaves no output.
+    /// - Throws: ``AstroError``: `.badData` naming the file for an image without finite pixels,
+    ///   too few usable stars, no consistent transform, an RMS above `maxRMS`, a catalogue
+    ///   without the needed columns, `updateWCS` without a template WCS; `.cannotCreate` for
+    ///   an existing output without `overwrite`.
+    public static func run(source: String, template: AlignTemplate, sourceCatalogue: String?, output: String,
+                           options o: AlignOptions, overwrite: Bool) throws -> AlignReport {
+        // Refuse existing outputs before any work.
+        _ = try AtomicOutput(output, overwrite: overwrite)
+        let transformOut = try o.transformFile.map { try AtomicOutput($0, overwrite: overwrite) }
+
+        let file = try FITSFile(source, image: true)
+        let hduIndex = file.hduIndex
+        var image = try file.readImage()
+        let base = FITS.basePath(source)
+        guard image.pixels.contains(where: { $0.isFinite }) else {
+            throw AstroError(.badData, file: source, operation: "reading image", reason: "no finite pixel (all NaN or infinite)")
+        }
+        var background: BackgroundMap?
+        let sourceDetections: [Detection]
+        if let sourceCatalogue {
+            sourceDetections = try Catalogue.read(sourceCatalogue, columns: o.columns)
+        } else {
+            let r = try AstroError.naming(source) { try Detector.detectWithBackground(image, options: o.detection) }
+            sourceDetections = r.detections
+            background = r.background
+        }
+
+        var templateWCS: WCS?
+        var grid = (width: o.outputWidth ?? image.width, height: o.outputHeight ?? image.height)
+        let templateDetections: [Detection]
+        switch template {
+        case .image(let path):
+            let timage = try FITS.readImage(path)
+            guard timage.pixels.contains(where: { $0.isFinite }) else {
+                throw AstroError(.badData, file: path, operation: "reading image", reason: "no finite pixel (all NaN or infinite)")
+            }
+            templateDetections = try AstroError.naming(path) { try Detector.detect(timage, options: o.detection) }
+            templateWCS = try? WCS.read(path: path)
+            grid = (o.outputWidth ?? timage.width, o.outputHeight ?? timage.height)
+        case .catalogue(let path):
+            templateDetections = try Catalogue.read(path, columns: o.columns)
+        }
+        for (name, list) in [(sourceCatalogue ?? source, sourceDetections), (template.path, templateDetections)] {
+            let usable = Registrar.select(list, o.registration).count
+            guard usable >= 3 else {
+                throw AstroError(.badData, file: name, operation: "registering",
+                                 reason: "too few stars: \(usable) usable of \(list.count) detected (need at least 3)")
+            }
+        }
+        let reg = try AstroError.naming(source) {
+            try Registrar.register(source: sourceDetections, template: templateDetections, options: o.registration)
+        }
+        if let limit = o.maxRMS, !(reg.report.rms <= limit) {
+            throw AstroError(.badData, file: source, operation: "registering",
+                             reason: String(format: "transform RMS %.4f px exceeds --max-rms %g", reg.report.rms, limit))
+        }
+
+        var header = image.header
+        let r = reg.report
+        var report = AlignReport(source: source, template: template.path, output: output, mode: o.updateWCS ? "update-wcs" : "warp",
+                                 width: image.width, height: image.height, transform: r)
+        func provenance(_ h: inout Header) {
+            h.set("ALIGNMOD", r.model, comment: "align: transform model")
+            h.set("ALIGNNST", r.used, comment: "align: matched stars used in the fit")
+            h.set("ALIGNRMS", r.rms, comment: "[pixel] align: RMS of the fit residuals")
+            h.addHistory("astrotool align: \(URL(fileURLWithPath: base).lastPathComponent) onto \(URL(fileURLWithPath: template.path).lastPathComponent)")
+            h.addHistory("align: \(r.model) fit, \(r.used) of \(r.matches) matches, "
+                         + String(format: "rms %.4f px, robust %.4f px", r.rms, r.robustRMS))
+            let p = r.push
+            h.addHistory(String(format: "align: source->template x' = %.10g x + %.10g y + %.10g", p.a, p.b, p.c))
+            h.addHistory(String(format: "align: source->template y' = %.10g x + %.10g y + %.10g", p.d, p.e, p.f))
+        }
+
+        let hdus: [OutputHDU]
+        if o.updateWCS {
+            guard let templateWCS else {
+                throw AstroError(.badData, file: template.path, operation: "updating the WCS",
+                                 reason: "--update-wcs needs a template image with a celestial WCS")
+            }
+            header = try AstroError.naming(template.path) { try AlignWCS.tiedToTemplate(header, template: templateWCS, push: reg.push) }
+            provenance(&header)
+            header.addHistory("align: WCS tied to the template's; pixels unchanged")
+            hdus = try HDUCopy.hdus(of: base, headers: [hduIndex: header])
+        } else {
+            image.mask = try sourceMask(base, like: image)
+            let fillPlane = (background ?? BackgroundMap(pixels: image.pixels, width: image.width, height: image.height,
+                                                         meshSize: o.detection.meshSize, filterSize: o.detection.meshFilter))?.planes().level
+                ?? [Float](repeating: 0, count: image.count)
+            let warped = Warp.warp(image, fillPlane: fillPlane, pull: reg.pull, width: grid.width, height: grid.height,
+                                   interpolation: o.interpolation, fill: o.fill, conserveFlux: o.conserveFlux)
+            header = templateWCS.map { AlignWCS.onTemplateGrid(header, template: $0) } ?? AlignWCS.withoutWCS(header)
+            provenance(&header)
+            header.addHistory("align: resampled with \(o.interpolation.rawValue)\(o.conserveFlux ? ", flux conserved" : "")")
+            var maskHeader = Header()
+            maskHeader.addComment("align: 32 no_data (outside the source), 64 non_finite (source hole), source MASK bits")
+            hdus = [OutputHDU(Image(width: grid.width, height: grid.height, pixels: warped.pixels, header: header)),
+                    OutputHDU(integers: warped.mask.map(Int32.init), width: grid.width, height: grid.height,
+                              header: maskHeader, extname: "MASK", storage: .uint8)]
+            report.width = grid.width
+            report.height = grid.height
+            report.noDataPixels = warped.noData
+            report.holePixels = warped.holes
+        }
+        let transformJSON = try transformOut.map { _ in try json(report) }
+        try FITSWriter.write(hdus, to: output, overwrite: overwrite)
+        if let transformOut, let transformJSON {
+            try transformOut.write { tmp in try writeText(transformJSON, to: tmp, path: transformOut.path) }
+        }
+        return report
+    }
+
+    /// The source's MASK (bits kept) or DQ (any bit → 1, bad) plane of the same EXTVER, if the
+    /// file has one of the image's shape.
+    private static func sourceMask(_ base: String, like image: Image) throws -> [UInt8]? {
+        let extver = image.header.int("EXTVER") ?? 1
+        let planes = try FITS.listHDUs(base).filter {
+            $0.kind == .image && ["MASK", "DQ"].contains(($0.extname ?? "").uppercased()) && ($0.header.int("EXTVER") ?? 1) == extver
+                && $0.shape == [image.width, image.height]
+        }
+        guard let plane = planes.first else { return nil }
+        let values = try FITSFile("\(base)[\(plane.index)]").readImageDouble().pixels
+        let isMask = (plane.extname ?? "").uppercased() == "MASK"
+        return values.map { v in
+            guard v.isFinite else { return 1 }
+            return isMask ? UInt8(clamping: Int64(v)) : (v != 0 ? 1 : 0)
+        }
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+    }
+
+    private static func writeText(_ text: String, to tmp: String, path: String) throws {
+        guard FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8)) else {
+            throw AstroError(.io, file: path, operation: "writing", reason: "cannot write the file")
+        }
+    }
+}

@@ -1,0 +1,200 @@
+import AstroImage
+import Foundation
+
+/// How detections are selected, matched and fitted (docs/align.md lists each with its default).
+public struct RegistrationOptions: Sendable {
+    /// `nil`: choose among shift, similarity and affine by BIC; else that model.
+    public var model: TransformModel?
+    /// Cross-match radius in template pixels.
+    public var maxMatchDist = 3.0
+    /// Matches required; nil adapts to the detections: a fifth of the smaller list, 5 to 20.
+    public var minNMatch: Int?
+    /// Cap on detections per image after filtering: a count (≥ 1) or a fraction (0, 1); nil: all.
+    public var nDet: Double?
+    /// Brightest detections per image that form triangles.
+    public var nControl = 40
+    /// Drop both members of pairs closer than this (px); 0: keep all.
+    public var minSep = 0.0
+    /// Drop detections narrower than this FWHM (px): hot pixels and cosmic rays. An unknown
+    /// FWHM (a catalogue without FWHM_IMAGE) passes.
+    public var minFWHM = 1.0
+    /// Drop detections with any of these flag bits.
+    public var badFlagBits = 0
+    /// Mirror parity: nil tries both, false only proper, true only mirrored.
+    public var flip: Bool?
+    /// Outlier rejection threshold on the normalised residual, in robust σ.
+    public var clipSigma = 3.5
+
+    public init() {}
+}
+
+/// Residual statistics and the fitted transform, as `--json` and `--transform` give them.
+public struct RegistrationReport: Sendable, Encodable {
+    public var sourceDetections: Int
+    public var templateDetections: Int
+    /// Left after the FWHM, flag, separation and count filters.
+    public var sourceUsed: Int
+    public var templateUsed: Int
+    public var matching = "triangles"
+    public var hypotheses: Int
+    /// Source stars the winning hypothesis brought within `maxMatchDist` of a template star.
+    public var initialMatches: Int
+    public var parity: String
+    public var model: String
+    public var matches: Int
+    /// Matches kept by the clipping, which the transform was fitted to.
+    public var used: Int
+    /// Over the kept matches, in template pixels: RMS of |template − P(source)|, the robust
+    /// equivalent from 1.4826·MAD per axis, mean/median/std per axis, the 90th percentile.
+    public var rms: Double
+    public var robustRMS: Double
+    public var meanDx: Double, meanDy: Double
+    public var medianDx: Double, medianDy: Double
+    public var stdDx: Double, stdDy: Double
+    public var p90: Double
+    /// Median normalised residual over its expectation: ≈ 1 when the position errors are right.
+    public var chiScale: Double
+    public var scaleX: Double, scaleY: Double
+    /// Degrees, counter-clockwise (x towards y), of the source x axis on the template.
+    public var rotation: Double
+    public var shear: Double
+    /// Template pixel where the source's pixel (0, 0) lands.
+    public var shiftX: Double, shiftY: Double
+    /// Source → template ("push") and template → source ("pull"), 0-based pixels:
+    /// x' = a·x + b·y + c, y' = d·x + e·y + f.
+    public var push: AffineMap
+    public var pull: AffineMap
+}
+
+/// The outcome of registering one detection list onto another.
+public struct Registration: Sendable {
+    public var push: AffineMap
+    public var pull: AffineMap
+    public var model: TransformModel
+    public var report: RegistrationReport
+}
+
+/// Detections of a source → the transform onto a template's pixels: filter, triangle
+/// hypotheses scored by catalogue cross-matches, then rounds of guarded mutual matching and a
+/// weighted, clipped fit with a shrinking radius.
+public enum Registrar {
+    /// - Throws: `.badData` (without a file: the caller names it) when either list has fewer
+    ///   than 3 usable detections, no hypothesis reaches the required matches, or too few
+    ///   matches remain for any model.
+    public static func register(source: [Detection], template: [Detection], options o: RegistrationOptions) throws -> Registration {
+        let src = select(source, o), tpl = select(template, o)
+        func fail(_ reason: String) -> AstroError { AstroError(.badData, operation: "registering", reason: reason) }
+        guard src.count >= 3, tpl.count >= 3 else {
+            throw fail("too few usable stars: \(src.count) in the source, \(tpl.count) in the template (need 3 in each)")
+        }
+        let minMatches = o.minNMatch ?? min(20, max(5, min(src.count, tpl.count) / 5))
+        let tIndex = PointIndex(xs: tpl.map(\.x), ys: tpl.map(\.y), cell: o.maxMatchDist)
+
+        // 1. Hypotheses from the brightest stars, scored by how many source stars they land on a template star.
+        let sc = Array(src.prefix(o.nControl)), tc = Array(tpl.prefix(o.nControl))
+        let parities = o.flip.map { $0 ? [-1] : [1] } ?? [1, -1]
+        let hyps = TriangleMatch.hypotheses(source: (sc.map(\.x), sc.map(\.y)), template: (tc.map(\.x), tc.map(\.y)), parities: parities)
+        let scoring = Array(src.prefix(max(3 * o.nControl, 150)))
+        let scx = scoring.map(\.x), scy = scoring.map(\.y)
+        var best: (hyp: TriangleMatch.Hypothesis, count: Int)?
+        var sinceBest = 0
+        for h in hyps {
+            let n = CrossMatch.count(scx, scy, through: h.transform, in: tIndex, radius: o.maxMatchDist)
+            if n > (best?.count ?? 0) { best = (h, n); sinceBest = 0 } else { sinceBest += 1 }
+            if let b = best, b.count >= minMatches, sinceBest >= 200 { break }
+        }
+        guard let start = best, start.count >= min(minMatches, scoring.count) else {
+            throw fail("no consistent transform: the best of \(hyps.count) triangle hypotheses matched \(best?.count ?? 0) stars (need \(minMatches)); detections: source \(src.count), template \(tpl.count)")
+        }
+
+        // 2. Match, fit, re-match with the fitted transform and a radius that follows its residuals.
+        let candidates = o.model.map { [$0] } ?? TransformModel.allCases
+        var transform = start.hyp.transform
+        var radius = o.maxMatchDist
+        var result: (model: TransformModel, transform: AffineMap, used: [Bool], scale: Double)?
+        var pairs = PointPairs(), lastMatched: [Int] = []
+        for _ in 0..<4 {
+            let predicted = src.map { transform.apply($0.x, $0.y) }
+            let matched = CrossMatch.pairs(px: predicted.map(\.x), py: predicted.map(\.y), template: tIndex, radius: radius)
+            guard matched.count >= minMatches else { break }
+            var p = PointPairs()
+            for (i, j) in matched {
+                let sigma = (src[i].positionError * src[i].positionError + tpl[j].positionError * tpl[j].positionError + 1e-4).squareRoot()
+                p.append(sx: src[i].x, sy: src[i].y, tx: tpl[j].x, ty: tpl[j].y, sigma: sigma)
+            }
+            guard let fit = TransformFit.choose(candidates, parity: start.hyp.parity, p, clip: o.clipSigma) else { break }
+            result = fit
+            pairs = p
+            transform = fit.transform
+            let key = matched.map { $0.0 * tpl.count + $0.1 }
+            if key == lastMatched { break }
+            lastMatched = key
+            let rms = rmsOf(p.residuals(fit.transform), fit.used)
+            radius = min(o.maxMatchDist, max(5 * rms, 1))
+        }
+        guard let fit = result else {
+            let need = candidates.map(\.minimumMatches).min() ?? 6
+            throw fail("too few matched stars for a \(o.model?.rawValue ?? "transform") fit (need \(max(need, minMatches))); detections: source \(src.count), template \(tpl.count)")
+        }
+        guard let pull = fit.transform.inverse else { throw fail("the fitted transform is singular") }
+        let report = makeReport(fit, pairs: pairs, pull: pull, parity: start.hyp.parity,
+                                counts: (source.count, template.count, src.count, tpl.count),
+                                hypotheses: hyps.count, initial: start.count)
+        return Registration(push: fit.transform, pull: pull, model: fit.model, report: report)
+    }
+
+    /// The detections matching uses, brightest first: FWHM and flag cuts, the close-pair cut,
+    /// then the count cap.
+    static func select(_ list: [Detection], _ o: RegistrationOptions) -> [Detection] {
+        var kept = list.filter { !($0.fwhm < o.minFWHM) && ($0.flags & o.badFlagBits) == 0 && $0.x.isFinite && $0.y.isFinite }
+        kept.sort { $0.flux > $1.flux }
+        if o.minSep > 0, kept.count > 1 {
+            let index = PointIndex(xs: kept.map(\.x), ys: kept.map(\.y), cell: o.minSep)
+            kept = kept.filter { d in
+                guard let hit = index.nearestTwo(d.x, d.y, radius: o.minSep) else { return true }
+                return hit.d2 >= o.minSep   // d1 is the point itself
+            }
+        }
+        if let n = o.nDet {
+            let cap = n >= 1 ? Int(n) : Int((n * Double(kept.count)).rounded(.up))
+            kept = Array(kept.prefix(max(0, cap)))
+        }
+        return kept
+    }
+
+    private static func rmsOf(_ r: [Double], _ used: [Bool]) -> Double {
+        let v = r.indices.filter { used[$0] }.map { r[$0] * r[$0] }
+        return v.isEmpty ? 0 : (v.reduce(0, +) / Double(v.count)).squareRoot()
+    }
+
+    private static func makeReport(_ fit: (model: TransformModel, transform: AffineMap, used: [Bool], scale: Double),
+                                   pairs p: PointPairs, pull: AffineMap, parity: Int,
+                                   counts: (Int, Int, Int, Int), hypotheses: Int, initial: Int) -> RegistrationReport {
+        let t = fit.transform
+        var dx: [Double] = [], dy: [Double] = [], r: [Double] = []
+        for i in 0..<p.count where fit.used[i] {
+            let q = t.apply(p.sx[i], p.sy[i])
+            dx.append(p.tx[i] - q.x); dy.append(p.ty[i] - q.y)
+            r.append((dx.last! * dx.last! + dy.last! * dy.last!).squareRoot())
+        }
+        func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(max(1, v.count)) }
+        func median(_ v: [Double]) -> Double {
+            let s = v.sorted()
+            return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
+        }
+        func std(_ v: [Double]) -> Double { let m = mean(v); return mean(v.map { ($0 - m) * ($0 - m) }).squareRoot() }
+        func madStd(_ v: [Double]) -> Double { let m = median(v); return 1.4826 * median(v.map { abs($0 - m) }) }
+        let sorted = r.sorted()
+        let dec = t.decomposition
+        return RegistrationReport(
+            sourceDetections: counts.0, templateDetections: counts.1, sourceUsed: counts.2, templateUsed: counts.3,
+            hypotheses: hypotheses, initialMatches: initial, parity: parity < 0 ? "flipped" : "normal",
+            model: fit.model.rawValue, matches: p.count, used: r.count,
+            rms: mean(r.map { $0 * $0 }).squareRoot(),
+            robustRMS: (madStd(dx) * madStd(dx) + madStd(dy) * madStd(dy)).squareRoot(),
+            meanDx: mean(dx), meanDy: mean(dy), medianDx: median(dx), medianDy: median(dy), stdDx: std(dx), stdDy: std(dy),
+            p90: sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(0.9 * Double(sorted.count)))],
+            chiScale: fit.scale, scaleX: dec.scaleX, scaleY: dec.scaleY, rotation: dec.rotation, shear: dec.shear,
+            shiftX: t.c, shiftY: t.f, push: t, pull: pull)
+    }
+}

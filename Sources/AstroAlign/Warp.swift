@@ -1,0 +1,210 @@
+import AstroImage
+import Foundation
+
+/// How source pixels are interpolated at the positions the pull map gives.
+public enum Interpolation: String, Sendable, CaseIterable {
+    /// Cubic B-spline through the pixel values (prefiltered; scipy `map_coordinates` order 3, spalipy's default).
+    case spline3
+    /// Lanczos with a = 3, weights normalised to sum 1.
+    case lanczos3
+    case bilinear
+    case nearest
+}
+
+/// Resampling of a source image onto another grid through a pull map (template pixel →
+/// source pixel).
+///
+/// Non-finite source pixels are first replaced by the local background so that no kernel
+/// (least of all the B-spline prefilter, a recursive filter over whole rows) spreads them;
+/// afterwards only output pixels whose bilinear neighbourhood touched one are set to NaN.
+/// A 3×3 hole then stays a hole of about 16 pixels instead of spalipy's 94 % of the image.
+enum Warp {
+    struct Result {
+        var pixels: [Float]
+        /// MASK bits: 32 no_data (outside the source), 64 non_finite (a hole in the source),
+        /// plus the source mask's bits of the bilinear neighbourhood.
+        var mask: [UInt8]
+        var noData: Int
+        var holes: Int
+    }
+
+    /// - Parameters:
+    ///   - fillPlane: the value replacing each non-finite source pixel (the background map).
+    ///   - fill: the output value where the source does not reach.
+    ///   - conserveFlux: multiply by |det| of the pull map (source pixels per output pixel), so
+    ///     sums over a star keep its flux when the pixel scales differ.
+    static func warp(_ source: Image, fillPlane: [Float], pull: AffineMap, width ow: Int, height oh: Int,
+                     interpolation: Interpolation, fill: Float, conserveFlux: Bool) -> Result {
+        let w = source.width, h = source.height
+        var data = source.pixels
+        var bad = [Bool](repeating: false, count: w * h)
+        for k in 0..<(w * h) where !data[k].isFinite { bad[k] = true; data[k] = fillPlane[k] }
+        if interpolation == .spline3 { data = prefiltered(data, width: w, height: h) }
+        let holes = bad
+        let sourceMask = source.mask
+        let scale = conserveFlux ? Float(abs(pull.determinant)) : 1
+        var out = [Float](repeating: fill, count: ow * oh)
+        var mask = [UInt8](repeating: 0, count: ow * oh)
+        let counts = data.withUnsafeBufferPointer { dp in
+            out.withUnsafeMutableBufferPointer { op in
+                mask.withUnsafeMutableBufferPointer { mp in
+                    let d = SendableBuffer(dp), o = SendableMutableBuffer(op), m = SendableMutableBuffer(mp)
+                    return Parallel.mapBlocks(count: oh, minBlock: 8) { rows -> (Int, Int) in
+                        var noData = 0, holeCount = 0
+                        for ty in rows {
+                            for tx in 0..<ow {
+                                let k = ty * ow + tx
+                                let s = pull.apply(Double(tx), Double(ty))
+                                guard s.x >= -0.5, s.y >= -0.5, s.x <= Double(w) - 0.5, s.y <= Double(h) - 0.5 else {
+                                    m[k] = MaskBits.noData.rawValue; noData += 1; continue
+                                }
+                                // The bilinear neighbourhood decides holes and carries mask bits.
+                                let ix = min(max(Int(s.x.rounded(.down)), 0), w - 1), iy = min(max(Int(s.y.rounded(.down)), 0), h - 1)
+                                let fx = s.x - Double(ix), fy = s.y - Double(iy)
+                                var hole = false, bits: UInt8 = 0
+                                let x1 = fx > 0 && ix + 1 < w ? ix + 1 : ix, y1 = fy > 0 && iy + 1 < h ? iy + 1 : iy
+                                for jy in iy...y1 {
+                                    for jx in ix...x1 {
+                                        hole = hole || holes[jy * w + jx]
+                                        bits |= sourceMask?[jy * w + jx] ?? 0
+                                    }
+                                }
+                                if hole {
+                                    o[k] = .nan; m[k] = bits | MaskBits.nonFinite.rawValue; holeCount += 1; continue
+                                }
+                                m[k] = bits
+                                let v: Float = switch interpolation {
+                                case .nearest: d[min(max(Int(s.x.rounded()), 0), w - 1) + min(max(Int(s.y.rounded()), 0), h - 1) * w]
+                                case .bilinear: bilinear(d, w, h, s.x, s.y)
+                                case .spline3: spline3(d, w, h, s.x, s.y)
+                                case .lanczos3: lanczos3(d, w, h, s.x, s.y)
+                                }
+                                o[k] = v * scale
+                            }
+                        }
+                        return (noData, holeCount)
+                    }
+                }
+            }
+        }
+        return Result(pixels: out, mask: mask, noData: counts.map(\.0).reduce(0, +), holes: counts.map(\.1).reduce(0, +))
+    }
+
+    /// Index reflected about the edge pixel centres (d c b | a b c d | c b a), as the B-spline
+    /// prefilter assumes.
+    @inline(__always)
+    static func mirror(_ i: Int, _ n: Int) -> Int {
+        guard n > 1 else { return 0 }
+        let period = 2 * n - 2
+        var j = i % period
+        if j < 0 { j += period }
+        return j < n ? j : period - j
+    }
+
+    @inline(__always)
+    static func bilinear(_ d: SendableBuffer<Float>, _ w: Int, _ h: Int, _ x: Double, _ y: Double) -> Float {
+        let ix = Int(x.rounded(.down)), iy = Int(y.rounded(.down))
+        let fx = Float(x - Double(ix)), fy = Float(y - Double(iy))
+        let x0 = min(max(ix, 0), w - 1), x1 = min(max(ix + 1, 0), w - 1)
+        let y0 = min(max(iy, 0), h - 1), y1 = min(max(iy + 1, 0), h - 1)
+        let a = d[y0 * w + x0] * (1 - fx) + d[y0 * w + x1] * fx
+        let b = d[y1 * w + x0] * (1 - fx) + d[y1 * w + x1] * fx
+        return a * (1 - fy) + b * fy
+    }
+
+    @inline(__always)
+    static func spline3(_ c: SendableBuffer<Float>, _ w: Int, _ h: Int, _ x: Double, _ y: Double) -> Float {
+        let ix = Int(x.rounded(.down)), iy = Int(y.rounded(.down))
+        let wx = bsplineWeights(x - Double(ix)), wy = bsplineWeights(y - Double(iy))
+        var sum = 0.0
+        for j in 0..<4 {
+            let row = mirror(iy - 1 + j, h) * w
+            var line = 0.0
+            for i in 0..<4 { line += wx[i] * Double(c[row + mirror(ix - 1 + i, w)]) }
+            sum += wy[j] * line
+        }
+        return Float(sum)
+    }
+
+    /// Cubic B-spline weights of the taps at −1, 0, 1, 2 for a fraction t.
+    @inline(__always)
+    static func bsplineWeights(_ t: Double) -> SIMD4<Double> {
+        let t2 = t * t, t3 = t2 * t, u = 1 - t
+        return SIMD4(u * u * u / 6, (4 - 6 * t2 + 3 * t3) / 6, (1 + 3 * t + 3 * t2 - 3 * t3) / 6, t3 / 6)
+    }
+
+    @inline(__always)
+    static func lanczos3(_ d: SendableBuffer<Float>, _ w: Int, _ h: Int, _ x: Double, _ y: Double) -> Float {
+        let ix = Int(x.rounded(.down)), iy = Int(y.rounded(.down))
+        var wx = SIMD8<Double>(), wy = SIMD8<Double>()
+        for i in 0..<6 { wx[i] = lanczos(x - Double(ix - 2 + i)); wy[i] = lanczos(y - Double(iy - 2 + i)) }
+        let sx = wx.sum(), sy = wy.sum()
+        var sum = 0.0
+        for j in 0..<6 {
+            let row = min(max(iy - 2 + j, 0), h - 1) * w
+            var line = 0.0
+            for i in 0..<6 { line += wx[i] * Double(d[row + min(max(ix - 2 + i, 0), w - 1)]) }
+            sum += wy[j] * line
+        }
+        return Float(sum / (sx * sy))
+    }
+
+    @inline(__always)
+    static func lanczos(_ x: Double) -> Double {
+        let ax = abs(x)
+        guard ax > 1e-12 else { return 1 }
+        guard ax < 3 else { return 0 }
+        let p = Double.pi * x
+        return 3 * sin(p) * sin(p / 3) / (p * p)
+    }
+
+    /// B-spline coefficients of the image (cubic, mirror boundary): the recursive filter with
+    /// pole √3 − 2, causal then anticausal, along every row and then every column.
+    static func prefiltered(_ pixels: [Float], width w: Int, height h: Int) -> [Float] {
+        var c = pixels
+        c.withUnsafeMutableBufferPointer { cp in
+            let buf = SendableMutableBuffer(cp)
+            Parallel.forEachBlock(count: h, minBlock: 16) { rows in
+                var line = [Double](repeating: 0, count: w)
+                for y in rows {
+                    for x in 0..<w { line[x] = Double(buf[y * w + x]) }
+                    filterLine(&line)
+                    for x in 0..<w { buf[y * w + x] = Float(line[x]) }
+                }
+            }
+            Parallel.forEachBlock(count: w, minBlock: 16) { cols in
+                var line = [Double](repeating: 0, count: h)
+                for x in cols {
+                    for y in 0..<h { line[y] = Double(buf[y * w + x]) }
+                    filterLine(&line)
+                    for y in 0..<h { buf[y * w + x] = Float(line[y]) }
+                }
+            }
+        }
+        return c
+    }
+
+    private static func filterLine(_ c: inout [Double]) {
+        let n = c.count
+        guard n > 1 else { return }
+        let z = 3.0.squareRoot() - 2, gain = (1 - z) * (1 - 1 / z)
+        for k in 0..<n { c[k] *= gain }
+        // Causal start: the mirror-symmetric sum, truncated where z^k is below 1e-9.
+        let horizon = Int((log(1e-9) / log(abs(z))).rounded(.up))
+        var sum = c[0]
+        if horizon < n {
+            var zn = z
+            for k in 1..<horizon { sum += zn * c[k]; zn *= z }
+        } else {
+            var zn = z, z2n = pow(z, Double(n - 1))
+            sum += z2n * c[n - 1]
+            z2n *= z2n / z
+            for k in 1..<(n - 1) { sum += (zn + z2n) * c[k]; zn *= z; z2n /= z }
+            sum /= 1 - zn * zn
+        }
+        c[0] = sum
+        for k in 1..<n { c[k] += z * c[k - 1] }
+        c[n - 1] = z / (z * z - 1) * (z * c[n - 2] + c[n - 1])
+        for k in stride(from: n - 2, through: 0, by: -1) { c[k] = z * (c[k + 1] - c[k]) }
+    }
+}

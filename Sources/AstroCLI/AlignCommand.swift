@@ -1,0 +1,191 @@
+import ArgumentParser
+import AstroAlign
+import AstroImage
+import Foundation
+
+/// `astrotool align`: register a source image onto a template (spalipy's align-fits), or
+/// detect sources into a catalogue (docs/align.md).
+struct AlignCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "align",
+        abstract: "Register a source image onto a template image or catalogue (spalipy/astroalign), or detect sources.",
+        discussion: "Without a subcommand the source is registered: `astrotool align SOURCE OUTPUT -tf TEMPLATE`.",
+        subcommands: [AlignRegisterCommand.self, AlignDetectCommand.self],
+        defaultSubcommand: AlignRegisterCommand.self
+    )
+}
+
+/// Detection settings shared by `align` and `align detect`.
+struct AlignDetectionOptions: ParsableArguments {
+    @Option(help: "Detection threshold in sigma of the 3x3-filtered noise (sep/spalipy sep_thresh).") var sepThresh = 5.0
+    @Option(help: "Fewest connected pixels above threshold.") var minArea = 5
+    @Option(help: "Background mesh size in pixels.") var backSize = 64
+    @Option(help: "Median filter over the background meshes (1 = none).") var backFilterSize = 3
+    @Option(help: "Saturation level (default: SATURATE from the header, else none); sources at or above it get flag 4.") var saturation: Double?
+    @Option(help: "Electrons per data unit for position errors (default: GAIN from the header, else 1).") var gain: Double?
+
+    func validate() throws {
+        guard sepThresh > 0 else { throw ValidationError("--sep-thresh must be positive") }
+        guard minArea >= 1 else { throw ValidationError("--min-area must be at least 1") }
+        guard backSize >= 8 else { throw ValidationError("--back-size must be at least 8") }
+        guard backFilterSize >= 1 else { throw ValidationError("--back-filter-size must be at least 1") }
+        if let gain, !(gain > 0) { throw ValidationError("--gain must be positive") }
+    }
+
+    var options: DetectionOptions {
+        var o = DetectionOptions()
+        o.threshold = sepThresh
+        o.minArea = minArea
+        o.meshSize = backSize
+        o.meshFilter = backFilterSize
+        o.saturation = saturation
+        o.gain = gain
+        return o
+    }
+}
+
+/// `astrotool align [register] SOURCE OUTPUT (-tf TEMPLATE | -tc TEMPLATE.cat)`.
+struct AlignRegisterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "register",
+        abstract: "Register SOURCE onto a template and write OUTPUT: resampled onto the template grid, or (--update-wcs) with its WCS corrected.",
+        discussion: """
+        Sources are detected in both images (or read from SExtractor ASCII_HEAD catalogues, 1-based \
+        X_IMAGE/Y_IMAGE converted); triangles of the brightest stars propose transforms (any rotation, \
+        scale and mirror), scored by cross-matches; then rounds of guarded mutual matching and a weighted, \
+        sigma-clipped fit (shift, similarity or affine, chosen by BIC). The warp writes the source on the \
+        template grid with the template's WCS and a MASK extension (32 no_data, 64 source hole); \
+        --update-wcs writes the source unchanged but for a WCS tied to the template's. Statistics go \
+        to stdout (--json for scripts).
+        Example: astrotool align sci_002.fits sci_002_on_001.fits -tf sci_001.fits --transform t.json
+        """
+    )
+
+    @Argument(help: "Source image (FITS or extension).") var source: String
+    @Argument(help: "Output FITS file.") var output: String
+    @Option(name: [.customLong("tf", withSingleDash: true), .customLong("template-fits")], help: "Template image.") var templateFits: String?
+    @Option(name: [.customLong("tc", withSingleDash: true), .customLong("template-cat")], help: "Template catalogue (SExtractor ASCII_HEAD).") var templateCat: String?
+    @Option(name: [.customLong("sc", withSingleDash: true), .customLong("source-cat")], help: "Source catalogue instead of detecting in SOURCE.") var sourceCat: String?
+    @Flag(help: "Do not resample: write SOURCE with its WCS tied to the template's (needs -tf with a WCS); other HDUs untouched.") var updateWcs = false
+    @Option(help: "auto (BIC among shift, similarity, affine), shift, similarity or affine.") var model = "auto"
+    @Option(help: "Initial matching: auto or triangles (auto is triangles until quads arrive).") var match = "auto"
+    @Option(help: "Mirror parity: auto (try both), no, yes.") var flip = "auto"
+    @Option(help: "Cross-match radius in template pixels.") var maxMatchDist = 3.0
+    @Option(help: "Matches required (default: a fifth of the smaller star list, 5 to 20).") var minNMatch: Int?
+    @Option(help: "Cap on detections per image: a count, or a fraction in (0,1) (default: all).") var nDet: Double?
+    @Option(help: "Brightest detections per image that form triangles.") var nQuadDet = 40
+    @Option(help: "Drop both stars of pairs closer than this, in pixels (0 = off).") var minSep = 0.0
+    @Option(help: "Drop detections with a FWHM below this, in pixels (hot pixels, cosmic rays).") var minFwhm = 1.0
+    @Option(help: "Drop detections with any of these SExtractor flag bits.") var badFlagBits = 0
+    @Option(help: "Reject matches beyond this many robust sigma in the fit.") var clipSigma = 3.5
+    @Option(help: "Interpolation: spline3 (cubic B-spline), lanczos3, bilinear, nearest.") var interp = "spline3"
+    @Option(help: "Output value where the source does not reach: NaN or a number.") var fillval = "NaN"
+    @Flag(help: "Multiply by the pixel-area ratio so fluxes are kept when pixel scales differ.") var conserveFlux = false
+    @Option(help: "Output grid X,Y (default: the template's; the source's with -tc).") var outputShape: String?
+    @Option(help: "Refuse (exit 65, no output) when the fit RMS exceeds this, in pixels.") var maxRms: Double?
+    @Option(help: "Save the transform and its statistics as JSON here.") var transform: String?
+    @Option(help: "Pixel origin of catalogue positions: 1 (SExtractor) or 0.") var catOrigin = 1
+    @Option(help: "Catalogue column of x (default: XWIN_IMAGE, X_IMAGE, XPEAK_IMAGE).") var xCol: String?
+    @Option(help: "Catalogue column of y (default: YWIN_IMAGE, Y_IMAGE, YPEAK_IMAGE).") var yCol: String?
+    @Option(help: "Catalogue column of flux (default: FLUX, FLUX_BEST, FLUX_AUTO, FLUX_ISO, FLUX_APER).") var fluxCol: String?
+    @Option(help: "Catalogue column of FWHM (default: FWHM_IMAGE).") var fwhmCol: String?
+    @Option(help: "Catalogue column of flags (default: FLAGS).") var flagCol: String?
+    @OptionGroup var detection: AlignDetectionOptions
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard (templateFits == nil) != (templateCat == nil) else { throw ValidationError("give one template: -tf TEMPLATE.fits or -tc TEMPLATE.cat") }
+        if updateWcs && templateFits == nil { throw ValidationError("--update-wcs needs -tf TEMPLATE.fits (its WCS)") }
+        guard model == "auto" || TransformModel(rawValue: model) != nil else {
+            if ["poly", "spline"].contains(model) { throw ValidationError("--model \(model) is not available yet (see docs/align.md); use auto, shift, similarity or affine") }
+            throw ValidationError("--model takes auto, shift, similarity or affine")
+        }
+        guard ["auto", "triangles"].contains(match) else {
+            if match == "quads" { throw ValidationError("--match quads is not available yet (see docs/align.md); use auto or triangles") }
+            throw ValidationError("--match takes auto or triangles")
+        }
+        guard ["auto", "no", "yes"].contains(flip) else { throw ValidationError("--flip takes auto, no or yes") }
+        guard Interpolation(rawValue: interp) != nil else { throw ValidationError("--interp takes spline3, lanczos3, bilinear or nearest") }
+        guard fillval.lowercased() == "nan" || Float(fillval) != nil else { throw ValidationError("--fillval takes NaN or a number") }
+        guard maxMatchDist > 0 else { throw ValidationError("--max-match-dist must be positive") }
+        if let minNMatch, minNMatch < 3 { throw ValidationError("--min-n-match must be at least 3") }
+        if let nDet, !(nDet > 0) || (nDet > 1 && nDet != nDet.rounded()) { throw ValidationError("--n-det takes a count (1 or more) or a fraction in (0,1)") }
+        guard nQuadDet >= 3 else { throw ValidationError("--n-quad-det must be at least 3") }
+        guard minSep >= 0, clipSigma > 0 else { throw ValidationError("--min-sep must be >= 0 and --clip-sigma positive") }
+        guard catOrigin == 0 || catOrigin == 1 else { throw ValidationError("--cat-origin takes 0 or 1") }
+        if let maxRms, !(maxRms > 0) { throw ValidationError("--max-rms must be positive") }
+        if outputShape != nil && shape == nil { throw ValidationError("--output-shape takes X,Y (two positive integers)") }
+    }
+
+    private var shape: (Int, Int)? {
+        guard let outputShape else { return nil }
+        let parts = outputShape.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, parts[0] > 0, parts[1] > 0 else { return nil }
+        return (parts[0], parts[1])
+    }
+
+    func run() throws {
+        common.apply()
+        try OutputPlan.checkDistinct(inputs: [source, templateFits, templateCat, sourceCat].compactMap { $0 },
+                                     outputs: [output, transform].compactMap { $0 })
+        var o = AlignOptions()
+        o.detection = detection.options
+        o.registration.model = TransformModel(rawValue: model)
+        o.registration.maxMatchDist = maxMatchDist
+        o.registration.minNMatch = minNMatch
+        o.registration.nDet = nDet
+        o.registration.nControl = nQuadDet
+        o.registration.minSep = minSep
+        o.registration.minFWHM = minFwhm
+        o.registration.badFlagBits = badFlagBits
+        o.registration.flip = flip == "auto" ? nil : flip == "yes"
+        o.registration.clipSigma = clipSigma
+        o.columns.x = xCol; o.columns.y = yCol; o.columns.flux = fluxCol; o.columns.fwhm = fwhmCol; o.columns.flags = flagCol
+        o.columns.origin = Double(catOrigin)
+        o.interpolation = Interpolation(rawValue: interp)!
+        o.fill = fillval.lowercased() == "nan" ? .nan : Float(fillval)!
+        o.conserveFlux = conserveFlux
+        o.outputWidth = shape?.0
+        o.outputHeight = shape?.1
+        o.updateWCS = updateWcs
+        o.maxRMS = maxRms
+        o.transformFile = transform
+        let template: AlignTemplate = templateFits.map { .image($0) } ?? .catalogue(templateCat!)
+        let r = try Align.run(source: source, template: template, sourceCatalogue: sourceCat, output: output,
+                              options: o, overwrite: common.overwrite)
+        if common.json { try printJSON(r); return }
+        let t = r.transform
+        Console.out("astrotool align: \(r.source) -> \(r.output) (\(r.mode) onto \(r.template), \(r.width)x\(r.height))")
+        Console.out("Matched \(t.matches) detections within \(maxMatchDist) pixels, \(t.used) used (detections: source \(t.sourceDetections), template \(t.templateDetections))")
+        Console.out("model \(t.model), parity \(t.parity): " + String(format: "scale %.6f x %.6f, rotation %.4f deg, shear %.4f deg, shift %.3f %.3f",
+                                                                      t.scaleX, t.scaleY, t.rotation, t.shear, t.shiftX, t.shiftY))
+        Console.out(String(format: "rms %.4f px, robust rms %.4f px, p90 %.4f px, chi scale %.3f", t.rms, t.robustRMS, t.p90, t.chiScale))
+        Console.out(String(format: "x = %.4f, %.4f (%.4f)", t.meanDx, t.medianDx, t.stdDx))
+        Console.out(String(format: "y = %.4f, %.4f (%.4f)", t.meanDy, t.medianDy, t.stdDy))
+    }
+}
+
+/// `astrotool align detect IMAGE -o CAT`: sources into a SExtractor ASCII_HEAD catalogue.
+struct AlignDetectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
+        abstract: "Detect sources and write a SExtractor ASCII_HEAD catalogue (1-based X_IMAGE/Y_IMAGE, XWIN_IMAGE/YWIN_IMAGE).",
+        discussion: "Example: astrotool align detect sci_001.fits -o sci_001.cat --regions sci_001.reg"
+    )
+
+    @Argument(help: "Image (FITS or extension).") var image: String
+    @Option(name: .shortAndLong, help: "Output catalogue.") var output: String
+    @Option(help: "Also write DS9 regions (image coordinates) here.") var regions: String?
+    @OptionGroup var detection: AlignDetectionOptions
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        common.apply()
+        try OutputPlan.checkDistinct(inputs: [image], outputs: [output, regions].compactMap { $0 })
+        let r = try Align.detect(image: image, catalogue: output, regions: regions, options: detection.options,
+                                 overwrite: common.overwrite)
+        if common.json { try printJSON(r); return }
+        Console.out("astrotool align detect: \(r.image): \(r.detections) sources -> \(r.catalogue)"
+                    + String(format: " (background %.6g, rms %.4g)", r.background, r.rms))
+    }
+}
