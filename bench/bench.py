@@ -480,10 +480,88 @@ def case_resample_swarp(tool, out, repeats):
         "image_mib": 4096 * 2048 * 4 / 2**20, "max_rel_diff": diff,
     }
 
+GEN_SKYMATCH = r"""
+import sys, os, json, numpy as np
+from astropy.io import fits
+from astropy.wcs import WCS
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+rng = np.random.default_rng(11)
+n, step = 1024, 820                       # 5x4 grid, ~20 % overlaps, 0.2"/px
+truth = [round(float(v), 3) for v in rng.uniform(50, 80, 20)]
+for k in range(20):
+    col, row = k % 5, k // 5
+    rot = np.deg2rad(rng.uniform(-3, 3))
+    s = 0.2 / 3600
+    w = WCS(naxis=2); w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    w.wcs.crval = [210.0 + (col - 2) * step * s / np.cos(np.deg2rad(-20)) + rng.uniform(-1, 1) * s, -20.0 + (row - 1.5) * step * s]
+    w.wcs.crpix = [(n + 1) / 2, (n + 1) / 2]
+    w.wcs.cd = [[-s * np.cos(rot), s * np.sin(rot)], [s * np.sin(rot), s * np.cos(rot)]]
+    y, x = np.mgrid[0:n, 0:n]
+    ra, dec = w.all_pix2world(x, y, 0)
+    r = np.hypot((ra - 210.0) * np.cos(np.deg2rad(-20)), dec + 20.0) * 3600
+    data = truth[k] + 2.0 * rng.standard_normal((n, n)) + 40 * np.exp(-r / 60.0)   # sky + noise + a galaxy
+    h = w.to_header(); h["BUNIT"] = "ELECTRONS/S"
+    fits.PrimaryHDU(data.astype(np.float32), header=h).writeto(f"{out}/img{k + 1:02d}.fits", overwrite=True)
+json.dump(truth, open(f"{out}/truth.json", "w"))
+"""
+
+STCAL_SKYMATCH = r"""
+import sys, json, glob, numpy as np
+from astropy.io import fits
+from astropy.wcs import WCS
+from stcal.skymatch import skymatch
+from stcal.skymatch.skyimage import SkyImage
+from stcal.skymatch.skystatistics import SkyStats
+images = []
+for f in sorted(glob.glob(sys.argv[1] + "/img*.fits")):
+    data, h = fits.getdata(f, header=True)
+    data = data.astype(np.float32)
+    w = WCS(h)
+    images.append(SkyImage(data, np.isfinite(data),
+                           lambda x, y, with_bounding_box=False, w=w: w.all_pix2world(x, y, 0),
+                           lambda ra, dec, with_bounding_box=False, w=w: w.all_world2pix(ra, dec, 0),
+                           SkyStats(skystat=sys.argv[2], nclip=5, lsig=4.0, usig=4.0, binwidth=0.1)))
+skymatch(images, skymethod="global+match", match_down=True, subtract=False)
+print(json.dumps([float(im.sky) for im in images]))
+"""
+
+
+def case_skymatch(tool, out, repeats):
+    """20 overlapping 1024x1024 frames (5x4, ~20 % overlaps, a galaxy): global+match, mode,
+    astrotool skymatch (own and --compat) vs stcal 1.20 skymatch (bench/.venv-stcal)."""
+    folder = os.path.join(out, "skymatch_20x1024")
+    if not os.path.exists(os.path.join(folder, "truth.json")):
+        subprocess.run([sys.executable, "-c", GEN_SKYMATCH, folder], check=True)
+    truth = json.load(open(os.path.join(folder, "truth.json")))
+    files = [os.path.join(folder, f"img{k + 1:02d}.fits") for k in range(20)]
+    stcal_py = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".venv-stcal", "bin", "python")
+    if not os.path.exists(stcal_py):
+        sys.exit("bench: skymatch needs bench/.venv-stcal (bench/run.sh skymatch creates it)")
+    cmd = [tool, "skymatch", *files, "--stat", "mode", "--json"]
+    t_ours, doc = median_time(cmd, max(3, repeats // 2))
+    ours = [c["sky"] for c in json.loads(doc)["chips"]]
+    t_compat, doc = median_time(cmd + ["--compat"], max(3, repeats // 2))
+    compat = [c["sky"] for c in json.loads(doc)["chips"]]
+    t_theirs, doc = median_time([stcal_py, "-c", STCAL_SKYMATCH, folder, "mode"], 1)
+    theirs = json.loads(doc.strip().splitlines()[-1])
+    def rel(a, b):   # largest deviation once both are taken relative to their mean
+        e = np.asarray(a) - np.asarray(b)
+        return float(np.abs(e - e.mean()).max())
+    return {
+        "case": "skymatch", "input": "20 x 1024x1024 float32, 5x4 mosaic, ~20 % overlaps, a galaxy; global+match, mode; "
+        f"astrotool --compat {t_compat:.2f} s, max |compat - stcal| {np.abs(np.subtract(compat, theirs)).max():.2e}; "
+        f"relative error vs truth: astrotool {rel(ours, truth):.4f}, --compat {rel(compat, truth):.4f}, stcal {rel(theirs, truth):.4f}",
+        "astrotool_s": t_ours, "anchor": "stcal skymatch", "anchor_s": t_theirs, "ratio": t_theirs / t_ours,
+        "astrotool_peak_mib": peak_rss_mib(cmd), "image_mib": 20 * 1024 * 1024 * 4 / 2**20,
+        "max_rel_diff": float(np.abs(np.subtract(ours, theirs)).max()),
+    }
+
 
 CASES = {"stats": case_stats, "combine": case_combine, "combine-siril": case_combine_siril,
          "lacosmic": case_lacosmic, "process": case_process, "wcs": case_wcs,
-         "resample": case_resample, "resample-swarp": case_resample_swarp}
+         "resample": case_resample, "resample-swarp": case_resample_swarp,
+         "skymatch": case_skymatch}
 
 
 def main():

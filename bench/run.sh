@@ -19,4 +19,12 @@ esac
 case "${1:-all}" in all|resample-swarp)
     if ! command -v SWarp >/dev/null && [ "$(id -u)" = 0 ]; then apt-get install -y -q swarp >&2; fi ;;
 esac
+# stcal pins a drizzle that conflicts with the one above: the skymatch case gets its own venv.
+case "${1:-all}" in all|skymatch)
+    if ! "$here/.venv-stcal/bin/python" -c "import stcal.skymatch" 2>/dev/null; then
+        echo "bench: creating $here/.venv-stcal (stcal 1.20.0 for skymatch)" >&2
+        python3 -m venv "$here/.venv-stcal"
+        "$here/.venv-stcal/bin/pip" install -q --disable-pip-version-check stcal==1.20.0 astropy
+    fi ;;
+esac
 exec "$venv/bin/python" "$here/bench.py" --tool "$tool" --out "$here/out" "$@"

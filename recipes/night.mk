@@ -42,6 +42,10 @@ MASTERS := $(MBIAS) $(MDARK) $(MFLAT) $(MBPM)
 work     = $(patsubst $(RAW)/%.fits,$(OUT)/work/%.fits,$(1))
 CALIB   := $(patsubst $(RAW)/%.fits,$(OUT)/calibrated/%.fits,$(SCI))
 CLEANED := $(patsubst $(RAW)/%.fits,$(OUT)/cleaned/%.fits,$(SCI))
+SKYMATCHED := $(patsubst $(RAW)/%.fits,$(OUT)/skymatched/%.fits,$(SCI))
+# skymatch solves all frames at once: one call writes every copy and this report, which
+# stands for the whole set in the rules below.
+SKYREPORT := $(OUT)/skymatched/skymatch.json
 MOSAIC  := $(OUT)/mosaic_$(FILTER).fits
 
 RAW_PREVIEWS  := $(patsubst $(RAW)/%.fits,$(OUT)/previews/raw/%.png,$(RAWALL))
@@ -50,7 +54,7 @@ PRODUCT_PREVIEWS := $(patsubst $(OUT)/%.fits,$(OUT)/previews/%.png,$(MASTERS) $(
 # Stage name : the subcommand it needs.
 STAGES := masters:ccdproc calibrated:ccdproc cosmic-rays:ccdproc aligned:align skymatched:skymatch mosaic:resample
 
-.PHONY: all masters calibrated cleaned mosaic previews report
+.PHONY: all masters calibrated cleaned skymatched mosaic previews report
 .DELETE_ON_ERROR:
 
 all: mosaic previews report
@@ -58,6 +62,7 @@ all: mosaic previews report
 masters: $(MASTERS)
 calibrated: $(CALIB)
 cleaned: $(CLEANED)
+skymatched: $(SKYREPORT)
 mosaic: $(MOSAIC)
 previews: $(RAW_PREVIEWS) $(PRODUCT_PREVIEWS)
 
@@ -100,12 +105,20 @@ $(OUT)/calibrated/%.fits: $(RAW)/%.fits $(MASTERS)
 $(OUT)/cleaned/%.fits: $(OUT)/calibrated/%.fits
 	@$(AT) ccdproc cosmicray $< -o $@ --overwrite -q
 
+# --- sky --------------------------------------------------------------------------------
+# The cleaned frames' sky levels matched in their overlaps (global+match: offsets from the
+# pixel differences, so the galaxy cancels, lifted onto the lowest sky), written as SKYVALUE
+# into copies in skymatched/; resample subtracts it. The JSON report is written last, atomically.
+$(SKYREPORT): $(CLEANED)
+	@mkdir -p $(@D)
+	@$(AT) skymatch $^ --outdir $(@D) --overwrite -q --json > $@.tmp-$$$$ && mv $@.tmp-$$$$ $@
+
 # --- mosaic -----------------------------------------------------------------------------
-# The cleaned frames drizzled (square kernel) onto a north-up TAN grid covering them, in
-# electrons per second. Until align and skymatch exist, the frames keep their own (possibly
-# wrong) WCS and sky levels.
-$(MOSAIC): $(CLEANED)
-	@$(AT) resample $^ -o $@ --overwrite -q --units counts
+# The sky-matched frames drizzled (square kernel) onto a north-up TAN grid covering them, in
+# electrons per second, each less its SKYVALUE. Until align exists, the frames keep their own
+# (possibly wrong) WCS.
+$(MOSAIC): $(SKYREPORT)
+	@$(AT) resample $(SKYMATCHED) -o $@ --overwrite -q --units counts
 
 # --- previews ---------------------------------------------------------------------------
 $(OUT)/previews/raw/%.png: $(RAW)/%.fits
@@ -128,6 +141,7 @@ report:
 	@echo "night.mk: $(words $(BIAS)) bias, $(words $(DARK)) dark, $(words $(FLAT)) flat, $(words $(SCI)) science frames in $(RAW)"
 	@echo "night.mk: masters: $$(for m in $(MASTERS); do if [ -f $$m ]; then printf '%s ' $$m; else printf 'missing %s ' $$m; fi; done)"
 	@echo "night.mk: calibrated: $$(ls $(CALIB) 2>/dev/null | wc -l) of $(words $(CALIB)) in $(OUT)/calibrated; cosmic rays cleaned: $$(ls $(CLEANED) 2>/dev/null | wc -l) in $(OUT)/cleaned"
-	@echo "night.mk: mosaic: $$(if [ -f $(MOSAIC) ]; then echo $(MOSAIC); else echo missing $(MOSAIC); fi) (not yet aligned or sky-matched)"
+	@echo "night.mk: sky-matched: $$(ls $(SKYMATCHED) 2>/dev/null | wc -l) of $(words $(SKYMATCHED)) in $(OUT)/skymatched (SKYVALUE, global+match)"
+	@echo "night.mk: mosaic: $$(if [ -f $(MOSAIC) ]; then echo $(MOSAIC); else echo missing $(MOSAIC); fi) (sky-matched, not yet aligned)"
 	@echo "night.mk: previews: $$(ls $(RAW_PREVIEWS) $(PRODUCT_PREVIEWS) 2>/dev/null | wc -l) PNGs in $(OUT)/previews"
 	@$(foreach s,$(STAGES),echo "night.mk: stage $(word 1,$(subst :, ,$(s))): $(if $(call have,$(word 2,$(subst :, ,$(s)))),built,not built yet (needs astrotool $(word 2,$(subst :, ,$(s)))))";)

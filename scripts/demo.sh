@@ -2,8 +2,9 @@
 # make demo: the main job on bundled data, from nothing but astrotool and this repository.
 #  1. describe and preview the bundled real FITS files (testdata/fits);
 #  2. simulate a small observing night with known truth;
-#  3. reduce it with recipes/night.mk (masters, calibration, cosmic rays, previews), timing
-#     each stage, and print the masters' errors against the simulation's truth.
+#  3. reduce it with recipes/night.mk (masters, calibration, cosmic rays, sky matching,
+#     mosaic, previews), timing each stage, and print the masters' errors against the
+#     simulation's truth.
 # Usage: scripts/demo.sh PATH/TO/astrotool OUTDIR
 set -euo pipefail
 AT="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
@@ -53,8 +54,13 @@ echo "demo: master dark - truth: rms $(rms "$M/dark.fits" --minus "$T/dark.fits"
 echo "demo: master flat / truth: rms $(rms "$M/flat_R.fits" --divide "$T/flat.fits")"
 
 t=$(now)
+make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" skymatched
+SKIES=$(grep -o '"sky":[-0-9.e+]*' "$NIGHT/reduced/skymatched/skymatch.json" | awk -F: '{ printf "%s%.1f", s, $2; s = ", " }')
+echo "demo: skymatch: $(ls "$NIGHT/reduced/skymatched"/*.fits | wc -l) frames matched in their overlaps (global+match), SKYVALUE $SKIES e- ($(elapsed "$t"))"
+
+t=$(now)
 make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" mosaic
-echo "demo: mosaic: $("$AT" info --no-stats "$NIGHT/reduced/mosaic_R.fits" | awk 'NR == 2 { print $3 }') drizzled from $(ls "$NIGHT/reduced/cleaned" | wc -l) frames, not yet aligned or sky-matched ($(elapsed "$t"))"
+echo "demo: mosaic: $("$AT" info --no-stats "$NIGHT/reduced/mosaic_R.fits" | awk 'NR == 2 { print $3 }') drizzled from $(ls "$NIGHT/reduced/skymatched"/*.fits | wc -l) sky-matched frames, not yet aligned ($(elapsed "$t"))"
 
 t=$(now)
 make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" previews

@@ -33,6 +33,7 @@ struct SkymatchCommand: ParsableCommand {
     @Option(help: "MASK/DQ bits that do not make a pixel bad (4, 4+8, names, ~4, none, all).") var goodBits = "none"
     @Option(help: "Largest spacing in pixels between footprint vertices along a chip edge.") var footprintSteps = 64
     @Option(help: "Header keyword that receives each chip's sky.") var keyword = "SKYVALUE"
+    @Flag(help: "Reproduce stcal 1.20 skymatch (jwst SkyMatchStep): imagestats statistics, rasterised overlaps, each side's own statistic, one baseline for all islands, 4-corner footprints.") var compat = false
     @Option(help: "Write copies with the sky keywords into this folder.") var outdir: String?
     @Flag(help: "Write the sky keywords into the inputs themselves (atomically per file).") var inPlace = false
     @OptionGroup var common: CommonOptions
@@ -68,6 +69,7 @@ struct SkymatchCommand: ParsableCommand {
         o.goodBits = try GoodBits.parse(goodBits)
         o.footprintStep = footprintSteps
         o.keyword = keyword.uppercased()
+        o.compat = compat
         let output: SkyMatchOutput = if let outdir {
             .copies(try OutputPlan.outputs(for: files, output: nil, outdir: outdir))
         } else if inPlace { .inPlace } else { .report }

@@ -17,7 +17,16 @@ enum Overlap {
     /// is the two footprints' intersection. The difference `a − other` then holds the two chips'
     /// sky offset plus noise, whatever the sky there shows: extended emission cancels.
     static func sample(_ other: inout [Float], of a: SkyChip, from b: SkyChip, region: SphericalPolygon) {
-        guard let box = bounds(of: region, in: a) else { return }
+        sample(&other, window: (0...(a.width - 1), 0...(a.height - 1)), of: a, from: b, region: region)
+    }
+
+    /// The same into `other` covering only `window` of `a` (row-major, the window's width):
+    /// a pair's buffer then spans its overlap, not the whole chip.
+    static func sample(_ other: inout [Float], window: (x: ClosedRange<Int>, y: ClosedRange<Int>), of a: SkyChip,
+                       from b: SkyChip, region: SphericalPolygon) {
+        guard let full = bounds(of: region, in: a), full.x.overlaps(window.x), full.y.overlaps(window.y) else { return }
+        let box = (x: full.x.clamped(to: window.x), y: full.y.clamped(to: window.y))
+        let wx0 = window.x.lowerBound, wy0 = window.y.lowerBound, ww = window.x.count
         let xs = samples(box.x), ys = samples(box.y)
         var gx: [Double] = [], gy: [Double] = []
         gx.reserveCapacity(xs.count * ys.count)
@@ -41,7 +50,8 @@ enum Overlap {
                 for r in block {
                     let y = rows.lowerBound + r
                     let (j0, j1, ty) = cell(y, ys)
-                    for x in cols where aex[y * aw + x] == 0 && out[y * aw + x].isNaN {
+                    let row = (y - wy0) * ww - wx0
+                    for x in cols where aex[y * aw + x] == 0 && out[row + x].isNaN {
                         let (i0, i1, tx) = cell(x, xs)
                         let k00 = j0 * nxg + i0, k01 = j0 * nxg + i1, k10 = j1 * nxg + i0, k11 = j1 * nxg + i1
                         let px = (1 - ty) * ((1 - tx) * mx[k00] + tx * mx[k01]) + ty * ((1 - tx) * mx[k10] + tx * mx[k11])
@@ -49,13 +59,14 @@ enum Overlap {
                         // NaN (a corner the inverse WCS could not map) fails these tests too.
                         guard px >= -0.5, px < xmax, py >= -0.5, py < ymax else { continue }
                         // The four pixels around the point, clamped at b's edges.
-                        let fx = px.rounded(.down), fy = py.rounded(.down)
+                        // floor without a libm call: px, py ≥ −0.5 here.
+                        let fx = px < 0 ? -1.0 : Double(Int(px)), fy = py < 0 ? -1.0 : Double(Int(py))
                         let x0 = max(0, Int(fx)), x1 = min(bw - 1, Int(fx) + 1)
                         let y0 = max(0, Int(fy)), y1 = min(bh - 1, Int(fy) + 1)
                         let i00 = y0 * bw + x0, i01 = y0 * bw + x1, i10 = y1 * bw + x0, i11 = y1 * bw + x1
                         guard bex[i00] | bex[i01] | bex[i10] | bex[i11] == 0 else { continue }
                         let u = Float(px - fx), v = Float(py - fy)
-                        out[y * aw + x] = (1 - v) * ((1 - u) * bpix[i00] + u * bpix[i01]) + v * ((1 - u) * bpix[i10] + u * bpix[i11])
+                        out[row + x] = (1 - v) * ((1 - u) * bpix[i00] + u * bpix[i01]) + v * ((1 - u) * bpix[i10] + u * bpix[i11])
                     }
                 }
             }

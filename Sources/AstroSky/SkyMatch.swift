@@ -20,6 +20,11 @@ public struct SkyMatchOptions: Sendable {
     /// Chips with equal values of this keyword (chip header, else primary) form one group;
     /// nil: the chips of one file form one group.
     public var groupBy: String?
+    /// Reproduce stcal 1.20 `skymatch` (jwst `SkyMatchStep`) where astrotool differs on purpose:
+    /// imagestats statistics, rasterised overlaps measured on each side's own pixels, groups
+    /// as count-weighted means of their members, 4-corner footprints, one baseline for all
+    /// islands (docs/skymatch.md, "Compatibility").
+    public var compat = false
 
     public init() {}
 }
@@ -58,6 +63,8 @@ public struct SkyMatchReport: Sendable, Encodable {
         public var npix: [Int]
         /// The overlap's area on the sky in arcsec² (summed over member pairs).
         public var area: Double
+        /// `--compat`: each side's own statistic in the overlap (their difference is the offset).
+        public var levels: [Double]?
     }
 
     public var method: String
@@ -107,8 +114,9 @@ public enum SkyMatch {
         }
         var chips: [SkyChip] = []
         for (k, path) in paths.enumerated() {
+            // --compat: the references' default outline, the four corners joined by great circles.
             chips += try SkyChip.read(path, input: k, goodBits: o.goodBits, userMask: o.masks.isEmpty ? nil : o.masks[k],
-                                      footprintStep: o.footprintStep)
+                                      footprintStep: o.compat ? 1 << 40 : o.footprintStep)
         }
         guard chips.count >= 2 else {
             throw AstroError(.badData, file: paths[0], operation: "matching sky", reason: "only one image: skymatch needs at least two")
@@ -116,17 +124,55 @@ public enum SkyMatch {
         let (groupOf, groupNames) = try groups(chips, paths: paths, by: o.groupBy)
         let members = groupNames.indices.map { g in chips.indices.filter { groupOf[$0] == g } }
 
-        let locals = chips.map { c in c.pixels.withUnsafeBufferPointer { p in c.excluded.withUnsafeBufferPointer { o.stats.measure(p, mask: $0) } } }
+        let locals = localSkies(chips, options: o)
         let groupLocal = members.map { m in m.compactMap { locals[$0]?.value }.min() }
+        let (pairs, reported, overlapPixels) = o.compat ? compatPairs(members, groupNames, chips, stats: o.stats)
+            : differencePairs(members, groupNames, chips, stats: o.stats)
+        let levels = SkyMatchSolver.levels(method: o.method, local: groupLocal, pairs: pairs, matchUp: o.matchUp,
+                                           sharedBaseline: o.compat)
 
+        var report = SkyMatchReport(method: o.method.rawValue, statistic: o.stats.statistic.rawValue, subtracted: o.subtract,
+                                    islands: Set(levels.map(\.island)).count, chips: [], pairs: reported)
+        let outputs = try plannedOutputs(chips, output: output, overwrite: overwrite)
+        for (k, c) in chips.enumerated() {
+            let level = levels[groupOf[k]]
+            report.chips.append(.init(image: c.name, group: groupNames[groupOf[k]], sky: level.sky, local: locals[k]?.value,
+                                      overlapPixels: overlapPixels[k], island: level.island,
+                                      status: level.sky == nil ? "SKIPPED" : "OK", output: outputs[c.file]))
+        }
+        if case .report = output { return report }
+        try write(chips, skies: chips.indices.map { levels[groupOf[$0]].sky }, outputs: outputs, options: o, overwrite: overwrite)
+        return report
+    }
+
+    /// Each chip's own statistic over its usable pixels, chips measured in parallel.
+    static func localSkies(_ chips: [SkyChip], options o: SkyMatchOptions) -> [SkyValue?] {
+        let data = chips.map { (pixels: $0.pixels, excluded: $0.excluded) }
+        var out = [SkyValue?](repeating: nil, count: chips.count)
+        out.withUnsafeMutableBufferPointer { op in
+            let results = SendableMutableBuffer(op)
+            Parallel.forEachBlock(count: data.count, minBlock: 1) { block in
+                for k in block {
+                    let (pixels, excluded) = data[k]
+                    results[k] = o.compat ? Compat.local(pixels: pixels, excluded: excluded, stats: o.stats)
+                        : pixels.withUnsafeBufferPointer { p in excluded.withUnsafeBufferPointer { o.stats.measure(p, mask: $0) } }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The pairs of astrotool's own match: offsets from the pixel differences in each overlap.
+    static func differencePairs(_ members: [[Int]], _ groupNames: [String], _ chips: [SkyChip], stats: SkyStats)
+        -> ([PairSky], [SkyMatchReport.Pair], [Int]) {
         // Sources cancel in the pixel differences, which leaves a symmetric distribution: its
         // clipped median is the efficient robust offset, whatever `--stat` says (the histogram
         // mode would only add noise there). The limits apply to the pixel values themselves.
-        var offsetStats = o.stats
+        var offsetStats = stats
         offsetStats.statistic = .median
         offsetStats.lower = nil
         offsetStats.upper = nil
-        let limits = (o.stats.lower.map(Float.init) ?? -.infinity)...(o.stats.upper.map(Float.init) ?? .infinity)
+        let limits = (stats.lower.map(Float.init) ?? -.infinity)...(stats.upper.map(Float.init) ?? .infinity)
         var pairs: [PairSky] = [], reported: [SkyMatchReport.Pair] = []
         var overlapPixels = [Int](repeating: 0, count: chips.count)
         for gi in members.indices {
@@ -142,20 +188,27 @@ public enum SkyMatch {
                                       npix: [da.npix, db.npix], area: arcsec2))
             }
         }
-        let levels = SkyMatchSolver.levels(method: o.method, local: groupLocal, pairs: pairs, matchUp: o.matchUp)
+        return (pairs, reported, overlapPixels)
+    }
 
-        var report = SkyMatchReport(method: o.method.rawValue, statistic: o.stats.statistic.rawValue, subtracted: o.subtract,
-                                    islands: Set(levels.map(\.island)).count, chips: [], pairs: reported)
-        let outputs = try plannedOutputs(chips, output: output, overwrite: overwrite)
-        for (k, c) in chips.enumerated() {
-            let level = levels[groupOf[k]]
-            report.chips.append(.init(image: c.name, group: groupNames[groupOf[k]], sky: level.sky, local: locals[k]?.value,
-                                      overlapPixels: overlapPixels[k], island: level.island,
-                                      status: level.sky == nil ? "SKIPPED" : "OK", output: outputs[c.file]))
+    /// The pairs as stcal forms them (`--compat`): each side's own statistic in its rasterised
+    /// overlap, a pair used when both sides have a value and a count.
+    static func compatPairs(_ members: [[Int]], _ groupNames: [String], _ chips: [SkyChip], stats: SkyStats)
+        -> ([PairSky], [SkyMatchReport.Pair], [Int]) {
+        var pairs: [PairSky] = [], reported: [SkyMatchReport.Pair] = []
+        var overlapPixels = [Int](repeating: 0, count: chips.count)
+        for gi in members.indices {
+            for gj in members.indices where gj > gi {
+                let a = Compat.groupSky(members[gi], against: members[gj], chips, stats: stats, &overlapPixels)
+                let b = Compat.groupSky(members[gj], against: members[gi], chips, stats: stats, &overlapPixels)
+                guard a.area > 0, b.area > 0, let sa = a.sky, let sb = b.sky else { continue }
+                pairs.append(PairSky(i: gi, j: gj, si: sa, sj: sb))
+                let d = sa.value - sb.value
+                reported.append(.init(groups: [groupNames[gi], groupNames[gj]], offsets: [d, d], npix: [sa.npix, sb.npix],
+                                      area: a.area * pow(180 / Double.pi * 3600, 2), levels: [sa.value, sb.value]))
+            }
         }
-        if case .report = output { return report }
-        try write(chips, skies: chips.indices.map { levels[groupOf[$0]].sky }, outputs: outputs, options: o, overwrite: overwrite)
-        return report
+        return (pairs, reported, overlapPixels)
     }
 
     /// Group index per chip and the groups' names: one group per input, or per value of `key`.
@@ -185,16 +238,31 @@ public enum SkyMatch {
         var values: [Float] = [], area = 0.0
         for m in side {
             let chip = chips[m]
-            var seen = [Float](repeating: .nan, count: chip.pixels.count)
-            for k in other {
-                guard let region = chip.footprint.intersection(chips[k].footprint) else { continue }
+            // Most pairs of a large mosaic do not touch: nothing to allocate or scan for them.
+            let regions = other.compactMap { k in chip.footprint.intersection(chips[k].footprint).map { (k, $0) } }
+            // The buffer spans the union of the overlaps' pixel boxes only.
+            let boxes = regions.compactMap { Overlap.bounds(of: $0.1, in: chip) }
+            guard let first = boxes.first else { continue }
+            let window = boxes.dropFirst().reduce(first) { w, b in
+                (min(w.x.lowerBound, b.x.lowerBound)...max(w.x.upperBound, b.x.upperBound),
+                 min(w.y.lowerBound, b.y.lowerBound)...max(w.y.upperBound, b.y.upperBound))
+            }
+            let ww = window.x.count
+            var seen = [Float](repeating: .nan, count: ww * window.y.count)
+            for (k, region) in regions {
                 area += region.area
-                Overlap.sample(&seen, of: chip, from: chips[k], region: region)
+                Overlap.sample(&seen, window: window, of: chip, from: chips[k], region: region)
             }
             var n = 0
-            for p in seen.indices where !seen[p].isNaN && limits.contains(seen[p]) && limits.contains(chip.pixels[p]) {
-                values.append(chip.pixels[p] - seen[p])
-                n += 1
+            for y in window.y {
+                let row = (y - window.y.lowerBound) * ww - window.x.lowerBound
+                for x in window.x {
+                    let o = seen[row + x], v = chip.pixels[y * chip.width + x]
+                    if !o.isNaN && limits.contains(o) && limits.contains(v) {
+                        values.append(v - o)
+                        n += 1
+                    }
+                }
             }
             counts[m] += n
         }

@@ -85,7 +85,12 @@ enum SkyMatchSolver {
     /// pairs. Unlike the references, islands are independent: `match` references each island
     /// to its own lowest (or highest, `matchUp`) item, and `global+match` gives each island
     /// its own baseline, so an isolated item keeps its local sky (docs/skymatch.md §7).
-    static func levels(method: SkyMethod, local: [Double?], pairs: [PairSky], matchUp: Bool) -> [ItemSky] {
+    ///
+    /// `sharedBaseline` (`--compat`): the references' single reference instead, `match` shifted
+    /// by the lowest (highest) δ of all islands together, `global+match` lifted by the lowest
+    /// `local − δ` of all items, an item in no pair counting δ = 0 (docs/skymatch.md §5.3–5.4).
+    static func levels(method: SkyMethod, local: [Double?], pairs: [PairSky], matchUp: Bool,
+                       sharedBaseline: Bool = false) -> [ItemSky] {
         let n = local.count
         let island = islands(count: n, pairs: pairs)
         switch method {
@@ -94,6 +99,18 @@ enum SkyMatchSolver {
         case .global:
             let floor = local.compactMap { $0 }.min()
             return (0..<n).map { ItemSky(sky: local[$0] == nil ? nil : floor, island: island[$0]) }
+        case .match where sharedBaseline, .globalMatch where sharedBaseline:
+            // The match step first (δ less the lowest or highest of all), applied with NaN as 0;
+            // global+match then adds the lowest sky left, so an isolated item gets that baseline.
+            let delta = deltas(count: n, pairs: pairs)
+            let ds = delta.filter(\.isFinite)
+            let reference = (matchUp ? ds.max() : ds.min()) ?? 0
+            if method == .match {
+                return (0..<n).map { ItemSky(sky: delta[$0].isFinite ? delta[$0] - reference : nil, island: island[$0]) }
+            }
+            let d = delta.map { $0.isFinite ? $0 - reference : 0 }
+            let base = (0..<n).compactMap { k in local[k].map { $0 - d[k] } }.min()
+            return (0..<n).map { k in ItemSky(sky: base.map { d[k] + $0 }, island: island[k]) }
         case .match, .globalMatch:
             let delta = deltas(count: n, pairs: pairs)
             var out = (0..<n).map { ItemSky(sky: nil, island: island[$0]) }

@@ -60,4 +60,55 @@ import Testing
         let group = try TestSupport.runTool(["skymatch", a, a, "--group-by", "VISIT"])
         #expect(group.code == 65 && group.stderr.contains("VISIT"))
     }
+
+    /// `--compat` on the committed anchors: stcal's global+match numbers (testdata/skymatch/anchors.json).
+    @Test func compatGivesStcalsNumbers() throws {
+        let anchors = try JSONSerialization.jsonObject(with: Data(contentsOf: TestSupport.testdata.appendingPathComponent("skymatch/anchors.json"))) as! [String: Any]
+        let islands = (anchors["cases"] as! [String: Any])["islands"] as! [String: Any]
+        let files = (islands["files"] as! [String]).map { TestSupport.path("skymatch/" + $0) }
+        let expected = ((islands["stcal"] as! [String: Any])["median"] as! [String: Any])["global+match"] as! [Double]
+        let run = try TestSupport.runTool(["skymatch"] + files + ["--compat", "--stat", "median", "--json"])
+        #expect(run.code == 0, "\(run.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        let skies = (json["chips"] as! [[String: Any]]).map { $0["sky"] as! Double }
+        for (a, b) in zip(skies, expected) { #expect(abs(a - b) < 1e-6, "\(skies)") }
+        // Without --compat each island keeps its own level: island 1 near 100, not stcal's 86.25.
+        let own = try TestSupport.runTool(["skymatch"] + files + ["--stat", "median", "--json"])
+        let ownSkies = ((try JSONSerialization.jsonObject(with: Data(own.stdout.utf8)) as! [String: Any])["chips"] as! [[String: Any]]).map { $0["sky"] as! Double }
+        #expect(abs(ownSkies[0] - 100) < 0.05)
+    }
+
+    /// The bad inputs: one line naming the file, exit 65, nothing written.
+    @Test func badInputsNameTheFileAndWriteNothing() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let a = dir.appendingPathComponent("a.fits").path, b = dir.appendingPathComponent("b.fits").path
+        try Self.frame(a, sky: 10, xi: 0, seed: 1)
+        try Self.frame(b, sky: 12, xi: 60, seed: 2)
+        let out = dir.appendingPathComponent("out").path
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        // No celestial WCS.
+        let plain = dir.appendingPathComponent("plain.fits").path
+        try FITSWriter.write([OutputHDU(Image(width: 20, height: 20, value: 1))], to: plain, overwrite: false)
+        // All NaN.
+        var nan = try FITS.readImage(b)
+        nan.pixels = [Float](repeating: .nan, count: nan.pixels.count)
+        let allNaN = dir.appendingPathComponent("nan.fits").path
+        try FITSWriter.write([OutputHDU(nan)], to: allNaN, overwrite: false)
+        // A mask of another shape.
+        let small = dir.appendingPathComponent("small.fits").path
+        try FITSWriter.write([OutputHDU(Image(width: 10, height: 10, value: 0))], to: small, overwrite: false)
+        let cases: [([String], String)] = [
+            ([a, plain], "plain.fits"),
+            ([a, allNaN], "nan.fits"),
+            ([a, b, "--mask", small, small], "small.fits"),
+            ([a], "a.fits"),
+            ([a, b, "--group-by", "VISIT"], "VISIT"),
+        ]
+        for (args, name) in cases {
+            let r = try TestSupport.runTool(["skymatch"] + args + ["--outdir", out])
+            let lines = r.stderr.split(separator: "\n").filter { !$0.isEmpty }
+            #expect(r.code == 65 && lines.count == 1 && r.stderr.contains(name), "\(args): \(r.code) \(r.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty)
+        }
+    }
 }

@@ -54,3 +54,33 @@ import Testing
         #expect(abs(mode - 20) < 0.1 && mean - 20 > 0.5, "mode \(mode), mean \(mean)")
     }
 }
+
+/// imagestats as it is (`--compat`): stcal's own statistics tests and the spec's quirks (§4, §10.1).
+@Suite struct ImageStatsCompatTests {
+    static func value(_ x: [Float], _ stat: SkyStatistic, configure: (inout SkyStats) -> Void = { _ in }) -> SkyValue? {
+        var s = SkyStats()
+        s.statistic = stat
+        configure(&s)
+        return ImageStatsCompat.measure(x, s)
+    }
+
+    @Test func stcalSkyStatsCases() {
+        let ones = [Float](repeating: 1, count: 100)
+        for stat in [SkyStatistic.mean, .median, .mode] { #expect(Self.value(ones, stat)?.npix == 100) }
+        #expect(Self.value(ones, .mean)?.value == 1 && Self.value(ones, .median)?.value == 1)
+        let midpt = Self.value([0, 1, 2, 3], .midpt)!
+        #expect(abs(midpt.value - 1.032796) < 1.032796e-6 && midpt.npix == 4)
+        let halves = [Float](repeating: 0, count: 50) + [Float](repeating: 10, count: 50)
+        #expect(Self.value(halves, .mean) { $0.lower = 5; $0.upper = 15 } == SkyValue(value: 10, npix: 50))
+    }
+
+    @Test func quirks() {
+        // nclip = 0: the median ignores the limits.
+        let data = [Float](repeating: 0, count: 8) + [Float](repeating: 10, count: 4) + [12, 12]
+        #expect(Self.value(data, .median) { $0.lower = 5; $0.upper = 15; $0.nclip = 0 }?.value == 0)
+        // Limits outside the data: no value.
+        #expect(Self.value(data, .mean) { $0.lower = 100 } == nil)
+        // One-bin histogram: midpt is a count (constant data: 0), mode min + binwidth·σ/2.
+        #expect(Self.value([Float](repeating: 5, count: 10), .midpt)?.value == 0)
+    }
+}

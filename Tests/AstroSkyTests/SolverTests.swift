@@ -58,3 +58,20 @@ import Testing
         #expect(run(.globalMatch) == [21, 42])
     }
 }
+
+/// `--compat`: the references' one reference level for every island.
+@Suite struct SharedBaselineTests {
+    @Test func theJWSTExampleGivesTheReferencesNumbers() {
+        let local = SolverTests.truth.map { Optional($0) }
+        let match = SkyMatchSolver.levels(method: .match, local: local, pairs: SolverTests.pairs, matchUp: false, sharedBaseline: true)
+        for (a, b) in zip(match.map(\.sky!), [0.0, 20, 5, 10, 8.75, 3.75, 13.75]) { #expect(abs(a - b) < 1e-9) }
+        let gm = SkyMatchSolver.levels(method: .globalMatch, local: local, pairs: SolverTests.pairs, matchUp: false, sharedBaseline: true)
+        for (a, b) in zip(gm.map(\.sky!), [86.25, 106.25, 91.25, 96.25, 95, 90, 100]) { #expect(abs(a - b) < 1e-9) }
+        // An isolated item gets the shared baseline (the spec's 10, 12, 10), and no sky from match.
+        let pairs = [PairSky(i: 0, j: 1, si: SkyValue(value: 10, npix: 50), sj: SkyValue(value: 12, npix: 50))]
+        let iso = SkyMatchSolver.levels(method: .globalMatch, local: [10, 12, 200], pairs: pairs, matchUp: false, sharedBaseline: true)
+        #expect(iso.map(\.sky) == [10, 12, 10])
+        let m = SkyMatchSolver.levels(method: .match, local: [10, 12, 200], pairs: pairs, matchUp: true, sharedBaseline: true)
+        #expect(m.map(\.sky) == [-2, 0, nil])
+    }
+}
