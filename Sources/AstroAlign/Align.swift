@@ -9,6 +9,8 @@ public struct AlignOptions: Sendable {
     public var registration = RegistrationOptions()
     /// How `-tc`/`-sc` catalogues name their columns.
     public var columns = CatalogueColumns()
+    /// How a `--ref-cat` RA/Dec catalogue names its columns.
+    public var referenceColumns = ReferenceColumns()
     public var interpolation = Interpolation.spline3
     /// Output value where the source does not reach.
     public var fill: Float = .nan
@@ -27,14 +29,16 @@ public struct AlignOptions: Sendable {
     public init() {}
 }
 
-/// The template: an image (detected, its WCS and grid used) or a catalogue of positions.
+/// The template: an image (detected, its WCS and grid used), a catalogue of pixel positions,
+/// or a RA/Dec reference catalogue (`--ref-cat`: the source's own WCS is corrected).
 public enum AlignTemplate: Sendable {
     case image(String)
     case catalogue(String)
+    case reference(String)
 
     var path: String {
         switch self {
-        case .image(let p), .catalogue(let p): p
+        case .image(let p), .catalogue(let p), .reference(let p): p
         }
     }
 }
@@ -51,6 +55,13 @@ public struct AlignReport: Sendable, Encodable {
     /// Output pixels no source pixel reaches, and those set NaN by a hole in the source.
     public var noDataPixels: Int?
     public var holePixels: Int?
+    /// `--ref-cat`: catalogue stars projected into the frame, how far the WCS moved the
+    /// reference pixel on the sky (arcsec) and the rotation it applied (degrees), and the
+    /// fit's RMS in arcsec.
+    public var referenceStars: Int?
+    public var pointingCorrection: Double?
+    public var rollCorrection: Double?
+    public var rmsArcsec: Double?
     public var transform: RegistrationReport
 }
 
@@ -93,6 +104,10 @@ public enum Align {
     ///   an existing output without `overwrite`.
     public static func run(source: String, template: AlignTemplate, sourceCatalogue: String?, output: String,
                            options o: AlignOptions, overwrite: Bool) throws -> AlignReport {
+        if case .reference(let catalogue) = template {
+            return try fitToReference(source: source, catalogue: catalogue, sourceCatalogue: sourceCatalogue, output: output,
+                                      options: o, overwrite: overwrite)
+        }
         // Refuse existing outputs before any work.
         _ = try AtomicOutput(output, overwrite: overwrite)
         let transformOut = try o.transformFile.map { try AtomicOutput($0, overwrite: overwrite) }
@@ -128,6 +143,8 @@ public enum Align {
             grid = (o.outputWidth ?? timage.width, o.outputHeight ?? timage.height)
         case .catalogue(let path):
             templateDetections = try Catalogue.read(path, columns: o.columns)
+        case .reference:
+            preconditionFailure("handled by fitToReference")
         }
         for (name, list) in [(sourceCatalogue ?? source, sourceDetections), (template.path, templateDetections)] {
             let usable = Registrar.select(list, o.registration).count
@@ -148,20 +165,14 @@ public enum Align {
         let r = reg.report
         var report = AlignReport(source: source, template: template.path, output: output, mode: o.updateWCS ? "update-wcs" : "warp",
                                  width: image.width, height: image.height, transform: r)
-        func provenance(_ h: inout Header) {
-            h.set("ALIGNMOD", r.model, comment: "align: transform model")
-            h.set("ALIGNNST", r.used, comment: "align: matched stars used in the fit")
-            h.set("ALIGNRMS", r.rms, comment: "[pixel] align: RMS of the fit residuals")
-            h.addHistory("astrotool align: \(URL(fileURLWithPath: base).lastPathComponent) onto \(URL(fileURLWithPath: template.path).lastPathComponent)")
-            h.addHistory("align: \(r.model) fit, \(r.used) of \(r.matches) matches, "
-                         + String(format: "rms %.4f px, robust %.4f px", r.rms, r.robustRMS))
-            let p = r.push
-            h.addHistory(String(format: "align: source->template x' = %.10g x + %.10g y + %.10g", p.a, p.b, p.c))
-            h.addHistory(String(format: "align: source->template y' = %.10g x + %.10g y + %.10g", p.d, p.e, p.f))
-        }
+        func provenance(_ h: inout Header) { Align.provenance(&h, r, source: base, template: template.path) }
 
         let hdus: [OutputHDU]
         if o.updateWCS {
+            guard reg.pushPoly == nil else {
+                throw AstroError(.badData, file: source, operation: "updating the WCS",
+                                 reason: "a polynomial model cannot be written as a TAN WCS yet (SIP output is still to come); use a linear --model")
+            }
             guard let templateWCS else {
                 throw AstroError(.badData, file: template.path, operation: "updating the WCS",
                                  reason: "--update-wcs needs a template image with a celestial WCS")
@@ -175,7 +186,7 @@ public enum Align {
             let fillPlane = (background ?? BackgroundMap(pixels: image.pixels, width: image.width, height: image.height,
                                                          meshSize: o.detection.meshSize, filterSize: o.detection.meshFilter))?.planes().level
                 ?? [Float](repeating: 0, count: image.count)
-            let warped = Warp.warp(image, fillPlane: fillPlane, pull: reg.pull, width: grid.width, height: grid.height,
+            let warped = Warp.warp(image, fillPlane: fillPlane, pull: reg.pullMap, width: grid.width, height: grid.height,
                                    interpolation: o.interpolation, fill: o.fill, conserveFlux: o.conserveFlux)
             header = templateWCS.map { AlignWCS.onTemplateGrid(header, template: $0) } ?? AlignWCS.withoutWCS(header)
             provenance(&header)
@@ -196,6 +207,22 @@ public enum Align {
             try transformOut.write { tmp in try writeText(transformJSON, to: tmp, path: transformOut.path) }
         }
         return report
+    }
+
+    /// ALIGNMOD, ALIGNNST, ALIGNRMS and HISTORY lines naming the files, the fit and the map.
+    static func provenance(_ h: inout Header, _ r: RegistrationReport, source base: String, template: String) {
+        h.set("ALIGNMOD", r.model, comment: "align: transform model")
+        h.set("ALIGNNST", r.used, comment: "align: matched stars used in the fit")
+        h.set("ALIGNRMS", r.rms, comment: "[pixel] align: RMS of the fit residuals")
+        h.addHistory("astrotool align: \(URL(fileURLWithPath: base).lastPathComponent) onto \(URL(fileURLWithPath: template).lastPathComponent)")
+        h.addHistory("align: \(r.model) fit, \(r.used) of \(r.matches) matches, "
+                     + String(format: "rms %.4f px, robust %.4f px", r.rms, r.robustRMS))
+        let p = r.push
+        if let k = r.polyOrder {
+            h.addHistory(String(format: "align: polynomial of order %d, at most %.4f px from its affine part:", k, r.polyMaxDeviation ?? .nan))
+        }
+        h.addHistory(String(format: "align: source->template x' = %.10g x + %.10g y + %.10g", p.a, p.b, p.c))
+        h.addHistory(String(format: "align: source->template y' = %.10g x + %.10g y + %.10g", p.d, p.e, p.f))
     }
 
     /// The source's MASK (bits kept) or DQ (any bit → 1, bad) plane of the same EXTVER, if the
@@ -222,7 +249,7 @@ public enum Align {
         return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
     }
 
-    private static func writeText(_ text: String, to tmp: String, path: String) throws {
+    static func writeText(_ text: String, to tmp: String, path: String) throws {
         guard FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8)) else {
             throw AstroError(.io, file: path, operation: "writing", reason: "cannot write the file")
         }

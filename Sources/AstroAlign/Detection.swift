@@ -205,7 +205,11 @@ private struct Frame: Sendable {
         let mid = (x2 + y2) / 2, diff = (((x2 - y2) / 2) * ((x2 - y2) / 2) + xy * xy).squareRoot()
         let a = (mid + diff).squareRoot(), b = max(0, mid - diff).squareRoot()
         let theta = 0.5 * atan2(2 * xy, x2 - y2) * 180 / .pi
-        let fwhm = profileFWHM(pixels, xb: xb, yb: yb, peak: peak) ?? 2 * (log(2.0) * (a * a + b * b)).squareRoot()
+        // The profile fit, else the moments, else the isophotal area's equivalent diameter (a
+        // saturated flat top or negative wings can leave the first two non-finite).
+        var fwhm = profileFWHM(pixels, xb: xb, yb: yb, peak: peak) ?? .nan
+        if !(fwhm.isFinite && fwhm > 0) { fwhm = 2 * (log(2.0) * (a * a + b * b)).squareRoot() }
+        if !(fwhm.isFinite && fwhm > 0) { fwhm = 2 * (Double(pixels.count) / .pi).squareRoot() }
         var flags = truncated ? DetectionFlag.truncated : 0
         if let saturation, peak + Double(level[peakIndex]) >= saturation { flags |= DetectionFlag.saturated }
         var d = Detection(x: xb, y: yb, flux: sum, fwhm: fwhm, flags: flags)
@@ -222,7 +226,7 @@ private struct Frame: Sendable {
             ey += s2 * (Double(k / width) - yb) * (Double(k / width) - yb)
         }
         d.positionError = ((ex + ey) / 2).squareRoot() / sum
-        if let win = windowed(xb, yb, sigma: max(fwhm, 1) / 2.3548) {
+        if fwhm <= 50, let win = windowed(xb, yb, sigma: max(fwhm, 1) / 2.3548) {
             d.x = win.x; d.y = win.y; d.positionError = win.error
         }
         return d

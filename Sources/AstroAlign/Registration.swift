@@ -24,6 +24,11 @@ public struct RegistrationOptions: Sendable {
     public var flip: Bool?
     /// Outlier rejection threshold on the normalised residual, in robust σ.
     public var clipSigma = 3.5
+    /// Polynomial distortion orders to consider after the linear fit (chosen by BIC with the
+    /// linear models, each needing 2·(k+1)(k+2) matches); nil: linear models only.
+    public var polyOrders: ClosedRange<Int>?
+    /// Use the highest polynomial order of `polyOrders` (`--model poly`), not BIC.
+    public var forcePoly = false
 
     public init() {}
 }
@@ -41,6 +46,10 @@ public struct RegistrationReport: Sendable, Encodable {
     public var initialMatches: Int
     public var parity: String
     public var model: String
+    /// The polynomial's order when the model is one (`poly3`…), and how far it departs from
+    /// its own best affine over the source frame (px).
+    public var polyOrder: Int?
+    public var polyMaxDeviation: Double?
     public var matches: Int
     /// Matches kept by the clipping, which the transform was fitted to.
     public var used: Int
@@ -61,9 +70,12 @@ public struct RegistrationReport: Sendable, Encodable {
     /// Template pixel where the source's pixel (0, 0) lands.
     public var shiftX: Double, shiftY: Double
     /// Source → template ("push") and template → source ("pull"), 0-based pixels:
-    /// x' = a·x + b·y + c, y' = d·x + e·y + f.
+    /// x' = a·x + b·y + c, y' = d·x + e·y + f (the best linear fit when the model is a polynomial).
     public var push: AffineMap
     public var pull: AffineMap
+    /// The polynomial maps when the model is one (pull fitted directly, not inverted).
+    public var pushPoly: PolyMap?
+    public var pullPoly: PolyMap?
 }
 
 /// The outcome of registering one detection list onto another.
@@ -71,7 +83,13 @@ public struct Registration: Sendable {
     public var push: AffineMap
     public var pull: AffineMap
     public var model: TransformModel
+    /// Set when a polynomial distortion model won: then these are the maps to use.
+    public var pushPoly: PolyMap?
+    public var pullPoly: PolyMap?
     public var report: RegistrationReport
+
+    /// The pull map to resample with: the polynomial when there is one.
+    public var pullMap: any PixelMap { pullPoly ?? pull }
 }
 
 /// Detections of a source → the transform onto a template's pixels: filter, triangle
@@ -137,10 +155,96 @@ public enum Registrar {
             throw fail("too few matched stars for a \(o.model?.rawValue ?? "transform") fit (need \(max(need, minMatches))); detections: source \(src.count), template \(tpl.count)")
         }
         guard let pull = fit.transform.inverse else { throw fail("the fitted transform is singular") }
-        let report = makeReport(fit, pairs: pairs, pull: pull, parity: start.hyp.parity,
-                                counts: (source.count, template.count, src.count, tpl.count),
-                                hypotheses: hyps.count, initial: start.count)
+        let counts = (source.count, template.count, src.count, tpl.count)
+        if let orders = o.polyOrders,
+           let poly = try polynomial(orders, src: src, tpl: tpl, tIndex: tIndex, pairs: pairs, linear: fit.model,
+                                     parity: start.hyp.parity, candidates: candidates, minMatches: minMatches, options: o) {
+            var report = makeReport((fit.model, fit.transform, poly.used, poly.scale), pairs: poly.pairs, pull: pull,
+                                    parity: start.hyp.parity, counts: counts, hypotheses: hyps.count, initial: start.count,
+                                    predict: poly.push)
+            report.model = "poly\(poly.push.order)"
+            report.polyOrder = poly.push.order
+            report.pushPoly = poly.push
+            report.pullPoly = poly.pull
+            let sx = src.map(\.x), sy = src.map(\.y)
+            let box = (width: Int((sx.max() ?? 0).rounded(.up)) + 1, height: Int((sy.max() ?? 0).rounded(.up)) + 1)
+            report.polyMaxDeviation = poly.push.maxDeviation(from: fit.transform, width: box.width, height: box.height)
+            return Registration(push: fit.transform, pull: pull, model: fit.model, pushPoly: poly.push, pullPoly: poly.pull,
+                                report: report)
+        }
+        let report = makeReport(fit, pairs: pairs, pull: pull, parity: start.hyp.parity, counts: counts,
+                                hypotheses: hyps.count, initial: start.count, predict: fit.transform)
         return Registration(push: fit.transform, pull: pull, model: fit.model, report: report)
+    }
+
+    /// The polynomial stage: on the linear fit's matches, the richest usable order is fitted
+    /// with clipping; on its kept pairs every usable order and (unless forced) every linear
+    /// candidate is scored by BIC, χ²/scale² + k·ln n. When a polynomial wins, the source is
+    /// matched again through it (radius from its residuals) and the choice repeated, up to
+    /// three rounds or until the matches are stable. nil when a linear model wins.
+    /// - Throws: `.badData` when `forcePoly` and no order has enough matches.
+    private static func polynomial(_ orders: ClosedRange<Int>, src: [Detection], tpl: [Detection], tIndex: PointIndex,
+                                   pairs start: PointPairs, linear: TransformModel, parity: Int,
+                                   candidates: [TransformModel], minMatches: Int, options o: RegistrationOptions) throws
+        -> (push: PolyMap, pull: PolyMap, used: [Bool], scale: Double, pairs: PointPairs)? {
+        let sx = src.map(\.x), sy = src.map(\.y), tx = tpl.map(\.x), ty = tpl.map(\.y)
+        func frame(_ xs: [Double], _ ys: [Double]) -> (centre: (Double, Double), scale: Double) {
+            let x0 = xs.min() ?? 0, x1 = xs.max() ?? 1, y0 = ys.min() ?? 0, y1 = ys.max() ?? 1
+            return (((x0 + x1) / 2, (y0 + y1) / 2), max(x1 - x0, y1 - y0, 2) / 2)
+        }
+        let sf = frame(sx, sy), tf = frame(tx, ty)
+        var pairs = start
+        var chosen: (push: PolyMap, pull: PolyMap, used: [Bool], scale: Double, pairs: PointPairs)?
+        var lastKey: [Int] = []
+        for _ in 0..<3 {
+            let usable = orders.filter { pairs.count >= 2 * PolyMap.parameters($0) }
+            guard let top = usable.max(),
+                  let base = PolyFit.robust(top, pairs, start: [Bool](repeating: true, count: pairs.count), clip: o.clipSigma,
+                                            centre: sf.centre, scale: sf.scale) else {
+                if o.forcePoly && chosen == nil {
+                    let k = orders.upperBound
+                    throw AstroError(.badData, operation: "registering",
+                                     reason: "too few matched stars for a poly\(k) fit: \(pairs.count) (need \(2 * PolyMap.parameters(k)))")
+                }
+                break
+            }
+            let used = base.used, n = Double(used.filter { $0 }.count), s2 = base.scale * base.scale
+            func chi2(_ r: [Double]) -> Double {
+                r.indices.filter { used[$0] }.map { (r[$0] / pairs.sigma[$0]) * (r[$0] / pairs.sigma[$0]) }.reduce(0, +)
+            }
+            var best: (bic: Double, poly: PolyMap?) = (.infinity, nil)
+            if !o.forcePoly {
+                for m in candidates where pairs.count >= m.minimumMatches && !(m == .shift && parity < 0) {
+                    guard let t = TransformFit.fit(m, parity: parity, pairs, use: used) else { continue }
+                    let bic = chi2(pairs.residuals(t)) / s2 + Double(m.parameters) * log(n)
+                    if bic < best.bic { best = (bic, nil) }
+                }
+            }
+            for k in (o.forcePoly ? [top] : Array(usable)) {
+                guard let m = k == top ? base.map : PolyFit.fit(k, pairs, use: used, centre: sf.centre, scale: sf.scale) else { continue }
+                let bic = chi2(PolyFit.residuals(m, pairs)) / s2 + Double(PolyMap.parameters(k)) * log(n)
+                if bic < best.bic { best = (bic, m) }
+            }
+            guard let push = best.poly else { break }
+            guard let pull = PolyFit.fit(push.order, PolyFit.swapped(pairs), use: used, centre: tf.centre, scale: tf.scale) else { break }
+            chosen = (push, pull, used, base.scale, pairs)
+            // Match again through the polynomial.
+            let r = PolyFit.residuals(push, pairs)
+            let rms = (r.indices.filter { used[$0] }.map { r[$0] * r[$0] }.reduce(0, +) / n).squareRoot()
+            let radius = min(o.maxMatchDist, max(5 * rms, 1))
+            let predicted = src.map { push.apply($0.x, $0.y) }
+            let matched = CrossMatch.pairs(px: predicted.map(\.x), py: predicted.map(\.y), template: tIndex, radius: radius)
+            let key = matched.map { $0.0 * tpl.count + $0.1 }
+            guard matched.count >= minMatches, key != lastKey else { break }
+            lastKey = key
+            var next = PointPairs()
+            for (i, j) in matched {
+                let sigma = (src[i].positionError * src[i].positionError + tpl[j].positionError * tpl[j].positionError + 1e-4).squareRoot()
+                next.append(sx: src[i].x, sy: src[i].y, tx: tpl[j].x, ty: tpl[j].y, sigma: sigma)
+            }
+            pairs = next
+        }
+        return chosen
     }
 
     /// The detections matching uses, brightest first: FWHM and flag cuts, the close-pair cut,
@@ -169,11 +273,12 @@ public enum Registrar {
 
     private static func makeReport(_ fit: (model: TransformModel, transform: AffineMap, used: [Bool], scale: Double),
                                    pairs p: PointPairs, pull: AffineMap, parity: Int,
-                                   counts: (Int, Int, Int, Int), hypotheses: Int, initial: Int) -> RegistrationReport {
+                                   counts: (Int, Int, Int, Int), hypotheses: Int, initial: Int,
+                                   predict: some PixelMap) -> RegistrationReport {
         let t = fit.transform
         var dx: [Double] = [], dy: [Double] = [], r: [Double] = []
         for i in 0..<p.count where fit.used[i] {
-            let q = t.apply(p.sx[i], p.sy[i])
+            let q = predict.apply(p.sx[i], p.sy[i])
             dx.append(p.tx[i] - q.x); dy.append(p.ty[i] - q.y)
             r.append((dx.last! * dx.last! + dy.last! * dy.last!).squareRoot())
         }

@@ -33,7 +33,7 @@ enum Warp {
     ///   - fill: the output value where the source does not reach.
     ///   - conserveFlux: multiply by |det| of the pull map (source pixels per output pixel), so
     ///     sums over a star keep its flux when the pixel scales differ.
-    static func warp(_ source: Image, fillPlane: [Float], pull: AffineMap, width ow: Int, height oh: Int,
+    static func warp(_ source: Image, fillPlane: [Float], pull: some PixelMap, width ow: Int, height oh: Int,
                      interpolation: Interpolation, fill: Float, conserveFlux: Bool) -> Result {
         let w = source.width, h = source.height
         var data = source.pixels
@@ -42,7 +42,6 @@ enum Warp {
         if interpolation == .spline3 { data = prefiltered(data, width: w, height: h) }
         let holes = bad
         let sourceMask = source.mask
-        let scale = conserveFlux ? Float(abs(pull.determinant)) : 1
         var out = [Float](repeating: fill, count: ow * oh)
         var mask = [UInt8](repeating: 0, count: ow * oh)
         let counts = data.withUnsafeBufferPointer { dp in
@@ -79,7 +78,7 @@ enum Warp {
                                 case .spline3: spline3(d, w, h, s.x, s.y)
                                 case .lanczos3: lanczos3(d, w, h, s.x, s.y)
                                 }
-                                o[k] = v * scale
+                                o[k] = conserveFlux ? v * Float(abs(pull.jacobian(Double(tx), Double(ty)))) : v
                             }
                         }
                         return (noData, holeCount)

@@ -66,8 +66,13 @@ struct AlignRegisterCommand: ParsableCommand {
     @Option(name: [.customLong("tf", withSingleDash: true), .customLong("template-fits")], help: "Template image.") var templateFits: String?
     @Option(name: [.customLong("tc", withSingleDash: true), .customLong("template-cat")], help: "Template catalogue (SExtractor ASCII_HEAD).") var templateCat: String?
     @Option(name: [.customLong("sc", withSingleDash: true), .customLong("source-cat")], help: "Source catalogue instead of detecting in SOURCE.") var sourceCat: String?
-    @Flag(help: "Do not resample: write SOURCE with its WCS tied to the template's (needs -tf with a WCS); other HDUs untouched.") var updateWcs = false
-    @Option(help: "auto (BIC among shift, similarity, affine), shift, similarity or affine.") var model = "auto"
+    @Option(help: "RA/Dec reference catalogue (CSV with ra/dec columns, or a FITS binary table), with --update-wcs: fit SOURCE's own WCS to it.") var refCat: String?
+    @Option(help: "Reference catalogue column of RA in degrees (default: ra, ra_icrs, raj2000, alpha_j2000, ...).") var raCol: String?
+    @Option(help: "Reference catalogue column of Dec in degrees (default: dec, de_icrs, dej2000, delta_j2000, ...).") var decCol: String?
+    @Option(help: "Reference catalogue column of magnitude, to pick the brightest stars (default: mag, phot_g_mean_mag, gmag, ...; else file order).") var magCol: String?
+    @Flag(help: "Do not resample: write SOURCE with its WCS tied to the template's (-tf with a WCS) or fitted to --ref-cat; other HDUs untouched.") var updateWcs = false
+    @Option(help: "auto (BIC among shift, similarity, affine and, unless --update-wcs, polynomials of order 2 to --poly-order), shift, similarity, affine or poly.") var model = "auto"
+    @Option(help: "Polynomial distortion order for --model poly, or the highest --model auto tries (2 to 5).") var polyOrder = 3
     @Option(help: "Initial matching: auto or triangles (auto is triangles until quads arrive).") var match = "auto"
     @Option(help: "Mirror parity: auto (try both), no, yes.") var flip = "auto"
     @Option(help: "Cross-match radius in template pixels.") var maxMatchDist = 3.0
@@ -94,12 +99,17 @@ struct AlignRegisterCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
-        guard (templateFits == nil) != (templateCat == nil) else { throw ValidationError("give one template: -tf TEMPLATE.fits or -tc TEMPLATE.cat") }
-        if updateWcs && templateFits == nil { throw ValidationError("--update-wcs needs -tf TEMPLATE.fits (its WCS)") }
-        guard model == "auto" || TransformModel(rawValue: model) != nil else {
-            if ["poly", "spline"].contains(model) { throw ValidationError("--model \(model) is not available yet (see docs/align.md); use auto, shift, similarity or affine") }
-            throw ValidationError("--model takes auto, shift, similarity or affine")
+        guard [templateFits, templateCat, refCat].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("give one template: -tf TEMPLATE.fits, -tc TEMPLATE.cat or --ref-cat CATALOGUE")
         }
+        if refCat != nil && !updateWcs { throw ValidationError("--ref-cat needs --update-wcs (there is no template grid to warp onto)") }
+        if updateWcs && templateCat != nil { throw ValidationError("--update-wcs needs -tf TEMPLATE.fits (its WCS) or --ref-cat CATALOGUE") }
+        guard ["auto", "poly"].contains(model) || TransformModel(rawValue: model) != nil else {
+            if model == "spline" { throw ValidationError("--model spline is not available yet (see docs/align.md); use auto, shift, similarity, affine or poly") }
+            throw ValidationError("--model takes auto, shift, similarity, affine or poly")
+        }
+        guard (2...5).contains(polyOrder) else { throw ValidationError("--poly-order takes 2 to 5") }
+        if model == "poly" && updateWcs { throw ValidationError("--model poly cannot be written by --update-wcs yet (SIP output is still to come)") }
         guard ["auto", "triangles"].contains(match) else {
             if match == "quads" { throw ValidationError("--match quads is not available yet (see docs/align.md); use auto or triangles") }
             throw ValidationError("--match takes auto or triangles")
@@ -126,11 +136,17 @@ struct AlignRegisterCommand: ParsableCommand {
 
     func run() throws {
         common.apply()
-        try OutputPlan.checkDistinct(inputs: [source, templateFits, templateCat, sourceCat].compactMap { $0 },
+        try OutputPlan.checkDistinct(inputs: [source, templateFits, templateCat, sourceCat, refCat].compactMap { $0 },
                                      outputs: [output, transform].compactMap { $0 })
         var o = AlignOptions()
         o.detection = detection.options
         o.registration.model = TransformModel(rawValue: model)
+        if model == "poly" {
+            o.registration.polyOrders = polyOrder...polyOrder
+            o.registration.forcePoly = true
+        } else if model == "auto" && !updateWcs {
+            o.registration.polyOrders = 2...polyOrder
+        }
         o.registration.maxMatchDist = maxMatchDist
         o.registration.minNMatch = minNMatch
         o.registration.nDet = nDet
@@ -142,6 +158,7 @@ struct AlignRegisterCommand: ParsableCommand {
         o.registration.clipSigma = clipSigma
         o.columns.x = xCol; o.columns.y = yCol; o.columns.flux = fluxCol; o.columns.fwhm = fwhmCol; o.columns.flags = flagCol
         o.columns.origin = Double(catOrigin)
+        o.referenceColumns.ra = raCol; o.referenceColumns.dec = decCol; o.referenceColumns.mag = magCol
         o.interpolation = Interpolation(rawValue: interp)!
         o.fill = fillval.lowercased() == "nan" ? .nan : Float(fillval)!
         o.conserveFlux = conserveFlux
@@ -150,7 +167,7 @@ struct AlignRegisterCommand: ParsableCommand {
         o.updateWCS = updateWcs
         o.maxRMS = maxRms
         o.transformFile = transform
-        let template: AlignTemplate = templateFits.map { .image($0) } ?? .catalogue(templateCat!)
+        let template: AlignTemplate = templateFits.map { .image($0) } ?? refCat.map { .reference($0) } ?? .catalogue(templateCat!)
         let r = try Align.run(source: source, template: template, sourceCatalogue: sourceCat, output: output,
                               options: o, overwrite: common.overwrite)
         if common.json { try printJSON(r); return }
@@ -159,7 +176,14 @@ struct AlignRegisterCommand: ParsableCommand {
         Console.out("Matched \(t.matches) detections within \(maxMatchDist) pixels, \(t.used) used (detections: source \(t.sourceDetections), template \(t.templateDetections))")
         Console.out("model \(t.model), parity \(t.parity): " + String(format: "scale %.6f x %.6f, rotation %.4f deg, shear %.4f deg, shift %.3f %.3f",
                                                                       t.scaleX, t.scaleY, t.rotation, t.shear, t.shiftX, t.shiftY))
+        if let k = t.polyOrder {
+            Console.out(String(format: "polynomial order %d: at most %.4f px from its affine part (the linear part below)", k, t.polyMaxDeviation ?? .nan))
+        }
         Console.out(String(format: "rms %.4f px, robust rms %.4f px, p90 %.4f px, chi scale %.3f", t.rms, t.robustRMS, t.p90, t.chiScale))
+        if let n = r.referenceStars {
+            Console.out(String(format: "reference catalogue: %d stars in the frame; WCS moved %.4f arcsec at CRPIX, rotated %.5f deg; rms %.4f arcsec",
+                               n, r.pointingCorrection ?? .nan, r.rollCorrection ?? .nan, r.rmsArcsec ?? .nan))
+        }
         Console.out(String(format: "x = %.4f, %.4f (%.4f)", t.meanDx, t.medianDx, t.stdDx))
         Console.out(String(format: "y = %.4f, %.4f (%.4f)", t.meanDy, t.medianDy, t.stdDy))
     }

@@ -106,7 +106,9 @@ extension SimulateCommand {
 
             Levels of sky, stars and galaxy are ADU of a flat-fielded frame per science exposure; the flat response (vignetting to 85% in the corners times a 1% pixel response, mean 1 per chip) multiplies all of them. Bias: about 1000 ADU, a column pattern, and a per-frame offset and row drift that are identical in the overscan. Dark: --dark-rate plus 0.1% hot pixels and one hot column. Flats: --flat-exptime at --flat-level (+-2% lamp changes). Each exposure's sky is --sky plus a uniform jitter of up to --sky-jitter either way, with a gradient of --sky-gradient times the level per 1000 px in a random direction. --cr-rate counts events per 10^6 pixels per minute of exposure. Stars are Moffat profiles with N(>F) ~ F^-0.6 from 100 to 5e6 ADU. --galaxy adds a Sersic galaxy (--galaxy-n 1 exponential, 4 de Vaucouleurs) with an effective radius of 1/4 of the chip and --galaxy-peak ADU/px one FWHM from its centre (default 3 x sky, or 300 if the sky is 0).
 
-            Truth goes to DIR/truth/: stars.csv (x/y are 0-based pixels of the trimmed area), sky.csv, exposures.csv, galaxy.csv, cr_001.fits, wcs_001.hdr, scene.fits, bias.fits, dark.fits (ADU/s) and flat.fits. See docs/simulate.md.
+            --pointing-error and --roll-error put a seeded error into each science frame's header WCS, as a telescope's header has; the truth stays in truth/wcs_NNN.hdr.
+
+            Truth goes to DIR/truth/: stars.csv (x/y are 0-based pixels of the trimmed area), refcat.csv (a Gaia-like catalogue: ra, dec, mag of the stars of at least 1000 ADU, 3 mas noise), sky.csv, exposures.csv, galaxy.csv, cr_001.fits, wcs_001.hdr, scene.fits, bias.fits, dark.fits (ADU/s) and flat.fits. See docs/simulate.md.
             """
         )
 
@@ -218,6 +220,12 @@ extension SimulateCommand {
         @Flag(help: "No photon or read noise and no cosmic rays (frames are the exact model, rounded).")
         var noiseless = false
 
+        @Option(name: .customLong("pointing-error"), parsing: .unconditional, help: "Header WCS pointing off the truth by up to this many arcsec (random direction; truth/wcs_NNN.hdr keeps the truth).")
+        var pointingError = 0.0
+
+        @Option(name: .customLong("roll-error"), parsing: .unconditional, help: "Header WCS roll off the truth by up to +- this many degrees.")
+        var rollError = 0.0
+
         @OptionGroup var common: CommonOptions
 
         public init() {}
@@ -249,6 +257,8 @@ extension SimulateCommand {
             o.chips = chips
             o.ra = ra; o.dec = dec; o.pixelScale = pixelScale
             o.noiseless = noiseless
+            o.pointingError = pointingError
+            o.rollError = rollError
             try o.validate()
             return o
         }

@@ -31,8 +31,16 @@ struct Exposure: Sendable {
     let centre: (ra: Double, dec: Double)
     /// Sky level at the optical axis, ADU, and its gradient, ADU/px.
     let skyLevel: Double, skyGradX: Double, skyGradY: Double
-    /// WCS cards of each chip.
+    /// The true WCS cards of each chip (how the stars were rendered).
     let wcsHeaders: [Header]
+    /// Where the header says the telescope pointed and how it was rolled: the true centre
+    /// moved by `pointingOffset` (ξ, η in arcsec) and the rotation plus `rollError` degrees.
+    let pointingOffset: (xi: Double, eta: Double)
+    let rollError: Double
+    let headerCentre: (ra: Double, dec: Double)
+    /// The WCS cards written into each chip's header: `wcsHeaders` unless the options ask for
+    /// a pointing or roll error.
+    let headerWCS: [Header]
 
     init(index: Int, options o: NightOptions, geometry g: DetectorGeometry, field: TangentPlane) {
         self.index = index
@@ -56,7 +64,33 @@ struct Exposure: Sendable {
                                               geometry: g, distortion: o.distortion))
         }
         wcsHeaders = headers
+
+        // The header's pointing error, from its own stream so the true geometry never changes.
+        if o.pointingError > 0 || o.rollError > 0 {
+            var pe = SimRandom(o.seed, Stream.pointingError.rawValue, UInt64(index))
+            let r = o.pointingError * pe.uniform(0, 1).squareRoot()
+            let angle = pe.uniform(0, 2 * .pi)
+            let roll = pe.uniform(-o.rollError, o.rollError)
+            pointingOffset = (r * cos(angle), r * sin(angle))
+            rollError = roll
+            let c = TangentPlane(ra: centre.ra, dec: centre.dec).deproject(xi: pointingOffset.xi, eta: pointingOffset.eta)
+            headerCentre = c
+            var cards: [Header] = []
+            for chip in 0..<g.chips {
+                cards.append(Exposure.wcsHeader(chip: chip, centre: c, scale: scale, rotation: rotation + roll,
+                                                geometry: g, distortion: o.distortion))
+            }
+            headerWCS = cards
+        } else {
+            pointingOffset = (0, 0)
+            rollError = 0
+            headerCentre = centre
+            headerWCS = headers
+        }
     }
+
+    /// True when the header WCS differs from the truth.
+    var hasPointingError: Bool { pointingOffset != (0, 0) || rollError != 0 }
 
     /// The sky of chip c: the exposure's plane evaluated at the chip's centre.
     func sky(chip c: Int, geometry g: DetectorGeometry) -> SkyPlane {

@@ -46,6 +46,10 @@ public struct NightOptions: Sendable, Codable, Equatable {
     public var ra = 10.68, dec = 41.27, pixelScale = 0.4
     /// No photon or read noise and no cosmic rays (the frames are the exact model, rounded).
     public var noiseless = false
+    /// How far each science frame's header WCS is off from the true one, as a telescope's
+    /// header is: the pointing by up to this many arcsec (uniform over a disc, random
+    /// direction) and the roll by up to ± this many degrees (uniform). 0: the header is the truth.
+    public var pointingError = 0.0, rollError = 0.0
 
     public init(outdir: String) { self.outdir = outdir }
 
@@ -61,7 +65,7 @@ public struct NightOptions: Sendable, Codable, Equatable {
                     ("--galaxy-n", galaxyN), ("--sky", sky), ("--sky-jitter", skyJitter),
                     ("--sky-gradient", skyGradient), ("--cr-rate", crRate), ("--dither", dither),
                     ("--rotation", rotation), ("--scale-jitter", scaleJitter), ("--ra", ra), ("--dec", dec),
-                    ("--pixel-scale", pixelScale)])
+                    ("--pixel-scale", pixelScale), ("--pointing-error", pointingError), ("--roll-error", rollError)])
         if outdir.isEmpty { throw bad("--outdir is required") }
         guard nx >= 16, ny >= 16 else { throw bad("--shape \(nx) \(ny) is too small (at least 16 16)") }
         guard nx <= 16384, ny <= 16384 else { throw bad("--shape \(nx) \(ny) is too large (at most 16384 16384)") }
@@ -99,6 +103,10 @@ public struct NightOptions: Sendable, Codable, Equatable {
         guard chips == 1 || chips == 2 else { throw bad("--chips must be 1 or 2 (got \(chips))") }
         guard ra >= 0, ra < 360 else { throw bad("--ra must be in [0, 360) degrees (got \(ra))") }
         guard abs(dec) <= 85 else { throw bad("--dec must be within ±85 degrees (got \(dec))") }
+        guard pointingError >= 0, pointingError <= 3600 else {
+            throw bad("--pointing-error must be 0…3600 arcsec (got \(pointingError))")
+        }
+        guard rollError >= 0, rollError <= 45 else { throw bad("--roll-error must be 0…45 degrees (got \(rollError))") }
         guard pixelScale > 0, pixelScale <= 60 else { throw bad("--pixel-scale must be in (0, 60] arcsec/px (got \(pixelScale))") }
         guard !filter.isEmpty, filter.count <= 16,
               filter.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-+.".unicodeScalars.contains($0)) })

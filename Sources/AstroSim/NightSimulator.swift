@@ -111,6 +111,7 @@ public enum NightSimulator {
         var galaxyFlux: [[Double]] = []
         var exposureRows: [[String]] = []
         var crTotal = 0, satTotal = 0
+        let pointingErrors = o.pointingError > 0 || o.rollError > 0
         for e in exposures {
             let k = e.index - 1
             var xs: [[Double]] = [], ys: [[Double]] = [], gflux: [Double] = []
@@ -130,7 +131,7 @@ public enum NightSimulator {
             let date = isoDate(secondsAfterEpoch: time)
             let result = try write(.sci, e.index, name: name, object: "simulated field", exptime: o.exptime,
                                    illumination: { c in .scene(e.sky(chip: c, geometry: g), objects: objects[c]) },
-                                   wcsHeaders: e.wcsHeaders)
+                                   wcsHeaders: e.headerWCS)
             crTotal += result.crEvents
             satTotal += result.saturated
             let crName = "truth/cr_\(number(e.index)).fits"
@@ -149,19 +150,28 @@ public enum NightSimulator {
                 try TruthWriter.hdr(path(o, hdrName), e.wcsHeaders[c])
                 truthFiles.append(hdrName)
             }
-            exposureRows.append([number(e.index), name, date, TruthWriter.deg(e.centre.ra), TruthWriter.deg(e.centre.dec),
-                                 TruthWriter.pix(e.ditherX), TruthWriter.pix(e.ditherY), String(format: "%.6f", e.rotation),
-                                 String(format: "%.8f", e.scale), String(format: "%g", o.exptime),
-                                 String(result.crEvents), String(result.saturated)])
+            var row = [number(e.index), name, date, TruthWriter.deg(e.centre.ra), TruthWriter.deg(e.centre.dec),
+                       TruthWriter.pix(e.ditherX), TruthWriter.pix(e.ditherY), String(format: "%.6f", e.rotation),
+                       String(format: "%.8f", e.scale), String(format: "%g", o.exptime),
+                       String(result.crEvents), String(result.saturated)]
+            if pointingErrors {
+                row += [TruthWriter.deg(e.headerCentre.ra), TruthWriter.deg(e.headerCentre.dec),
+                        String(format: "%.6f", e.pointingOffset.xi), String(format: "%.6f", e.pointingOffset.eta),
+                        String(format: "%.6f", e.rollError)]
+            }
+            exposureRows.append(row)
         }
 
         // Truth tables.
         truthFiles += try writeStarTable(o, g, stars: stars, x: starX, y: starY)
         truthFiles += try writeSkyTable(o, g, exposures: exposures)
+        truthFiles += try writeReferenceCatalogue(o, stars: stars)
         if !exposures.isEmpty {
             try TruthWriter.csv(path(o, "truth/exposures.csv"),
                                 header: ["exposure", "file", "date_obs", "ra", "dec", "dither_x", "dither_y",
-                                         "rotation_deg", "pixel_scale", "exptime", "cr_events", "saturated_pixels"],
+                                         "rotation_deg", "pixel_scale", "exptime", "cr_events", "saturated_pixels"]
+                                    + (pointingErrors ? ["header_ra", "header_dec", "pointing_error_xi", "pointing_error_eta",
+                                                         "roll_error_deg"] : []),
                                 rows: exposureRows)
             truthFiles.append("truth/exposures.csv")
         }
@@ -322,6 +332,29 @@ public enum NightSimulator {
         }
         try TruthWriter.csv(path(o, "truth/stars.csv"), header: header, rows: rows)
         return ["truth/stars.csv"]
+    }
+
+    /// Stars at least this bright (ADU per exposure) go into `truth/refcat.csv`.
+    static let refcatMinFlux = 1000.0
+    /// Magnitude zero point of `refcat.csv`: mag = 25 − 2.5·log₁₀(flux).
+    static let refcatZeroPoint = 25.0
+    /// Per-axis astrometric noise of `refcat.csv`, milliarcseconds.
+    static let refcatNoiseMas = 3.0
+
+    /// `truth/refcat.csv`, a stand-in for a Gaia catalogue: id, ra, dec, mag of the stars of
+    /// at least `refcatMinFlux` ADU, each position moved by Gaussian noise of
+    /// `refcatNoiseMas` per axis (its own random stream), in catalogue order.
+    static func writeReferenceCatalogue(_ o: NightOptions, stars: [Star]) throws -> [String] {
+        var rng = SimRandom(o.seed, Stream.refcat.rawValue)
+        var rows: [[String]] = []
+        for s in stars where s.flux >= refcatMinFlux {
+            let dxi = rng.gaussian() * refcatNoiseMas / 1000, deta = rng.gaussian() * refcatNoiseMas / 1000
+            let p = TangentPlane(ra: s.ra, dec: s.dec).deproject(xi: dxi, eta: deta)
+            let mag = refcatZeroPoint - 2.5 * DetMath.log(s.flux) / DetMath.log(10)
+            rows.append([String(s.id), TruthWriter.deg(p.ra), TruthWriter.deg(p.dec), String(format: "%.4f", mag)])
+        }
+        try TruthWriter.csv(path(o, "truth/refcat.csv"), header: ["id", "ra", "dec", "mag"], rows: rows)
+        return ["truth/refcat.csv"]
     }
 
     static func writeSkyTable(_ o: NightOptions, _ g: DetectorGeometry, exposures: [Exposure]) throws -> [String] {

@@ -156,5 +156,5 @@ public struct SimRandom: RandomNumberGenerator, Sendable {
 /// Sub-stream tags: each consumer of random numbers draws from its own stream, so adding a
 /// feature (say, more cosmic rays) never shifts the numbers another feature sees.
 enum Stream: UInt64 {
-    case noise = 1, catalogue, galaxy, detector, pointing, frame, cosmicRays, sky, lamp
+    case noise = 1, catalogue, galaxy, detector, pointing, frame, cosmicRays, sky, lamp, pointingError, refcat
 }

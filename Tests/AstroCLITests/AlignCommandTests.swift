@@ -58,6 +58,15 @@ import Testing
         #expect(text.code == 0 && text.stdout.contains("Matched") && text.stdout.contains("rms"))
         let again = try TestSupport.runTool(["align", source, out, "-tf", template])
         #expect(again.code == 73 && again.stderr.contains("output exists"))
+
+        // A forced polynomial warps (its pull map) and says so; --update-wcs cannot hold one yet.
+        let poly = try TestSupport.runTool(["align", source, out, "-tf", template, "--overwrite", "--model", "poly", "--poly-order", "2", "--json"])
+        #expect(poly.code == 0, "\(poly.stderr)")
+        let pj = (try JSONSerialization.jsonObject(with: Data(poly.stdout.utf8)) as! [String: Any])["transform"] as! [String: Any]
+        #expect(pj["model"] as? String == "poly2" && pj["pullPoly"] != nil && (pj["rms"] as! Double) < 0.3)
+        #expect(try FITS.readImage(out).header.history.contains { $0.contains("polynomial of order 2") })
+        #expect(try TestSupport.runTool(["align", "--update-wcs", source, out, "-tf", template, "--overwrite", "--model", "poly"]).code == 64)
+        #expect(try TestSupport.runTool(["align", source, out, "-tf", template, "--overwrite", "--poly-order", "7"]).code == 64)
     }
 
     @Test func updateWCSAndCatalogues() throws {
@@ -85,6 +94,36 @@ import Testing
         #expect(abs((stats["rotation"] as! Double) + 20) < 0.05)
     }
 
+    @Test func updateWCSFromReferenceCatalogue() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let night = dir.appendingPathComponent("night").path
+        let sim = try TestSupport.runTool(["simulate", "night", "--outdir", night, "--shape", "256", "256", "--nbias", "0",
+                                           "--ndark", "0", "--nflat", "0", "--nsci", "1", "--stars", "600",
+                                           "--pointing-error", "5", "--roll-error", "0.3", "-q"])
+        #expect(sim.code == 0, "\(sim.stderr)")
+        let source = night + "/sci_R_001.fits", refcat = night + "/truth/refcat.csv"
+        let out = dir.appendingPathComponent("reg.fits").path
+        let run = try TestSupport.runTool(["align", "--update-wcs", source, out, "--ref-cat", refcat, "--json"])
+        #expect(run.code == 0, "\(run.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        #expect(json["mode"] as? String == "update-wcs" && (json["referenceStars"] as? Int ?? 0) > 20)
+        #expect((json["pointingCorrection"] as? Double ?? 0) > 0.1)
+        let text = try TestSupport.runTool(["align", "--update-wcs", source, out, "--ref-cat", refcat, "--overwrite"])
+        #expect(text.code == 0 && text.stdout.contains("reference catalogue"))
+
+        // Without --update-wcs, or with a catalogue lacking RA: refused, nothing written.
+        let other = dir.appendingPathComponent("other.fits").path
+        #expect(try TestSupport.runTool(["align", source, other, "--ref-cat", refcat]).code == 64)
+        #expect(try TestSupport.runTool(["align", "--update-wcs", source, other, "--ref-cat", refcat, "-tf", source]).code == 64)
+        let bad = dir.appendingPathComponent("bad.csv").path
+        try "x,y\n1,2\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let noRA = try TestSupport.runTool(["align", "--update-wcs", source, other, "--ref-cat", bad])
+        #expect(noRA.code == 65 && noRA.stderr.contains("bad.csv") && noRA.stderr.contains("no ra column"), "\(noRA.stderr)")
+        let named = try TestSupport.runTool(["align", "--update-wcs", source, other, "--ref-cat", bad, "--ra-col", "x", "--dec-col", "y"])
+        #expect(named.code == 65 && named.stderr.contains("too few catalogue stars in the frame"), "\(named.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: other))
+    }
+
     @Test func badInputLeavesNoOutput() throws {
         let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
         let (template, _) = try Self.pair(in: dir)
@@ -107,7 +146,7 @@ import Testing
         let cat = try TestSupport.runTool(["align", few, out, "-tc", badCat])
         #expect(cat.code == 65 && cat.stderr.contains("bad.cat") && cat.stderr.contains("no flux column"))
 
-        #expect(try TestSupport.runTool(["align", few, out, "-tf", template, "--model", "poly"]).code == 64)
+        #expect(try TestSupport.runTool(["align", few, out, "-tf", template, "--model", "spline"]).code == 64)
         #expect(try TestSupport.runTool(["align", few, out]).code == 64)
         #expect(try Self.files(dir) == ["bad.cat", "few.fits", "nan.fits", "source.fits", "template.fits"])
     }

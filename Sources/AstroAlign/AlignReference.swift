@@ -1,0 +1,173 @@
+import AstroFITS
+import AstroImage
+import AstroWCS
+import Foundation
+
+extension Align {
+    /// `--update-wcs --ref-cat`: the source's detections are registered onto a RA/Dec
+    /// catalogue projected through the source's own (roughly right) header WCS, and the source
+    /// is written again with a TAN WCS fitted to the catalogue: CRPIX kept, CRVAL and CD
+    /// corrected. Pixels and every other HDU are untouched.
+    ///
+    /// The projection: each catalogue star goes through the header WCS into the source's pixel
+    /// frame (the gnomonic plane about the header's CRVAL, then its CD and CRPIX). The fitted
+    /// source → catalogue-pixel map composed with that projection is again a TAN WCS (same
+    /// tangent point, CD·M, moved CRPIX); it is then re-centred so CRPIX stays where it was and
+    /// CRVAL becomes the sky position of that pixel (CD refitted over the frame on the new
+    /// tangent plane; the two agree to ≪ 10⁻⁴ px, else the first form is written).
+    static func fitToReference(source: String, catalogue: String, sourceCatalogue: String?, output: String,
+                               options o: AlignOptions, overwrite: Bool) throws -> AlignReport {
+        _ = try AtomicOutput(output, overwrite: overwrite)
+        let transformOut = try o.transformFile.map { try AtomicOutput($0, overwrite: overwrite) }
+        func fail(_ reason: String) -> AstroError {
+            AstroError(.badData, file: source, operation: "fitting the WCS to a reference catalogue", reason: reason)
+        }
+
+        let file = try FITSFile(source, image: true)
+        let hduIndex = file.hduIndex
+        let image = try file.readImage()
+        let base = FITS.basePath(source)
+        guard image.pixels.contains(where: { $0.isFinite }) else {
+            throw AstroError(.badData, file: source, operation: "reading image", reason: "no finite pixel (all NaN or infinite)")
+        }
+        let wcs: WCS
+        do {
+            wcs = try WCS.read(path: source)
+        } catch let e as AstroError {
+            throw fail("--ref-cat needs the source's celestial WCS as a first guess: \(e.reason)")
+        }
+        guard !wcs.hasDistortion else {
+            throw fail("the source's WCS has a distortion (\(wcs.ctype.joined(separator: ", "))); --ref-cat fits TAN WCSs only so far")
+        }
+
+        let detections: [Detection]
+        if let sourceCatalogue {
+            detections = try Catalogue.read(sourceCatalogue, columns: o.columns)
+        } else {
+            detections = try AstroError.naming(source) { try Detector.detect(image, options: o.detection) }
+        }
+        let cat = try ReferenceCatalogue.read(catalogue, columns: o.referenceColumns)
+
+        // The catalogue in the source's pixel frame, as its header WCS puts it; stars up to a
+        // margin beyond the edges are kept (the header may be off by that much).
+        let projected = wcs.worldToPixel(ra: cat.ra, dec: cat.dec)
+        let margin = 16.0, xMax = Double(image.width - 1) + margin, yMax = Double(image.height - 1) + margin
+        var reference: [Detection] = []
+        for i in 0..<cat.count {
+            let x = projected.x[i], y = projected.y[i]
+            guard x.isFinite, y.isFinite, x >= -margin, y >= -margin, x <= xMax, y <= yMax else { continue }
+            // Brightest first: from the magnitude, else in catalogue order.
+            let flux = cat.mag.map { pow(10, -0.4 * min($0[i], 99)) } ?? (1 - Double(i) * 1e-12)
+            reference.append(Detection(x: x, y: y, flux: flux, fwhm: .nan, flags: 0, positionError: 0.005))
+        }
+        let usable = Registrar.select(detections, o.registration).count
+        guard usable >= 3 else {
+            throw AstroError(.badData, file: sourceCatalogue ?? source, operation: "registering",
+                             reason: "too few stars: \(usable) usable of \(detections.count) detected (need at least 3)")
+        }
+        guard reference.count >= 3 else {
+            throw AstroError(.badData, file: catalogue, operation: "registering",
+                             reason: "too few catalogue stars in the frame: \(reference.count) of \(cat.count) (need at least 3; is the source's WCS roughly right?)")
+        }
+        var linear = o.registration
+        linear.polyOrders = nil   // a TAN WCS holds a linear map only (SIP output is still to come)
+        linear.forcePoly = false
+        let reg = try AstroError.naming(source) {
+            try Registrar.register(source: detections, template: reference, options: linear)
+        }
+        if let limit = o.maxRMS, !(reg.report.rms <= limit) {
+            throw AstroError(.badData, file: source, operation: "registering",
+                             reason: String(format: "transform RMS %.4f px exceeds --max-rms %g", reg.report.rms, limit))
+        }
+
+        let tied = try AstroError.naming(source) { try AlignWCS.tiedToTemplate(image.header, template: wcs, push: reg.push) }
+        let fitted = try WCS(header: tied, file: source)
+        let crpix = wcs.referencePixel
+        let recentred = try AlignWCS.recentred(fitted, source: image.header, at: crpix, width: image.width, height: image.height)
+        var header = recentred.deviation < 1e-4 ? recentred.header : tied
+
+        let r = reg.report
+        let scale = wcs.pixelScale(x: crpix.x, y: crpix.y)
+        let before = wcs.pixelToWorld(x: crpix.x, y: crpix.y), after = fitted.pixelToWorld(x: crpix.x, y: crpix.y)
+        let moved = before.flatMap { b in after.map { ReferenceCatalogue.separation(b, $0) } } ?? .nan
+        var report = AlignReport(source: source, template: catalogue, output: output, mode: "update-wcs",
+                                 width: image.width, height: image.height, transform: r)
+        report.referenceStars = reference.count
+        report.pointingCorrection = moved
+        report.rollCorrection = r.rotation
+        report.rmsArcsec = r.rms * scale
+
+        provenance(&header, r, source: base, template: catalogue)
+        header.addHistory("align: WCS fitted to the RA/Dec catalogue (\(reference.count) of \(cat.count) stars in the frame); pixels unchanged")
+        header.addHistory(String(format: "align: reference pixel moved %.4f arcsec on the sky, rotation %.5f deg; rms %.4f arcsec",
+                                 moved, r.rotation, r.rms * scale))
+        let hdus = try HDUCopy.hdus(of: base, headers: [hduIndex: header])
+        let transformJSON = try transformOut.map { _ in try json(report) }
+        try FITSWriter.write(hdus, to: output, overwrite: overwrite)
+        if let transformOut, let transformJSON {
+            try transformOut.write { tmp in try writeText(transformJSON, to: tmp, path: transformOut.path) }
+        }
+        return report
+    }
+}
+
+extension AlignWCS {
+    /// A TAN WCS that maps like `fitted` but has its reference pixel at `crpix` (0-based):
+    /// CRVAL = fitted(crpix), CD fitted by least squares to the gnomonic coordinates about it
+    /// of a 9×9 grid over the frame. Returns the source's cards with that WCS (RADESYS and
+    /// EQUINOX kept from the source) and the largest distance, in pixels, between the two WCSs
+    /// over the grid.
+    static func recentred(_ fitted: WCS, source: Header, at crpix: (x: Double, y: Double),
+                          width: Int, height: Int) throws -> (header: Header, deviation: Double) {
+        guard let centre = fitted.pixelToWorld(x: crpix.x, y: crpix.y) else {
+            throw AstroError(.badData, operation: "updating the WCS", reason: "the reference pixel has no sky position")
+        }
+        var gx: [Double] = [], gy: [Double] = []
+        for j in 0...8 {
+            for i in 0...8 {
+                gx.append(Double(i) * Double(width - 1) / 8)
+                gy.append(Double(j) * Double(height - 1) / 8)
+            }
+        }
+        let sky = fitted.pixelToWorld(x: gx, y: gy)
+        // (ξ, η) = CD·(p − crpix): two 2-parameter least-squares problems with one matrix.
+        var sxx = 0.0, sxy = 0.0, syy = 0.0, xi1 = 0.0, xi2 = 0.0, eta1 = 0.0, eta2 = 0.0
+        for k in gx.indices {
+            let s = ReferenceCatalogue.standardCoordinates(ra: sky.ra[k], dec: sky.dec[k], centre: centre)
+            guard s.xi.isFinite, s.eta.isFinite else { continue }
+            let dx = gx[k] - crpix.x, dy = gy[k] - crpix.y
+            sxx += dx * dx; sxy += dx * dy; syy += dy * dy
+            xi1 += dx * s.xi; xi2 += dy * s.xi
+            eta1 += dx * s.eta; eta2 += dy * s.eta
+        }
+        let det = sxx * syy - sxy * sxy
+        guard det.isFinite, det > 0 else {
+            throw AstroError(.badData, operation: "updating the WCS", reason: "cannot refit the CD matrix over the frame")
+        }
+        let cd = [[(xi1 * syy - xi2 * sxy) / det, (xi2 * sxx - xi1 * sxy) / det],
+                  [(eta1 * syy - eta2 * sxy) / det, (eta2 * sxx - eta1 * sxy) / det]]
+        var h = withoutWCS(source)
+        h.set("WCSAXES", 2, comment: "number of World Coordinate System axes")
+        h.set("CTYPE1", "RA---TAN", comment: "gnomonic projection")
+        h.set("CTYPE2", "DEC--TAN", comment: "gnomonic projection")
+        h.set("CUNIT1", "deg")
+        h.set("CUNIT2", "deg")
+        h.set("CRPIX1", crpix.x + 1, comment: "Pixel coordinate of reference point")
+        h.set("CRPIX2", crpix.y + 1, comment: "Pixel coordinate of reference point")
+        h.set("CRVAL1", centre.ra, comment: "[deg] RA at the reference point")
+        h.set("CRVAL2", centre.dec, comment: "[deg] Dec at the reference point")
+        for i in 0..<2 {
+            for j in 0..<2 { h.set("CD\(i + 1)_\(j + 1)", cd[i][j], comment: "Linear transformation matrix element") }
+        }
+        h.set("RADESYS", source.string("RADESYS") ?? source.string("RADECSYS") ?? "ICRS")
+        if let equinox = source.double("EQUINOX") { h.set("EQUINOX", equinox) }
+        let check = try WCS(header: h)
+        let back = check.worldToPixel(ra: sky.ra, dec: sky.dec)
+        var deviation = 0.0
+        for k in gx.indices {
+            let d = ((back.x[k] - gx[k]) * (back.x[k] - gx[k]) + (back.y[k] - gy[k]) * (back.y[k] - gy[k])).squareRoot()
+            deviation = max(deviation, d.isFinite ? d : .infinity)
+        }
+        return (h, deviation)
+    }
+}
