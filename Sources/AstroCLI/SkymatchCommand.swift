@@ -17,7 +17,8 @@ struct SkymatchCommand: ParsableCommand {
     )
 
     @Argument(help: "Input files or extensions (FITS with a celestial WCS; @list files accepted).") var inputs: [String]
-    @Option(help: "local, global, match or global+match.") var method = "global+match"
+    @Option(help: "local, global, match, global+match, or user (with --skylist).") var method = "global+match"
+    @Option(help: "--method user: a file of 'NAME SKY' lines, one per input (or per chip, NAME[SCI,2]).") var skylist: String?
     @Flag(help: "match: reference each island to its lowest image (default).") var matchDown = false
     @Flag(help: "match: reference each island to its highest image.") var matchUp = false
     @Flag(help: "Subtract the sky from the written data and set SKYSUB = T.") var subtract = false
@@ -29,6 +30,7 @@ struct SkymatchCommand: ParsableCommand {
     @Option(help: "Upper clipping limit in sigma.") var usigma = 4.0
     @Option(help: "Histogram bin width for mode and midpt, in sigma.") var binwidth = 0.1
     @Option(help: "Group chips by this header keyword (chip header, else primary) instead of by file.") var groupBy: String?
+    @Option(help: "A file with one group per line ('[LABEL:] NAME...'); every input (or chip) listed once.") var groups: String?
     @Option(parsing: .upToNextOption, help: "One mask file per input, non-zero = not sky.") var mask: [String] = []
     @Option(help: "MASK/DQ bits that do not make a pixel bad (4, 4+8, names, ~4, none, all).") var goodBits = "none"
     @Option(help: "Largest spacing in pixels between footprint vertices along a chip edge.") var footprintSteps = 64
@@ -39,7 +41,10 @@ struct SkymatchCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
-        guard SkyMethod(rawValue: method) != nil else { throw ValidationError("--method takes local, global, match or global+match") }
+        guard let m = SkyMethod(rawValue: method) else { throw ValidationError("--method takes local, global, match, global+match or user") }
+        if m == .user && skylist == nil { throw ValidationError("--method user needs --skylist FILE") }
+        if m != .user && skylist != nil { throw ValidationError("--skylist goes with --method user") }
+        if groups != nil && groupBy != nil { throw ValidationError("give --groups or --group-by, not both") }
         guard SkyStatistic(rawValue: stat) != nil else { throw ValidationError("--stat takes mode, median, mean or midpt") }
         if matchDown && matchUp { throw ValidationError("--match-down and --match-up exclude each other") }
         if outdir != nil && inPlace { throw ValidationError("give --outdir or --in-place, not both") }
@@ -65,6 +70,8 @@ struct SkymatchCommand: ParsableCommand {
         o.stats.usigma = usigma
         o.stats.binwidth = binwidth
         o.groupBy = groupBy
+        o.groupsFile = groups
+        o.skylist = skylist
         o.masks = try expandListArguments(mask)
         o.goodBits = try GoodBits.parse(goodBits)
         o.footprintStep = footprintSteps

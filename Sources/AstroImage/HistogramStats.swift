@@ -50,21 +50,97 @@ extension Statistics {
     ///
     /// IRAF's defaults are `nclip = 0`, `lsigma = usigma = 3`, `binwidth = 0.1`; the skymatch
     /// ones are `nclip = 5`, `lsigma = usigma = 4`.
-    /// - Complexity: O(n) per pass; at most `nclip + 1` passes plus one for the histogram.
+    ///
+    /// Samples of 32 Ki values or more are grouped by radix bucket first
+    /// (`StatisticsBucketed.swift`): the same clipped sample and histogram, moments equal to
+    /// round-off, from two passes over the data instead of up to `nclip + 2`.
+    /// - Complexity: O(n): two passes and a pass over the usable values, or, for small samples,
+    ///   at most `nclip + 1` passes plus one for the histogram.
     public static func imstat(_ values: UnsafeBufferPointer<Float>,
                               mask: UnsafeBufferPointer<UInt8>? = nil,
                               lower: Double? = nil, upper: Double? = nil,
                               nclip: Int = 0, lsigma: Double = 3, usigma: Double = 3,
                               binwidth: Double = 0.1) -> IMStats {
-        let sample = SampleHandle(values, mask: mask)
+        imstat(SampleHandle(values, mask: mask), lower: lower, upper: upper, nclip: nclip, lsigma: lsigma,
+               usigma: usigma, binwidth: binwidth, histogram: true, median: false).stats
+    }
+
+    /// `imstat` and the exact median of the final clipped sample (numpy's: the mean of the two
+    /// middle values for an even count; NaN when npix is 0). With `histogram: false` midpt and
+    /// mode are left NaN and their pass is saved.
+    public static func imstatWithMedian(_ values: UnsafeBufferPointer<Float>,
+                                        mask: UnsafeBufferPointer<UInt8>? = nil,
+                                        lower: Double? = nil, upper: Double? = nil,
+                                        nclip: Int = 0, lsigma: Double = 3, usigma: Double = 3,
+                                        binwidth: Double = 0.1, histogram: Bool = true) -> (stats: IMStats, median: Double) {
+        imstat(SampleHandle(values, mask: mask), lower: lower, upper: upper, nclip: nclip, lsigma: lsigma,
+               usigma: usigma, binwidth: binwidth, histogram: histogram, median: true)
+    }
+
+    /// Both forms behind one door; `bucketed` nil chooses by size (tests force either form).
+    static func imstat(_ sample: SampleHandle, lower: Double?, upper: Double?, nclip: Int, lsigma: Double,
+                       usigma: Double, binwidth: Double, histogram wantHistogram: Bool, median wantMedian: Bool,
+                       bucketed: Bool? = nil) -> (stats: IMStats, median: Double) {
         let lowerLimit = lower ?? -.infinity, upperLimit = upper ?? .infinity
+        // The clipped sample's moments, and the keys admitting exactly its values.
+        let stats: Moments
+        let kept: KeyRange
+        var grouped: BucketedSample?
+        if bucketed ?? (sample.count >= BucketedSample.minCount) {
+            let all = SortKey.range(lowerLimit, upperLimit)
+            if all.isEmpty { return (.none, .nan) }
+            let g = BucketedSample(sample, range: all)
+            guard let found = clip({ lo, hi in
+                let r = SortKey.range(lo, hi)
+                return r.isEmpty ? nil : (g.moments(in: r), r)
+            }, lowerLimit, upperLimit, nclip, lsigma, usigma) else { return (.none, .nan) }
+            (stats, kept) = found
+            grouped = g
+        } else {
+            guard let found = clip({ lo, hi in
+                guard let (l, h) = floatBounds(lo, hi) else { return nil }
+                return (moments(sample, lower: l, upper: h), SortKey.range(lo, hi))
+            }, lowerLimit, upperLimit, nclip, lsigma, usigma) else { return (.none, .nan) }
+            (stats, kept) = found
+        }
+        let n = stats.n
+        let sd = n > 1 ? (stats.m2 / Double(n - 1)).squareRoot() : .nan
+        let mn = Double(stats.min), mx = Double(stats.max)
+        var result = IMStats(npix: n, mean: stats.mean, midpt: .nan, mode: .nan, stddev: sd, min: mn, max: mx)
+        var median = Double.nan
+        if wantMedian {
+            if let grouped {
+                median = grouped.median(in: kept, count: n)
+            } else {
+                median = Self.median(SortKey.value(kept.lo), SortKey.value(kept.hi), sample)
+            }
+        }
+        guard wantHistogram else { return (result, median) }
+
+        let hwidth = binwidth * sd
+        let range = mx - mn
+        let tiny = 10 * Double(Float.ulpOfOne) * Swift.max(abs(mn), abs(mx))
+        guard hwidth.isFinite, hwidth > 0, range > tiny, hwidth <= range else { return (result, median) }
+        let bins = (range / hwidth).rounded(.down) + 1
+        guard bins <= Double(1 << 24) else { return (result, median) }
+        let h = grouped?.histogram(in: kept, origin: mn, width: hwidth, bins: Int(bins))
+            ?? histogram(sample, lower: stats.min, upper: stats.max, origin: mn, width: hwidth, bins: Int(bins))
+        result.mode = histogramMode(h, origin: mn, width: hwidth)
+        result.midpt = histogramMidpoint(h, total: n, origin: mn, width: hwidth)
+        return (result, median)
+    }
+
+    /// The clipping loop: `measure(lo, hi)` gives the moments of the values in `[lo, hi]` and
+    /// the keys admitting them (nil: no Float lies between). Nil when the sample is empty.
+    private static func clip(_ measure: (Double, Double) -> (Moments, KeyRange)?, _ lowerLimit: Double,
+                             _ upperLimit: Double, _ nclip: Int, _ lsigma: Double, _ usigma: Double)
+        -> (Moments, KeyRange)? {
         var lo = lowerLimit, hi = upperLimit
-        var stats = Moments()
+        var found: (Moments, KeyRange)?
         var previous = -1
         for pass in 0...max(0, nclip) {
-            guard let (l, h) = floatBounds(lo, hi) else { return .none }
-            stats = moments(sample, lower: l, upper: h)
-            if stats.n == 0 { return .none }
+            guard let (stats, keys) = measure(lo, hi), stats.n > 0 else { return nil }
+            found = (stats, keys)
             if stats.n == previous || pass == nclip { break }
             previous = stats.n
             let sd = stats.n > 1 ? (stats.m2 / Double(stats.n - 1)).squareRoot() : .nan
@@ -72,21 +148,18 @@ extension Statistics {
             lo = max(lowerLimit, stats.mean - lsigma * sd)
             hi = min(upperLimit, stats.mean + usigma * sd)
         }
-        let n = stats.n
-        let sd = n > 1 ? (stats.m2 / Double(n - 1)).squareRoot() : .nan
-        let mn = Double(stats.min), mx = Double(stats.max)
-        var result = IMStats(npix: n, mean: stats.mean, midpt: .nan, mode: .nan, stddev: sd, min: mn, max: mx)
+        return found
+    }
 
-        let hwidth = binwidth * sd
-        let range = mx - mn
-        let tiny = 10 * Double(Float.ulpOfOne) * Swift.max(abs(mn), abs(mx))
-        guard hwidth.isFinite, hwidth > 0, range > tiny, hwidth <= range else { return result }
-        let bins = (range / hwidth).rounded(.down) + 1
-        guard bins <= Double(1 << 24) else { return result }
-        let h = histogram(sample, lower: stats.min, upper: stats.max, origin: mn, width: hwidth, bins: Int(bins))
-        result.mode = histogramMode(h, origin: mn, width: hwidth)
-        result.midpt = histogramMidpoint(h, total: n, origin: mn, width: hwidth)
-        return result
+    /// The median of the unmasked values in `[lo, hi]` (finite bounds), by a copy (small samples).
+    private static func median(_ lo: Float, _ hi: Float, _ s: SampleHandle) -> Double {
+        guard let v = s.values else { return .nan }
+        var kept: [Float] = []
+        for i in 0..<s.count where s.mask == nil || s.mask![i] == 0 {
+            let x = v[i]
+            if x >= lo && x <= hi { kept.append(x) }
+        }
+        return median(kept)
     }
 
     /// The Float bounds admitting exactly the values `x` with `lo ≤ Double(x) ≤ hi`.

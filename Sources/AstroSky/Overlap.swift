@@ -47,28 +47,70 @@ enum Overlap {
             let aex = SendableBuffer(aexp), bex = SendableBuffer(bexp), out = SendableMutableBuffer(op)
             let rows = box.y, cols = box.x
             Parallel.forEachBlock(count: rows.count, minBlock: 16) { block in
+                // The grid's transform interpolated to this row, one point per grid column.
+                var lineX = [Double](repeating: 0, count: nxg), lineY = [Double](repeating: 0, count: nxg)
+                lineX.withUnsafeMutableBufferPointer { lxp in
+                lineY.withUnsafeMutableBufferPointer { lyp in
                 for r in block {
                     let y = rows.lowerBound + r
                     let (j0, j1, ty) = cell(y, ys)
+                    for i in 0..<nxg {
+                        lxp[i] = (1 - ty) * mx[j0 * nxg + i] + ty * mx[j1 * nxg + i]
+                        lyp[i] = (1 - ty) * my[j0 * nxg + i] + ty * my[j1 * nxg + i]
+                    }
                     let row = (y - wy0) * ww - wx0
-                    for x in cols where aex[y * aw + x] == 0 && out[row + x].isNaN {
-                        let (i0, i1, tx) = cell(x, xs)
-                        let k00 = j0 * nxg + i0, k01 = j0 * nxg + i1, k10 = j1 * nxg + i0, k11 = j1 * nxg + i1
-                        let px = (1 - ty) * ((1 - tx) * mx[k00] + tx * mx[k01]) + ty * ((1 - tx) * mx[k10] + tx * mx[k11])
-                        let py = (1 - ty) * ((1 - tx) * my[k00] + tx * my[k01]) + ty * ((1 - tx) * my[k10] + tx * my[k11])
-                        // NaN (a corner the inverse WCS could not map) fails these tests too.
-                        guard px >= -0.5, px < xmax, py >= -0.5, py < ymax else { continue }
-                        // The four pixels around the point, clamped at b's edges.
-                        // floor without a libm call: px, py ≥ −0.5 here.
-                        let fx = px < 0 ? -1.0 : Double(Int(px)), fy = py < 0 ? -1.0 : Double(Int(py))
-                        let x0 = max(0, Int(fx)), x1 = min(bw - 1, Int(fx) + 1)
-                        let y0 = max(0, Int(fy)), y1 = min(bh - 1, Int(fy) + 1)
-                        let i00 = y0 * bw + x0, i01 = y0 * bw + x1, i10 = y1 * bw + x0, i11 = y1 * bw + x1
-                        guard bex[i00] | bex[i01] | bex[i10] | bex[i11] == 0 else { continue }
-                        let u = Float(px - fx), v = Float(py - fy)
-                        out[row + x] = (1 - v) * ((1 - u) * bpix[i00] + u * bpix[i01]) + v * ((1 - u) * bpix[i10] + u * bpix[i11])
+                    // Grid interval by grid interval: along the row the point moves on the
+                    // segment between the interval's ends, so an interval whose two ends lie
+                    // beyond the same edge of b is skipped whole.
+                    var i = max(0, min((cols.lowerBound - xs[0]) / gridStep, nxg - 2))
+                    var x = cols.lowerBound
+                    while x <= cols.upperBound {
+                        let (i0, i1) = nxg > 1 ? (i, i + 1) : (0, 0)
+                        let xa = xs[i0], xb = xs[i1]
+                        let end = i1 == nxg - 1 || nxg == 1 ? cols.upperBound : min(cols.upperBound, xb - 1)
+                        let ax = lxp[i0], bx = lxp[i1], ay = lyp[i0], by = lyp[i1]
+                        // (With a margin for the rounding of the interpolation.)
+                        let lowX = -0.5 - 1e-6, lowY = -0.5 - 1e-6, highX = xmax + 1e-6, highY = ymax + 1e-6
+                        let outside = (ax < lowX && bx < lowX) || (ax >= highX && bx >= highX)
+                            || (ay < lowY && by < lowY) || (ay >= highY && by >= highY)
+                        if !outside {
+                            let scale = xb > xa ? 1 / Double(xb - xa) : 0
+                            let dx = bx - ax, dy = by - ay
+                            let aRow = aex.base + y &* aw, oRow = out.base + row
+                            let bmask = UnsafeRawPointer(bex.base), bp = bpix.base
+                            var x = x
+                            while x <= end {
+                                defer { x &+= 1 }
+                                guard aRow[x] == 0 && oRow[x].isNaN else { continue }
+                                let tx = Double(x &- xa) * scale
+                                let px = ax + tx * dx, py = ay + tx * dy
+                                // NaN (a corner the inverse WCS could not map) fails these tests too.
+                                guard px >= -0.5, px < xmax, py >= -0.5, py < ymax else { continue }
+                                // floor without a libm call: px, py ≥ −0.5 here.
+                                let fx = px < 0 ? -1.0 : Double(Int(px)), fy = py < 0 ? -1.0 : Double(Int(py))
+                                let ix = Int(fx), iy = Int(fy)
+                                let i00: Int, i01: Int, i10: Int, i11: Int
+                                if ix >= 0 && ix &+ 1 < bw && iy >= 0 && iy &+ 1 < bh {
+                                    // Inside: the two pixel pairs are adjacent in memory.
+                                    i00 = iy &* bw &+ ix; i01 = i00 &+ 1; i10 = i00 &+ bw; i11 = i10 &+ 1
+                                    guard bmask.loadUnaligned(fromByteOffset: i00, as: UInt16.self)
+                                        | bmask.loadUnaligned(fromByteOffset: i10, as: UInt16.self) == 0 else { continue }
+                                } else {
+                                    // The four pixels around the point, clamped at b's edges.
+                                    let x0 = max(0, ix), x1 = min(bw - 1, ix + 1)
+                                    let y0 = max(0, iy), y1 = min(bh - 1, iy + 1)
+                                    i00 = y0 * bw + x0; i01 = y0 * bw + x1; i10 = y1 * bw + x0; i11 = y1 * bw + x1
+                                    guard bex[i00] | bex[i01] | bex[i10] | bex[i11] == 0 else { continue }
+                                }
+                                let u = Float(px - fx), v = Float(py - fy)
+                                oRow[x] = (1 - v) * ((1 - u) * bp[i00] + u * bp[i01]) + v * ((1 - u) * bp[i10] + u * bp[i11])
+                            }
+                        }
+                        x = end + 1
+                        i += 1
                     }
                 }
+                }}
             }
         }}}}}}
     }

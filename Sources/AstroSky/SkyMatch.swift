@@ -20,6 +20,10 @@ public struct SkyMatchOptions: Sendable {
     /// Chips with equal values of this keyword (chip header, else primary) form one group;
     /// nil: the chips of one file form one group.
     public var groupBy: String?
+    /// A file with one group per line (docs/skymatch.md, "User skies and groups"); excludes `groupBy`.
+    public var groupsFile: String?
+    /// `--method user`: the file of sky values, a line `NAME SKY` per input or chip.
+    public var skylist: String?
     /// Reproduce stcal 1.20 `skymatch` (jwst `SkyMatchStep`) where astrotool differs on purpose:
     /// imagestats statistics, rasterised overlaps measured on each side's own pixels, groups
     /// as count-weighted means of their members, 4-corner footprints, one baseline for all
@@ -109,6 +113,9 @@ public enum SkyMatch {
         guard o.masks.isEmpty || o.masks.count == paths.count else {
             throw AstroError(.usage, operation: "reading masks", reason: "\(o.masks.count) masks for \(paths.count) inputs; give one per input")
         }
+        if o.groupsFile != nil && o.groupBy != nil {
+            throw AstroError(.usage, operation: "grouping", reason: "give --groups or --group-by, not both")
+        }
         if let lo = o.stats.lower, let hi = o.stats.upper, !(lo <= hi) {
             throw AstroError(.usage, operation: "matching sky", reason: "the lower limit \(lo) is above the upper limit \(hi)")
         }
@@ -118,10 +125,18 @@ public enum SkyMatch {
             chips += try SkyChip.read(path, input: k, goodBits: o.goodBits, userMask: o.masks.isEmpty ? nil : o.masks[k],
                                       footprintStep: o.compat ? 1 << 40 : o.footprintStep)
         }
+        let (groupOf, groupNames) = if let file = o.groupsFile {
+            try SkyLists.groups(file, chips: chips, paths: paths)
+        } else {
+            try groups(chips, paths: paths, by: o.groupBy)
+        }
+        if o.method == .user {
+            return try user(chips, paths: paths, groupOf: groupOf, groupNames: groupNames, options: o, output: output,
+                            overwrite: overwrite)
+        }
         guard chips.count >= 2 else {
             throw AstroError(.badData, file: paths[0], operation: "matching sky", reason: "only one image: skymatch needs at least two")
         }
-        let (groupOf, groupNames) = try groups(chips, paths: paths, by: o.groupBy)
         let members = groupNames.indices.map { g in chips.indices.filter { groupOf[$0] == g } }
 
         let locals = localSkies(chips, options: o)
@@ -142,6 +157,26 @@ public enum SkyMatch {
         }
         if case .report = output { return report }
         try write(chips, skies: chips.indices.map { levels[groupOf[$0]].sky }, outputs: outputs, options: o, overwrite: overwrite)
+        return report
+    }
+
+    /// `--method user`: each chip's sky from the list, nothing measured (no local sky, no
+    /// overlaps, island 0), reported and written like the others.
+    static func user(_ chips: [SkyChip], paths: [String], groupOf: [Int], groupNames: [String], options o: SkyMatchOptions,
+                     output: SkyMatchOutput, overwrite: Bool) throws -> SkyMatchReport {
+        guard let list = o.skylist else {
+            throw AstroError(.usage, operation: "matching sky", reason: "--method user needs --skylist FILE")
+        }
+        let skies = try SkyLists.skies(list, chips: chips, paths: paths)
+        let outputs = try plannedOutputs(chips, output: output, overwrite: overwrite)
+        var report = SkyMatchReport(method: o.method.rawValue, statistic: "none", subtracted: o.subtract, islands: 0,
+                                    chips: [], pairs: [])
+        for (k, c) in chips.enumerated() {
+            report.chips.append(.init(image: c.name, group: groupNames[groupOf[k]], sky: skies[k], local: nil, overlapPixels: 0,
+                                      island: 0, status: "OK", output: outputs[c.file]))
+        }
+        if case .report = output { return report }
+        try write(chips, skies: skies, outputs: outputs, options: o, overwrite: overwrite)
         return report
     }
 
@@ -175,11 +210,12 @@ public enum SkyMatch {
         let limits = (stats.lower.map(Float.init) ?? -.infinity)...(stats.upper.map(Float.init) ?? .infinity)
         var pairs: [PairSky] = [], reported: [SkyMatchReport.Pair] = []
         var overlapPixels = [Int](repeating: 0, count: chips.count)
+        var scratch: [Float] = []
         for gi in members.indices {
             for gj in members.indices where gj > gi {
                 // The offset seen from both sides (each side's pixels, the other interpolated), averaged.
-                let a = differences(members[gi], against: members[gj], chips, limits: limits, &overlapPixels)
-                let b = differences(members[gj], against: members[gi], chips, limits: limits, &overlapPixels)
+                let a = differences(members[gi], against: members[gj], chips, limits: limits, scratch: &scratch, &overlapPixels)
+                let b = differences(members[gj], against: members[gi], chips, limits: limits, scratch: &scratch, &overlapPixels)
                 guard a.area > 0, let da = measure(a.values, offsetStats), let db = measure(b.values, offsetStats) else { continue }
                 let offset = (da.value - db.value) / 2
                 pairs.append(PairSky(i: gi, j: gj, si: SkyValue(value: offset, npix: da.npix), sj: SkyValue(value: 0, npix: db.npix)))
@@ -234,7 +270,7 @@ public enum SkyMatch {
     /// also covers (a pixel covered by several members of `other` counts once), pooled over
     /// `side`'s members, where both values are within `limits`; and the summed overlap area (sr).
     static func differences(_ side: [Int], against other: [Int], _ chips: [SkyChip], limits: ClosedRange<Float>,
-                            _ counts: inout [Int]) -> (values: [Float], area: Double) {
+                            scratch: inout [Float], _ counts: inout [Int]) -> (values: [Float], area: Double) {
         var values: [Float] = [], area = 0.0
         for m in side {
             let chip = chips[m]
@@ -247,20 +283,30 @@ public enum SkyMatch {
                 (min(w.x.lowerBound, b.x.lowerBound)...max(w.x.upperBound, b.x.upperBound),
                  min(w.y.lowerBound, b.y.lowerBound)...max(w.y.upperBound, b.y.upperBound))
             }
-            let ww = window.x.count
-            var seen = [Float](repeating: .nan, count: ww * window.y.count)
+            let ww = window.x.count, size = ww * window.y.count
+            // One buffer for every member and pair (no page faults for each new one).
+            if scratch.count < size { scratch = [Float](repeating: .nan, count: size) } else {
+                scratch.withUnsafeMutableBufferPointer { UnsafeMutableBufferPointer(rebasing: $0[0..<size]).update(repeating: .nan) }
+            }
             for (k, region) in regions {
                 area += region.area
-                Overlap.sample(&seen, window: window, of: chip, from: chips[k], region: region)
+                Overlap.sample(&scratch, window: window, of: chip, from: chips[k], region: region)
             }
+            values.reserveCapacity(values.count + size)
             var n = 0
-            for y in window.y {
-                let row = (y - window.y.lowerBound) * ww - window.x.lowerBound
-                for x in window.x {
-                    let o = seen[row + x], v = chip.pixels[y * chip.width + x]
-                    if !o.isNaN && limits.contains(o) && limits.contains(v) {
-                        values.append(v - o)
-                        n += 1
+            let lo = limits.lowerBound, hi = limits.upperBound
+            scratch.withUnsafeBufferPointer { seen in
+                chip.pixels.withUnsafeBufferPointer { pix in
+                    for y in window.y {
+                        let row = (y - window.y.lowerBound) * ww - window.x.lowerBound, prow = y * chip.width
+                        for x in window.x {
+                            // NaN (nothing seen) fails the limits too.
+                            let o = seen[row + x], v = pix[prow + x]
+                            if o >= lo && o <= hi && v >= lo && v <= hi {
+                                values.append(v - o)
+                                n += 1
+                            }
+                        }
                     }
                 }
             }
@@ -324,7 +370,7 @@ public enum SkyMatch {
     static func updated(_ c: SkyChip, sky: Double?, options o: SkyMatchOptions) -> Image {
         var h = c.header
         var pixels = c.pixels
-        let method = o.method.rawValue, stat = o.stats.statistic.rawValue
+        let method = o.method.rawValue, stat = o.method == .user ? "none" : o.stats.statistic.rawValue
         h.set("SKYMETH", method, comment: "astrotool skymatch method")
         h.set("SKYSTAT", stat, comment: "astrotool skymatch statistic")
         h.set("SKYVALID", sky != nil, comment: "a sky level was found")

@@ -8,6 +8,8 @@ public enum SkyMethod: String, Sendable, CaseIterable {
     case match
     /// The offsets of `match` lifted, island by island, onto the lowest sky after matching.
     case globalMatch = "global+match"
+    /// The user's own values (`--skylist`), per chip; nothing is measured.
+    case user
 }
 
 /// One usable overlap between items `i < j`: the two sides' levels on their common sky (only
@@ -94,7 +96,7 @@ enum SkyMatchSolver {
         let n = local.count
         let island = islands(count: n, pairs: pairs)
         switch method {
-        case .local:
+        case .local, .user:
             return (0..<n).map { ItemSky(sky: local[$0], island: island[$0]) }
         case .global:
             let floor = local.compactMap { $0 }.min()

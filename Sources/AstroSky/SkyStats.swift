@@ -34,29 +34,20 @@ public struct SkyStats: Sendable {
     /// or too few distinct values for bins of `binwidth·σ`) `mode` and `midpt` fall back to
     /// that median, so a flat image gives its own level instead of no value.
     public func measure(_ values: UnsafeBufferPointer<Float>, mask: UnsafeBufferPointer<UInt8>? = nil) -> SkyValue? {
-        let s = Statistics.imstat(values, mask: mask, lower: lower, upper: upper, nclip: nclip,
-                                  lsigma: lsigma, usigma: usigma, binwidth: binwidth)
+        // The median comes with the clipping (one bucketed sample serves both); the histogram
+        // only when mode or midpt asks for it.
+        let (s, median) = Statistics.imstatWithMedian(values, mask: mask, lower: lower, upper: upper, nclip: nclip,
+                                                      lsigma: lsigma, usigma: usigma, binwidth: binwidth,
+                                                      histogram: statistic == .mode || statistic == .midpt)
         guard s.npix > 0 else { return nil }
         var value: Double
         switch statistic {
         case .mean: value = s.mean
         case .mode: value = s.mode
         case .midpt: value = s.midpt
-        case .median: value = .nan
+        case .median: value = median
         }
-        if !value.isFinite { value = Self.clippedMedian(values, mask: mask, min: Float(s.min), max: Float(s.max)) }
+        if !value.isFinite { value = median }
         return value.isFinite ? SkyValue(value: value, npix: s.npix) : nil
-    }
-
-    /// The median of the unmasked values in `[min, max]`, the bounds of the clipped sample.
-    static func clippedMedian(_ values: UnsafeBufferPointer<Float>, mask: UnsafeBufferPointer<UInt8>?,
-                              min: Float, max: Float) -> Double {
-        var kept: [Float] = []
-        kept.reserveCapacity(values.count)
-        for i in values.indices where (mask?[i] ?? 0) == 0 {
-            let x = values[i]
-            if x >= min && x <= max { kept.append(x) }
-        }
-        return Statistics.median(kept)
     }
 }

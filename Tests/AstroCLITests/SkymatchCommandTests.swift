@@ -111,4 +111,44 @@ import Testing
             #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty)
         }
     }
+
+    /// `--method user --skylist` and `--groups FILE` from the command line.
+    @Test func userSkiesAndGroupFiles() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let a = dir.appendingPathComponent("a.fits").path, b = dir.appendingPathComponent("b.fits").path
+        let c = dir.appendingPathComponent("c.fits").path
+        try Self.frame(a, sky: 10, xi: 0, seed: 1)
+        try Self.frame(b, sky: 13, xi: 60, seed: 2)
+        try Self.frame(c, sky: 11, xi: 120, seed: 3)
+        let list = dir.appendingPathComponent("sky.txt").path
+        try "a 9.5\nb.fits 12.5\n\(c) 11\n".write(toFile: list, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out").path
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        let run = try TestSupport.runTool(["skymatch", a, b, c, "--method", "user", "--skylist", list, "--json",
+                                           "--outdir", out, "--subtract"])
+        #expect(run.code == 0, "\(run.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        #expect((json["chips"] as! [[String: Any]]).map { $0["sky"] as! Double } == [9.5, 12.5, 11])
+        let copy = try FITS.readImage(out + "/b.fits"), original = try FITS.readImage(b)
+        #expect(copy.header.double("SKYVALUE") == 12.5 && copy.header.string("SKYMETH") == "user")
+        #expect(zip(original.pixels, copy.pixels).allSatisfy { $0 - 12.5 == $1 })
+
+        // Groups: a and c share one sky.
+        let groups = dir.appendingPathComponent("groups.txt").path
+        try "ends: a c\nb\n".write(toFile: groups, atomically: true, encoding: .utf8)
+        let grouped = try TestSupport.runTool(["skymatch", a, b, c, "--groups", groups, "--stat", "median", "--json"])
+        #expect(grouped.code == 0, "\(grouped.stderr)")
+        let gj = try JSONSerialization.jsonObject(with: Data(grouped.stdout.utf8)) as! [String: Any]
+        let chips = gj["chips"] as! [[String: Any]]
+        #expect(chips.map { $0["group"] as! String } == ["ends", "group2", "ends"])
+        #expect(chips[0]["sky"] as? Double == chips[2]["sky"] as? Double)
+
+        // Usage errors exit 64, a bad list 65 naming it and its line.
+        for args in [["--method", "user"], ["--skylist", list], ["--groups", groups, "--group-by", "X"]] {
+            #expect(try TestSupport.runTool(["skymatch", a, b] + args).code == 64, "\(args)")
+        }
+        try "a 1\nb 2\nc 3\nb 4\n".write(toFile: list, atomically: true, encoding: .utf8)
+        let dup = try TestSupport.runTool(["skymatch", a, b, c, "--method", "user", "--skylist", list])
+        #expect(dup.code == 65 && dup.stderr.contains("sky.txt") && dup.stderr.contains("line 4"), "\(dup.stderr)")
+    }
 }

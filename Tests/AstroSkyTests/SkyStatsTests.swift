@@ -1,4 +1,4 @@
-import AstroImage
+@testable import AstroImage
 import AstroTestSupport
 @testable import AstroSky
 import Testing
@@ -82,5 +82,63 @@ import Testing
         #expect(Self.value(data, .mean) { $0.lower = 100 } == nil)
         // One-bin histogram: midpt is a count (constant data: 0), mode min + binwidth·σ/2.
         #expect(Self.value([Float](repeating: 5, count: 10), .midpt)?.value == 0)
+    }
+}
+
+/// `Statistics.imstat`'s two forms (plain passes, bucketed sample) must give the same clipped
+/// sample, histogram and median, and moments equal to round-off, whatever the data look like.
+@Suite struct ImstatFormsTests {
+    static func both(_ x: [Float], mask: [UInt8]? = nil, lower: Double? = nil, upper: Double? = nil,
+                     nclip: Int = 5, sigma: Double = 4, binwidth: Double = 0.1)
+        -> (plain: (stats: IMStats, median: Double), bucketed: (stats: IMStats, median: Double)) {
+        x.withUnsafeBufferPointer { v in
+            func run(_ m: UnsafeBufferPointer<UInt8>?, _ bucketed: Bool) -> (stats: IMStats, median: Double) {
+                Statistics.imstat(SampleHandle(v, mask: m), lower: lower, upper: upper, nclip: nclip, lsigma: sigma,
+                                  usigma: sigma, binwidth: binwidth, histogram: true, median: true, bucketed: bucketed)
+            }
+            guard let mask else { return (run(nil, false), run(nil, true)) }
+            return mask.withUnsafeBufferPointer { (run($0, false), run($0, true)) }
+        }
+    }
+
+    static func expectSame(_ r: (plain: (stats: IMStats, median: Double), bucketed: (stats: IMStats, median: Double)),
+                           _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let a = r.plain.stats, b = r.bucketed.stats
+        // Round-off relative to the data's scale (a mode near 0 between −1 and 1 is off by 1e-15).
+        let scale = a.npix > 0 ? max(abs(a.min), abs(a.max)) : 0
+        func near(_ x: Double, _ y: Double) -> Bool {
+            (x.isNaN && y.isNaN) || TestSupport.close(x, y, abs: 1e-13 * scale, rel: 1e-12)
+        }
+        #expect(a.npix == b.npix, "\(label) npix", sourceLocation: sourceLocation)
+        #expect(a.min == b.min && a.max == b.max, "\(label) min/max", sourceLocation: sourceLocation)
+        #expect(near(a.mean, b.mean) && near(a.stddev, b.stddev), "\(label) \(a) vs \(b)", sourceLocation: sourceLocation)
+        #expect(near(a.mode, b.mode) && near(a.midpt, b.midpt), "\(label) mode/midpt \(a) vs \(b)", sourceLocation: sourceLocation)
+        #expect(r.plain.median.bitPattern == r.bucketed.median.bitPattern || (r.plain.median.isNaN && r.bucketed.median.isNaN),
+                "\(label) median \(r.plain.median) vs \(r.bucketed.median)", sourceLocation: sourceLocation)
+    }
+
+    @Test func bothFormsAgree() {
+        var rng = SeededGenerator(seed: 11)
+        let n = 200_001
+        // Sky 1000 ± 15 with hot pixels, negative outliers, huge values, NaN and infinities.
+        var sky = (0..<n).map { _ in Float(1000 + 15 * rng.gaussian()) }
+        for i in stride(from: 7, to: n, by: 1009) { sky[i] = Float(5000 + (i % 17) * 1000) }
+        for i in stride(from: 5, to: n, by: 2003) { sky[i] = -2000 }
+        for i in stride(from: 13, to: n, by: 997) { sky[i] = .nan }
+        sky[12345] = 3e38; sky[54321] = -1e30; sky[777] = .infinity; sky[778] = -.infinity
+        let mask = (0..<n).map { _ in UInt8(rng.next() % 10 == 0 ? 1 : 0) }
+        Self.expectSame(Self.both(sky), "sky")
+        Self.expectSame(Self.both(sky, mask: mask), "masked")
+        Self.expectSame(Self.both(sky, nclip: 0), "nclip 0")
+        Self.expectSame(Self.both(sky, lower: 990, upper: 1020, nclip: 2, sigma: 3), "limits")
+        Self.expectSame(Self.both(sky, lower: 1e6), "nothing in the limits")
+        // Differences about zero (both signs, ±0), integers (few distinct values, big buckets),
+        // a constant, a tight spread far from zero.
+        let diffs = (0..<n).map { k in k % 50 == 0 ? Float(0) * (k % 100 == 0 ? -1 : 1) : Float(0.3 * rng.gaussian()) }
+        Self.expectSame(Self.both(diffs), "about zero")
+        Self.expectSame(Self.both(diffs.map { ($0 * 20).rounded() }, binwidth: 0.05), "integers")
+        Self.expectSame(Self.both([Float](repeating: 7, count: n)), "constant")
+        Self.expectSame(Self.both((0..<n).map { _ in Float(1e4 + 0.01 * rng.gaussian()) }), "tight")
+        Self.expectSame(Self.both(Array(sky.prefix(40_000)), binwidth: 0.5), "even count")
     }
 }
