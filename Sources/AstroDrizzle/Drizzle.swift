@@ -27,6 +27,11 @@ public struct DrizzleOptions: Sendable {
     public var weightScale: Float = 1
     public var fill = Fill.nan
     public var context = true
+    /// When the output is one band of a larger grid: that grid's rows in the band's numbering
+    /// (rows 100..<200 of a 512-row grid: -100..<412). The overlap scanner clips each input to
+    /// the whole grid, so a mosaic drizzled band by band is the one drizzled at once. nil: the
+    /// output is the whole grid.
+    public var gridRows: Range<Int>? = nil
     public init() {}
 }
 
@@ -55,9 +60,14 @@ public struct DrizzleOutput: Sendable {
 
     /// Drizzles one input (`data` row-major over the pixmap's grid; `weights` nil = 1 each, 0
     /// excludes a pixel; `dq` bits ORed into the output DQ wherever a pixel lands with non-zero
-    /// weight). Returns how many input pixels had no usable mapping.
+    /// weight). Returns how many of the input pixels visited had no usable mapping.
     ///
-    /// The output is cut into row bands, one per core; each band walks the whole input in the
+    /// Only the input pixels the C core's overlap scanner selects are visited (OverlapScanner:
+    /// those inside the input's overlap with the output, mapped back onto the input); when the
+    /// input does not overlap the output, or has too few mapped pixels, nothing is drizzled (the
+    /// input keeps its context bit).
+    ///
+    /// The output is cut into row bands, one per core; each band walks the scanned input in the
     /// C core's order and keeps only the updates that fall in its rows, so every output pixel
     /// sees the same sequence of updates as on one thread: the result does not depend on the
     /// number of threads. Within one input each band keeps weighted sums (the C core divides at
@@ -73,6 +83,11 @@ public struct DrizzleOutput: Sendable {
         let plane = count / 32, bit = Int32(bitPattern: UInt32(1) << UInt32(count % 32))
         if o.context && plane >= context.count { context.append([Int32](repeating: 0, count: width * height)) }
         let kernel: DrizzleOptions.Kernel = o.pixfrac <= 0.001 ? .point : o.kernel
+        guard let scanner = OverlapScanner(pixmap, outputWidth: width, outputRows: o.gridRows ?? 0..<height) else {
+            count += 1
+            exposure += t
+            return 0
+        }
         let bands = width * height >= 1 << 16 ? min(Parallel.threads, height) : 1
         let reach = Band.reach(o)
         let reached = Self.rowsReached(pixmap, reach: reach, height: height)
@@ -107,7 +122,7 @@ public struct DrizzleOutput: Sendable {
                     mine.rows = (h * b / bands)..<(h * (b + 1) / bands)
                     let mean = mine.rows.clamped(to: reached)
                     mine.toSums(mean)
-                    let m = mine.drizzle(shared.input, kernel, o, reach: reach)
+                    let m = mine.drizzle(shared.input, scanner, kernel, o, reach: reach)
                     mine.toMeans(mean, fill: o.fill.initialValue)
                     missed.add(m, ordering: .relaxed)
                 }
@@ -202,8 +217,9 @@ struct Band {
         for p in (r.lowerBound * width)..<(r.upperBound * width) { image[p] = weight[p] != 0 ? image[p] / weight[p] : fill }
     }
 
-    /// Every input pixel in the C core's order; returns the pixels without a mapping.
-    func drizzle(_ input: BandInput, _ kernel: DrizzleOptions.Kernel, _ o: DrizzleOptions, reach: Double) -> Int {
+    /// The input pixels the scanner selects, in the C core's order; returns those without a mapping.
+    func drizzle(_ input: BandInput, _ scanner: OverlapScanner, _ kernel: DrizzleOptions.Kernel, _ o: DrizzleOptions,
+                 reach: Double) -> Int {
         var missed = 0
         /// Each unmapped pixel is counted by one band only: the one holding its centre's row (band
         /// 0 when that row is unknown), the band that never skips it, so the total does not depend
@@ -212,13 +228,13 @@ struct Band {
             let row = oy.isFinite ? min(max(nearest(oy), 0), height - 1) : 0
             if rows.contains(row) { missed += 1 }
         }
-        let nx = input.width, ny = input.height
+        let nx = input.width
         // A pixel centred farther than `reach` from this band's rows is left to the other bands.
         let lowest = Double(rows.lowerBound) - 0.5 - reach, highest = Double(rows.upperBound) - 0.5 + reach
         let banded = rows.count < height
         let half = o.pixfrac / 2, scale = o.weightScale, iscale = o.iscale
-        for j in 0..<ny {
-            for i in 0..<nx {
+        for j in scanner.rows {
+            for i in scanner.columns(j) {
                 let k = j * nx + i
                 let oy = input.y[k]
                 if banded, oy < lowest || oy > highest { continue }

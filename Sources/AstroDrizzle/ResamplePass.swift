@@ -84,6 +84,7 @@ struct ResamplePass {
         for (index, input) in inputs.enumerated() {
             var d = o.drizzle
             d.context = o.context
+            d.gridRows = -rows.lowerBound..<(layout.height - rows.lowerBound)
             d.pixelScaleRatio = outScale / input.wcs.pixelScale(x: Double(input.width - 1) / 2, y: Double(input.height - 1) / 2)
             guard !skip.contains(index), reach[index].overlaps(rows) else {
                 // Nothing of it lands here; an empty stand-in keeps its context bit.

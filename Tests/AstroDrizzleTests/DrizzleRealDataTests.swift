@@ -12,7 +12,7 @@ import Testing
 /// 0.03"/px, and simulated stars under the JWST NIRCam NRCB5 SIP header onto windows of its
 /// psr 1.0 and 0.55 output grids. The pixmap is AstroWCS's own (exact at every pixel); the
 /// reference used astropy's. Output grids hold the whole footprint plus a margin, so the C core's
-/// overlap scanner (not replicated) plays no part. `DRIZZLE_REAL_VERBOSE=1 swift test --filter
+/// overlap scanner (DrizzleEdgeTests covers it) plays no part. `DRIZZLE_REAL_VERBOSE=1 swift test --filter
 /// DrizzleRealData` prints what each case measured.
 @Suite struct DrizzleRealDataTests {
     struct Case: Decodable, Sendable, CustomTestStringConvertible {
