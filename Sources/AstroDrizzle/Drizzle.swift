@@ -27,9 +27,9 @@ public struct DrizzleOptions: Sendable {
     public var weightScale: Float = 1
     public var fill = Fill.nan
     public var context = true
-    /// When the output is one band of a larger grid: that grid's rows in the band's numbering
-    /// (rows 100..<200 of a 512-row grid: -100..<412). The overlap scanner clips each input to
-    /// the whole grid, so a mosaic drizzled band by band is the one drizzled at once. nil: the
+    /// When the output is one band of a larger grid (`DrizzleOutput.firstRow`): the grid's rows
+    /// (0..<512 for any band of a 512-row grid). The overlap scanner clips each input to the
+    /// whole grid, so a mosaic drizzled band by band is the one drizzled at once. nil: the
     /// output is the whole grid.
     public var gridRows: Range<Int>? = nil
     public init() {}
@@ -39,6 +39,9 @@ public struct DrizzleOptions: Sendable {
 public struct DrizzleOutput: Sendable {
     public let width: Int
     public let height: Int
+    /// The grid row this output's first row is (a band of a larger grid; pixmaps stay in the
+    /// grid's coordinates, so a mosaic drizzled band by band gives the same bits as in one go).
+    public let firstRow: Int
     public var image: [Float]
     public var weight: [Float]
     /// Context: bit k of plane k / 32 is set where input k contributed with positive weight.
@@ -50,8 +53,8 @@ public struct DrizzleOutput: Sendable {
     public private(set) var count = 0
     public private(set) var exposure = 0.0
 
-    public init(width: Int, height: Int, fill: DrizzleOptions.Fill = .nan) {
-        self.width = width; self.height = height
+    public init(width: Int, height: Int, fill: DrizzleOptions.Fill = .nan, firstRow: Int = 0) {
+        self.width = width; self.height = height; self.firstRow = firstRow
         let start = fill.initialValue
         image = [Float](repeating: start, count: width * height)
         weight = [Float](repeating: 0, count: width * height)
@@ -83,16 +86,17 @@ public struct DrizzleOutput: Sendable {
         let plane = count / 32, bit = Int32(bitPattern: UInt32(1) << UInt32(count % 32))
         if o.context && plane >= context.count { context.append([Int32](repeating: 0, count: width * height)) }
         let kernel: DrizzleOptions.Kernel = o.pixfrac <= 0.001 ? .point : o.kernel
-        guard let scanner = OverlapScanner(pixmap, outputWidth: width, outputRows: o.gridRows ?? 0..<height) else {
+        let own = firstRow..<(firstRow + height)
+        guard let scanner = OverlapScanner(pixmap, outputWidth: width, outputRows: o.gridRows ?? own) else {
             count += 1
             exposure += t
             return 0
         }
         let bands = width * height >= 1 << 16 ? min(Parallel.threads, height) : 1
         let reach = Band.reach(o)
-        let reached = Self.rowsReached(pixmap, reach: reach, height: height)
+        let reached = Self.rowsReached(pixmap, reach: reach, rows: own)
         let missed = Atomic<Int>(0)
-        let (w, h) = (width, height)
+        let (w, h, first) = (width, height, firstRow)
         // The planes are taken out of self while threads write into them.
         var img = image, wht = weight, ctx = o.context ? context[plane] : [], odq = inDQ != nil ? dq! : []
         image = []; weight = []
@@ -113,13 +117,13 @@ public struct DrizzleOutput: Sendable {
                                    width: pixmap.width, height: pixmap.height)
             let shared = UncheckedBand(band: Band(image: ip.baseAddress!, weight: op.baseAddress!,
                                                   context: o.context ? cp.baseAddress! : nil,
-                                                  dq: inDQ != nil ? oq.baseAddress! : nil, bit: bit, width: w, height: h,
+                                                  dq: inDQ != nil ? oq.baseAddress! : nil, bit: bit, width: w, height: h, firstRow: first,
                                                   incremental: kernel == .lanczos2 || kernel == .lanczos3),
                                        input: source)
             Parallel.forEachBlock(count: bands) { range in
                 for b in range {
                     var mine = shared.band
-                    mine.rows = (h * b / bands)..<(h * (b + 1) / bands)
+                    mine.rows = (first + h * b / bands)..<(first + h * (b + 1) / bands)
                     let mean = mine.rows.clamped(to: reached)
                     mine.toSums(mean)
                     let m = mine.drizzle(shared.input, scanner, kernel, o, reach: reach)
@@ -136,8 +140,9 @@ public struct DrizzleOutput: Sendable {
         return missed.load(ordering: .relaxed)
     }
 
-    /// The output rows a drop can reach: the mapped centres' extent, widened by the kernel's reach.
-    static func rowsReached(_ m: Pixmap, reach: Double, height: Int) -> Range<Int> {
+    /// The output rows (of `rows`) a drop can reach: the mapped centres' extent, widened by the
+    /// kernel's reach.
+    static func rowsReached(_ m: Pixmap, reach: Double, rows: Range<Int>) -> Range<Int> {
         let parts = m.y.withUnsafeBufferPointer { yp in
             let ys = SendableBuffer(yp)
             return Parallel.mapBlocks(count: ys.count, minBlock: 1 << 16) { r in
@@ -148,7 +153,8 @@ public struct DrizzleOutput: Sendable {
         }
         let lo = parts.map(\.0).min() ?? .infinity, hi = parts.map(\.1).max() ?? -.infinity
         guard lo <= hi else { return 0..<0 }
-        let first = max(0, Int(max(lo - reach, -1).rounded(.down))), last = min(height, Int(min(hi + reach, Double(height)).rounded(.up)) + 1)
+        let first = max(rows.lowerBound, Int(max(lo - reach, Double(rows.lowerBound) - 1).rounded(.down)))
+        let last = min(rows.upperBound, Int(min(hi + reach, Double(rows.upperBound)).rounded(.up)) + 1)
         return first < last ? first..<last : 0..<0
     }
 }
@@ -186,16 +192,19 @@ struct Band {
     let bit: Int32
     let width: Int
     let height: Int
+    /// The planes' first row in grid rows, and its index (`update` takes grid indices).
+    let firstRow: Int, origin: Int
     /// Keep the mean at every update, as the C core does, instead of weighted sums: for the
     /// Lanczos kernels, whose negative lobes make float32 sums lose digits as weights cancel.
     let incremental: Bool
     var rows = 0..<0
 
     init(image: UnsafeMutablePointer<Float>, weight: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Int32>?,
-         dq: UnsafeMutablePointer<UInt32>?, bit: Int32, width: Int, height: Int, incremental: Bool = false) {
+         dq: UnsafeMutablePointer<UInt32>?, bit: Int32, width: Int, height: Int, firstRow: Int = 0, incremental: Bool = false) {
         self.image = image; self.weight = weight; self.context = context; self.dq = dq; self.bit = bit
         self.width = width; self.height = height; self.incremental = incremental
-        rows = 0..<height
+        self.firstRow = firstRow; origin = firstRow * width
+        rows = firstRow..<(firstRow + height)
     }
 
     /// How far (output pixels) a drop reaches from its centre (lanczos3: 3/r), with room for
@@ -205,16 +214,16 @@ struct Band {
     /// Means → weighted sums over these rows (0 where nothing landed yet).
     func toSums(_ r: Range<Int>) {
         guard !incremental else { return }
-        for p in (r.lowerBound * width)..<(r.upperBound * width) { image[p] = weight[p] != 0 ? image[p] * weight[p] : 0 }
+        for p in (r.lowerBound * width - origin)..<(r.upperBound * width - origin) { image[p] = weight[p] != 0 ? image[p] * weight[p] : 0 }
     }
 
     /// Weighted sums → means over these rows; `fill` where the weight is still zero.
     func toMeans(_ r: Range<Int>, fill: Float) {
         if incremental {
-            for p in (r.lowerBound * width)..<(r.upperBound * width) where weight[p] == 0 { image[p] = fill }
+            for p in (r.lowerBound * width - origin)..<(r.upperBound * width - origin) where weight[p] == 0 { image[p] = fill }
             return
         }
-        for p in (r.lowerBound * width)..<(r.upperBound * width) { image[p] = weight[p] != 0 ? image[p] / weight[p] : fill }
+        for p in (r.lowerBound * width - origin)..<(r.upperBound * width - origin) { image[p] = weight[p] != 0 ? image[p] / weight[p] : fill }
     }
 
     /// The input pixels the scanner selects, in the C core's order; returns those without a mapping.
@@ -225,7 +234,7 @@ struct Band {
         /// 0 when that row is unknown), the band that never skips it, so the total does not depend
         /// on the split.
         func miss(_ oy: Double) {
-            let row = oy.isFinite ? min(max(nearest(oy), 0), height - 1) : 0
+            let row = oy.isFinite ? min(max(nearest(oy), firstRow), firstRow + height - 1) : firstRow
             if rows.contains(row) { missed += 1 }
         }
         let nx = input.width
@@ -324,7 +333,8 @@ struct Band {
     /// branches: a zero weight adds nothing and sets no context or DQ bit. Incremental: the C
     /// core's running mean (a cancelling negative lobe that would divide by ~0 is skipped).
     @inline(__always)
-    private func update(_ p: Int, _ d: Float, _ dow: Float, _ q: UInt32) {
+    private func update(_ index: Int, _ d: Float, _ dow: Float, _ q: UInt32) {
+        let p = index - origin
         if incremental {
             let vc = Double(weight[p]), total = vc + Double(dow)
             guard dow != 0, vc == 0 || abs(total) > 1e-30 else { return }

@@ -48,8 +48,9 @@ struct ResampleLayout {
         4 + 4 + 4 * contextPlanes + 4 + (err == .drizzled ? 8 : 0) + 40 * variances.count + 8
     }
 
-    /// Working bytes for one input of `pixels` pixels: its planes, the prepared copies and the pixmap.
-    static func bytesPerInput(_ pixels: Int) -> Int { 64 * pixels }
+    /// Working bytes for one input of `pixels` pixels: the science plane and its prepared copy,
+    /// weights, DQ as read and as bits, ERR, and the pixmap (two doubles).
+    static func bytesPerInput(_ pixels: Int) -> Int { 40 * pixels }
 }
 
 /// One band of output rows, drizzled from every input that reaches it.
@@ -77,14 +78,17 @@ struct ResamplePass {
                     skip: Set<Int>, firstRatio: Double, options o: ResampleOptions) throws -> ResamplePass {
         let width = layout.width, height = rows.count
         var pass = ResamplePass()
-        var out = DrizzleOutput(width: width, height: height, fill: o.drizzle.fill)
-        var errOut = layout.err == .drizzled ? DrizzleOutput(width: width, height: height) : nil
+        // Band planes keep the grid's row numbers, so pixmaps need no shift and every pixel sees
+        // the same arithmetic as in one pass.
+        var out = DrizzleOutput(width: width, height: height, fill: o.drizzle.fill, firstRow: rows.lowerBound)
+        var errOut = layout.err == .drizzled ? DrizzleOutput(width: width, height: height, firstRow: rows.lowerBound) : nil
         var variances = Variance.Accumulators(width: width, height: height)
+        variances.firstRow = rows.lowerBound
         let outScale = grid.pixelScale(x: Double(layout.width - 1) / 2, y: Double(layout.height - 1) / 2)
         for (index, input) in inputs.enumerated() {
             var d = o.drizzle
             d.context = o.context
-            d.gridRows = -rows.lowerBound..<(layout.height - rows.lowerBound)
+            d.gridRows = 0..<layout.height
             d.pixelScaleRatio = outScale / input.wcs.pixelScale(x: Double(input.width - 1) / 2, y: Double(input.height - 1) / 2)
             guard !skip.contains(index), reach[index].overlaps(rows) else {
                 // Nothing of it lands here; an empty stand-in keeps its context bit.
@@ -93,14 +97,13 @@ struct ResamplePass {
             }
             let planes = try input.load()
             let (data, w, bits, sky, exptime, what) = try Resample.prepare(input, planes, o)
-            var pixmap = Pixmap(from: input.wcs, width: input.width, height: input.height, to: grid, sampling: o.pixmapSampling)
+            let pixmap = Pixmap(from: input.wcs, width: input.width, height: input.height, to: grid, sampling: o.pixmapSampling)
             let reason = Resample.unusedReason(pixmap, weights: w, width: layout.width, height: layout.height)
             pass.notes[index] = Note(weights: what, step: pixmap.step, sky: sky, exptime: exptime, unused: reason)
             guard reason == nil else {
                 out.add([0], weights: [0], pixmap: Pixmap(width: 1, height: 1, x: [.nan], y: [.nan]), exposure: 0, options: d)
                 continue
             }
-            if rows.lowerBound != 0 { pixmap.shift(rows: rows.lowerBound) }
             let clock = ContinuousClock(), start = clock.now
             pass.missed += out.add(data, weights: w, dq: bits, pixmap: pixmap, exposure: exptime, options: d)
             pass.kernelTime += clock.now - start
@@ -157,16 +160,5 @@ struct ResamplePass {
             hdus.append(OutputHDU(integers: plane, width: width, height: height, extname: "CON", extver: k + 1))
         }
         return hdus
-    }
-}
-
-extension Pixmap {
-    /// The same map onto a grid whose first row is `rows` of this one's.
-    mutating func shift(rows: Int) {
-        let dy = Double(rows)
-        y.withUnsafeMutableBufferPointer { b in
-            let ys = SendableMutableBuffer(b)
-            Parallel.forEachBlock(count: ys.count, minBlock: 1 << 16) { r in for k in r { ys[k] -= dy } }
-        }
     }
 }
