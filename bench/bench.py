@@ -558,10 +558,194 @@ def case_skymatch(tool, out, repeats):
     }
 
 
+GEN_ALIGN = r"""
+import sys, os, json, numpy as np
+from math import erf
+from astropy.io import fits
+from scipy.special import erf as verf
+out, n = sys.argv[1], int(sys.argv[2])
+os.makedirs(out, exist_ok=True)
+rng = np.random.default_rng(2024)
+# The truth, template -> source (the pull map a warp needs): a similarity about the centre
+# (3.5 deg, x1.012, a shift of +2.3 %/-1.7 % of the frame), then radial distortion (6 px at
+# the corners) and a quadratic term (2 px): the oracle's base case (docs/align.md of the spec).
+truth = dict(n=n, theta=3.5, k=1.012, shift=[0.023 * n, -0.017 * n], radial=6.0, quad=2.0)
+def pull(tx, ty):
+    c, h = (n - 1) / 2, n / 2
+    th = np.deg2rad(truth["theta"]); k = truth["k"]
+    ux = c + k * (np.cos(th) * (tx - c) - np.sin(th) * (ty - c)) + truth["shift"][0]
+    uy = c + k * (np.sin(th) * (tx - c) + np.cos(th) * (ty - c)) + truth["shift"][1]
+    dx, dy = ux - c, uy - c
+    kappa = truth["radial"] / (2 * np.sqrt(2) * h)          # radial shift at a corner (rho = sqrt 2)
+    rho2 = (dx * dx + dy * dy) / (h * h)
+    return (c + dx * (1 + kappa * rho2) + truth["quad"] * (dy / h) ** 2,
+            c + dy * (1 + kappa * rho2) + truth["quad"] * (dx / h) * (dy / h))
+# ~2000 stars in the template frame, in a field padded by 12 % so the source is full too;
+# fluxes from a power law, 950 to 1.5e6 e- (the faint end near the 5-sigma limit).
+pad = 0.12 * n
+nstar = int(2000 * (1 + 2 * 0.12) ** 2)
+tx, ty = rng.uniform(-pad, n + pad, nstar), rng.uniform(-pad, n + pad, nstar)
+u = rng.uniform(0, 1, nstar)
+a = -0.6                                                   # dN/dF ~ F^(a - 1)
+lo, hi = 950.0, 1.5e6
+flux = (lo ** a + u * (hi ** a - lo ** a)) ** (1 / a)
+sx, sy = pull(tx, ty)
+def render(xs, ys, fs, fwhm, sky, rdnoise, seed):
+    r = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:n, 0:n]
+    img = sky + 40.0 * (xx / n) + 25.0 * (yy / n)           # a sky with a gradient
+    sig = fwhm / 2.3548
+    half = int(np.ceil(6 * sig)) + 1
+    for x, y, f in zip(xs, ys, fs):
+        ix, iy = int(round(x)), int(round(y))
+        x0, x1, y0, y1 = max(0, ix - half), min(n, ix + half + 1), max(0, iy - half), min(n, iy + half + 1)
+        if x0 >= x1 or y0 >= y1:
+            continue
+        # Pixel-integrated Gaussian: the product of the two 1-D integrals over each pixel.
+        ex = np.arange(x0, x1 + 1) - 0.5 - x
+        ey = np.arange(y0, y1 + 1) - 0.5 - y
+        px = np.diff(verf(ex / (np.sqrt(2) * sig))) / 2
+        py = np.diff(verf(ey / (np.sqrt(2) * sig))) / 2
+        img[y0:y1, x0:x1] += f * np.outer(py, px)
+    img = r.poisson(img).astype(np.float64) + r.normal(0, rdnoise, img.shape)
+    return np.minimum(img, 60000.0).astype(np.float32)
+def header():
+    h = fits.Header(); h["GAIN"] = 1.0; h["SATURATE"] = 60000.0; h["BUNIT"] = "electron"
+    return h
+inside = lambda x, y: (x > -0.5) & (x < n - 0.5) & (y > -0.5) & (y < n - 0.5)
+fits.PrimaryHDU(render(tx, ty, flux, 3.0, 400.0, 5.0, 1), header=header()).writeto(f"{out}/template.fits", overwrite=True)
+fits.PrimaryHDU(render(sx, sy, 0.8 * flux, 3.8, 900.0, 6.0, 2), header=header()).writeto(f"{out}/source.fits", overwrite=True)
+# Where the accuracy is measured: the true stars of the template that land in the source
+# (the overlap), and a 64x64 grid over the template keeping the points that land in it.
+g = (np.arange(64) + 0.5) * n / 64 - 0.5
+gx, gy = np.meshgrid(g, g)
+gx, gy = gx.ravel(), gy.ravel()
+keep = inside(*pull(gx, gy))
+stars = inside(tx, ty) & inside(sx, sy)
+truth.update(n_template=int(inside(tx, ty).sum()), n_overlap=int(stars.sum()))
+np.save(f"{out}/points.npy", np.r_[np.c_[tx[stars], ty[stars]], np.c_[gx[keep], gy[keep]]])
+truth["n_star_points"] = int(stars.sum())
+json.dump(truth, open(f"{out}/truth.json", "w"))
+"""
+
+# Each anchor aligns the pair as its users would (library defaults), writes the aligned image,
+# then evaluates the pull map it applied at the measuring points (template px -> source px).
+SPALIPY_ALIGN = r"""
+import sys, logging, numpy as np
+from astropy.io import fits
+from spalipy import Spalipy
+logging.disable(logging.CRITICAL)
+d = sys.argv[1]
+src = fits.getdata(f"{d}/source.fits").astype(np.float64)
+tpl = fits.getdata(f"{d}/template.fits").astype(np.float64)
+sp = Spalipy(src, template_data=tpl)            # API defaults: spline on, sub_tile 1, min_sep 6
+sp.align()
+fits.PrimaryHDU(sp.aligned_data.astype(np.float32)).writeto(sys.argv[2], overwrite=True)
+pts = np.load(f"{d}/points.npy")
+# What its warp applies: Q(t) = A^-1(t) + spline(t) (its full_transform, x first).
+q = sp.full_transform(np.array([pts[:, 0], pts[:, 1]]).reshape(2, -1, 1), 0)
+np.save(sys.argv[3], np.c_[q[0].ravel(), q[1].ravel()])
+"""
+
+ASTROALIGN_ALIGN = r"""
+import sys, numpy as np
+from astropy.io import fits
+import astroalign as aa
+np.random.seed(0)                                 # its RANSAC shuffles with numpy's global RNG
+d = sys.argv[1]
+src = fits.getdata(f"{d}/source.fits").astype(np.float32)
+tpl = fits.getdata(f"{d}/template.fits").astype(np.float32)
+t, _ = aa.find_transform(src, tpl)              # register() = find_transform + apply_transform
+aligned, footprint = aa.apply_transform(t, src, tpl)
+fits.PrimaryHDU(aligned.astype(np.float32)).writeto(sys.argv[2], overwrite=True)
+pts = np.load(f"{d}/points.npy")
+np.save(sys.argv[3], t.inverse(pts))            # its similarity maps source -> template
+"""
+
+
+def align_truth_pull(truth, tx, ty):
+    n = truth["n"]; c, h = (n - 1) / 2, n / 2
+    th = np.deg2rad(truth["theta"]); k = truth["k"]
+    ux = c + k * (np.cos(th) * (tx - c) - np.sin(th) * (ty - c)) + truth["shift"][0]
+    uy = c + k * (np.sin(th) * (tx - c) + np.cos(th) * (ty - c)) + truth["shift"][1]
+    dx, dy = ux - c, uy - c
+    kappa = truth["radial"] / (2 * np.sqrt(2) * h)
+    rho2 = (dx * dx + dy * dy) / (h * h)
+    return (c + dx * (1 + kappa * rho2) + truth["quad"] * (dy / h) ** 2,
+            c + dy * (1 + kappa * rho2) + truth["quad"] * (dx / h) * (dy / h))
+
+
+def astrotool_pull(doc, tx, ty):
+    """The pull map astrotool's --transform JSON records (the polynomial when it chose one)."""
+    t = doc["transform"]
+    if t.get("pullPoly"):
+        p = t["pullPoly"]
+        u, v = (tx - p["cx"]) / p["scale"], (ty - p["cy"]) / p["scale"]
+        terms = [(d - j, j) for d in range(p["order"] + 1) for j in range(d + 1)]
+        qx = sum(a * u ** i * v ** j for a, (i, j) in zip(p["ax"], terms))
+        qy = sum(a * u ** i * v ** j for a, (i, j) in zip(p["ay"], terms))
+        return qx, qy
+    m = t["pull"]
+    return m["a"] * tx + m["b"] * ty + m["c"], m["d"] * tx + m["e"] * ty + m["f"]
+
+
+def case_align(tool, out, repeats):
+    """A 4096^2 pair, ~2000 stars (similarity + radial/quadratic distortion, Gaussian PSFs,
+    noise): astrotool align vs spalipy and astroalign (bench/.venv-align), whole process each,
+    accuracy = RMS of the pull map each applied vs the truth over the overlap."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    py = os.path.join(here, ".venv-align", "bin", "python")
+    if not os.path.exists(py):
+        sys.exit("bench: align needs bench/.venv-align (bench/run.sh align creates it)")
+    folder = os.path.join(out, "align_4096")
+    if not os.path.exists(os.path.join(folder, "truth.json")):
+        subprocess.run([py, "-c", GEN_ALIGN, folder, "4096"], check=True)
+    truth = json.load(open(os.path.join(folder, "truth.json")))
+    pts = np.load(os.path.join(folder, "points.npy"))
+    ns = truth["n_star_points"]
+    true = np.c_[align_truth_pull(truth, pts[:, 0], pts[:, 1])]
+    def errors(q):
+        e = np.hypot(q[:, 0] - true[:, 0], q[:, 1] - true[:, 1])
+        return float(np.sqrt(np.mean(e[:ns] ** 2))), float(np.sqrt(np.mean(e[ns:] ** 2))), float(e[ns:].max())
+    n = min(3, repeats)
+    tjson = os.path.join(out, "align_astrotool.json")
+    cmd = [tool, "align", os.path.join(folder, "source.fits"), os.path.join(out, "align_astrotool.fits"), "-tf",
+           os.path.join(folder, "template.fits"), "--overwrite", "-q", "--transform", tjson]
+    t_ours, _ = median_time(cmd, n)
+    doc = json.load(open(tjson))
+    ours = errors(np.c_[astrotool_pull(doc, pts[:, 0], pts[:, 1])])
+    model = doc["transform"]["model"]
+    rows = {}
+    for name, script in [("spalipy", SPALIPY_ALIGN), ("astroalign", ASTROALIGN_ALIGN)]:
+        q = os.path.join(out, f"align_{name}_pull.npy")
+        t, _ = median_time([py, "-c", script, folder, os.path.join(out, f"align_{name}.fits"), q], n)
+        rows[name] = (t, errors(np.load(q)))
+    t_sp, e_sp = rows["spalipy"]
+    t_aa, e_aa = rows["astroalign"]
+    line = lambda e: f"star RMS {e[0]:.4f} px, grid RMS {e[1]:.4f} px (max {e[2]:.3f})"
+    return {
+        "case": "align", "runs": n, "input": f"4096x4096 pair, {truth['n_template']} stars in the template, {truth['n_overlap']} in the overlap "
+        f"(3.5 deg, x1.012, radial 6 px + quadratic 2 px distortion); whole process, median of {n}; "
+        f"astrotool ({model}) {t_ours:.2f} s, {line(ours)}; spalipy {t_sp:.2f} s = {t_sp / t_ours:.1f}x, {line(e_sp)}; "
+        f"astroalign {t_aa:.2f} s = {t_aa / t_ours:.1f}x, {line(e_aa)}",
+        "astrotool_s": t_ours, "anchor": "spalipy", "anchor_s": t_sp, "ratio": t_sp / t_ours,
+        "astroalign_s": t_aa, "astroalign_ratio": t_aa / t_ours,
+        "astrotool_rms": ours[0], "spalipy_rms": e_sp[0], "astroalign_rms": e_aa[0],
+        "astrotool_grid_rms": ours[1], "spalipy_grid_rms": e_sp[1], "astroalign_grid_rms": e_aa[1],
+        "astrotool_peak_mib": peak_rss_mib(cmd), "image_mib": 2 * 4096 * 4096 * 4 / 2**20,
+        "max_rel_diff": ours[0],
+        "lines": [f"{'astroalign':<16} {t_aa*1000:8.1f} ms   ratio {t_aa / t_ours:.1f}x",
+                  f"accuracy         pull map vs truth, star RMS / grid RMS (grid max), px:",
+                  f"  astrotool      {ours[0]:.4f} / {ours[1]:.4f} ({ours[2]:.3f})  model {model}",
+                  f"  spalipy        {e_sp[0]:.4f} / {e_sp[1]:.4f} ({e_sp[2]:.3f})  {e_sp[0] / ours[0]:.1f}x astrotool's star RMS",
+                  f"  astroalign     {e_aa[0]:.4f} / {e_aa[1]:.4f} ({e_aa[2]:.3f})  {e_aa[0] / ours[0]:.1f}x"],
+    }
+
+
 CASES = {"stats": case_stats, "combine": case_combine, "combine-siril": case_combine_siril,
          "lacosmic": case_lacosmic, "process": case_process, "wcs": case_wcs,
          "resample": case_resample, "resample-swarp": case_resample_swarp,
-         "skymatch": case_skymatch}
+         "skymatch": case_skymatch, "align": case_align}
 
 
 def main():
@@ -574,12 +758,15 @@ def main():
     for name in args.cases:
         r = CASES[name](args.tool, args.out, args.repeats)
         print(f"[{r['case']}] {r['input']}")
-        print(f"  astrotool        {r['astrotool_s']*1000:8.1f} ms (median of {args.repeats})")
+        print(f"  astrotool        {r['astrotool_s']*1000:8.1f} ms (median of {r.get('runs', args.repeats)})")
         print(f"  {r['anchor']:<16} {r['anchor_s']*1000:8.1f} ms   ratio {r['ratio']:.1f}x")
+        for line in r.get("lines", []):          # case-specific rows (align: the second anchor, accuracy)
+            print("  " + line)
         if "floor_s" in r:
             print(f"  {r['floor']:<16} {r['floor_s']*1000:8.1f} ms   astrotool is {r['vs_floor']:.1f}x the floor")
         print(f"  peak memory      {r['astrotool_peak_mib']:.0f} MiB (image {r['image_mib']:.0f} MiB)")
-        print(f"  agreement        max relative difference {r['max_rel_diff']:.2e}")
+        if "lines" not in r:
+            print(f"  agreement        max relative difference {r['max_rel_diff']:.2e}")
         print("  json " + json.dumps(r))
 
 

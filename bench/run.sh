@@ -27,4 +27,12 @@ case "${1:-all}" in all|skymatch)
         "$here/.venv-stcal/bin/pip" install -q --disable-pip-version-check stcal==1.20.0 astropy
     fi ;;
 esac
+# spalipy and astroalign pin their own numpy/scipy/sep: the align case gets its own venv too.
+case "${1:-all}" in all|align)
+    if ! "$here/.venv-align/bin/python" -c "import spalipy, astroalign, astropy, scipy" 2>/dev/null; then
+        echo "bench: creating $here/.venv-align (spalipy, astroalign for align)" >&2
+        python3 -m venv "$here/.venv-align"
+        "$here/.venv-align/bin/pip" install -q --disable-pip-version-check spalipy==3.5.5 astroalign==2.6.2 astropy scipy
+    fi ;;
+esac
 exec "$venv/bin/python" "$here/bench.py" --tool "$tool" --out "$here/out" "$@"

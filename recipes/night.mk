@@ -1,6 +1,8 @@
 # recipes/night.mk — reduce one night of raw frames end to end, one make target per frame.
 #
 #   make -f recipes/night.mk RAW=night/raw OUT=night/reduced AT=path/to/astrotool -j 2
+#   (REFCAT=gaia.csv: the RA/Dec catalogue the frames' WCSs are fitted to; default the
+#   simulated night's stand-in for Gaia, $(RAW)/truth/refcat.csv)
 #
 # Frames are selected by their headers (IMAGETYP, FILTER) with `astrotool info --where`, so
 # file names do not matter. Every product is written atomically, so an interrupted run
@@ -15,6 +17,9 @@ AT     ?= astrotool
 RAW    ?= raw
 OUT    ?= reduced
 FILTER ?= R
+# RA/Dec reference catalogue (CSV or FITS table, Gaia-like) the WCSs are registered to.
+# `astrotool simulate night` writes its stand-in for Gaia next to the raw frames.
+REFCAT ?= $(RAW)/truth/refcat.csv
 
 select  = $(shell $(AT) info --no-stats --names $(1) $(wildcard $(RAW)/*.fits))
 # A subcommand exists when the root help lists it (`astrotool X --help` alone would show the
@@ -42,6 +47,7 @@ MASTERS := $(MBIAS) $(MDARK) $(MFLAT) $(MBPM)
 work     = $(patsubst $(RAW)/%.fits,$(OUT)/work/%.fits,$(1))
 CALIB   := $(patsubst $(RAW)/%.fits,$(OUT)/calibrated/%.fits,$(SCI))
 CLEANED := $(patsubst $(RAW)/%.fits,$(OUT)/cleaned/%.fits,$(SCI))
+ALIGNED := $(patsubst $(RAW)/%.fits,$(OUT)/aligned/%.fits,$(SCI))
 SKYMATCHED := $(patsubst $(RAW)/%.fits,$(OUT)/skymatched/%.fits,$(SCI))
 # skymatch solves all frames at once: one call writes every copy and this report, which
 # stands for the whole set in the rules below.
@@ -54,7 +60,7 @@ PRODUCT_PREVIEWS := $(patsubst $(OUT)/%.fits,$(OUT)/previews/%.png,$(MASTERS) $(
 # Stage name : the subcommand it needs.
 STAGES := masters:ccdproc calibrated:ccdproc cosmic-rays:ccdproc aligned:align skymatched:skymatch mosaic:resample
 
-.PHONY: all masters calibrated cleaned skymatched mosaic previews report
+.PHONY: all masters calibrated cleaned aligned skymatched mosaic previews report
 .DELETE_ON_ERROR:
 
 all: mosaic previews report
@@ -62,6 +68,7 @@ all: mosaic previews report
 masters: $(MASTERS)
 calibrated: $(CALIB)
 cleaned: $(CLEANED)
+aligned: $(ALIGNED)
 skymatched: $(SKYREPORT)
 mosaic: $(MOSAIC)
 previews: $(RAW_PREVIEWS) $(PRODUCT_PREVIEWS)
@@ -105,18 +112,36 @@ $(OUT)/calibrated/%.fits: $(RAW)/%.fits $(MASTERS)
 $(OUT)/cleaned/%.fits: $(OUT)/calibrated/%.fits
 	@$(AT) ccdproc cosmicray $< -o $@ --overwrite -q
 
+# --- registration -----------------------------------------------------------------------
+# Each cleaned frame's WCS fitted to the reference catalogue (stars detected, triangles and
+# cross-matches against the catalogue projected through the header's WCS, a weighted clipped
+# fit): CRVAL/CD corrected, pixels and ERR/MASK untouched. Without a catalogue, every frame's
+# WCS is tied to the first frame's instead. The fit's statistics (what the command prints)
+# go to a JSON beside each frame. A frame align cannot register (exit 65: too few stars, no
+# consistent match) keeps its header WCS: it is copied, with the reason in a .unregistered
+# file beside it, and the report counts it; any other failure stops the recipe.
+ALIGN_TO = $(if $(wildcard $(REFCAT)),--ref-cat $(REFCAT),-tf $(firstword $(CLEANED)))
+$(OUT)/aligned/%.fits: $(OUT)/cleaned/%.fits $(wildcard $(REFCAT)) $(if $(wildcard $(REFCAT)),,$(firstword $(CLEANED)))
+	@rm -f $(@:.fits=.unregistered) $(@:.fits=.json)
+	@$(AT) align --update-wcs $< $@ $(ALIGN_TO) --overwrite -q --transform $(@:.fits=.json) > /dev/null 2> $@.log-$$$$; \
+	status=$$?; \
+	if [ $$status = 65 ]; then \
+	    mv $@.log-$$$$ $(@:.fits=.unregistered); \
+	    echo "night.mk: $@: not registered, header WCS kept: $$(sed 's/^astrotool: error: //' $(@:.fits=.unregistered))" >&2; \
+	    cp $< $@.tmp-$$$$ && mv $@.tmp-$$$$ $@; \
+	else cat $@.log-$$$$ >&2; rm -f $@.log-$$$$; exit $$status; fi
+
 # --- sky --------------------------------------------------------------------------------
-# The cleaned frames' sky levels matched in their overlaps (global+match: offsets from the
+# The aligned frames' sky levels matched in their overlaps (global+match: offsets from the
 # pixel differences, so the galaxy cancels, lifted onto the lowest sky), written as SKYVALUE
 # into copies in skymatched/; resample subtracts it. The JSON report is written last, atomically.
-$(SKYREPORT): $(CLEANED)
+$(SKYREPORT): $(ALIGNED)
 	@mkdir -p $(@D)
 	@$(AT) skymatch $^ --outdir $(@D) --overwrite -q --json > $@.tmp-$$$$ && mv $@.tmp-$$$$ $@
 
 # --- mosaic -----------------------------------------------------------------------------
 # The sky-matched frames drizzled (square kernel) onto a north-up TAN grid covering them, in
-# electrons per second, each less its SKYVALUE. Until align exists, the frames keep their own
-# (possibly wrong) WCS.
+# electrons per second, each less its SKYVALUE, through the WCSs align fitted.
 $(MOSAIC): $(SKYREPORT)
 	@$(AT) resample $(SKYMATCHED) -o $@ --overwrite -q --units counts
 
@@ -129,19 +154,21 @@ $(OUT)/previews/%.png: $(OUT)/%.fits
 	@mkdir -p $(@D)
 	@$(AT) preview $< -o $@ --overwrite --interval zscale --stretch asinh --size 512 -q
 
-$(OUT)/work $(OUT)/calibrated $(OUT)/cleaned:
+$(OUT)/work $(OUT)/calibrated $(OUT)/cleaned $(OUT)/aligned:
 	@mkdir -p $@
 
 $(call work,$(RAWALL)): | $(OUT)/work
 $(CALIB): | $(OUT)/calibrated
 $(CLEANED): | $(OUT)/cleaned
+$(ALIGNED): | $(OUT)/aligned
 
 # Files are counted by the shell: make lists directories once, before any recipe ran.
 report:
 	@echo "night.mk: $(words $(BIAS)) bias, $(words $(DARK)) dark, $(words $(FLAT)) flat, $(words $(SCI)) science frames in $(RAW)"
 	@echo "night.mk: masters: $$(for m in $(MASTERS); do if [ -f $$m ]; then printf '%s ' $$m; else printf 'missing %s ' $$m; fi; done)"
 	@echo "night.mk: calibrated: $$(ls $(CALIB) 2>/dev/null | wc -l) of $(words $(CALIB)) in $(OUT)/calibrated; cosmic rays cleaned: $$(ls $(CLEANED) 2>/dev/null | wc -l) in $(OUT)/cleaned"
+	@echo "night.mk: aligned: $$(ls $(ALIGNED) 2>/dev/null | wc -l) of $(words $(ALIGNED)) in $(OUT)/aligned, $$(ls $(ALIGNED:.fits=.json) 2>/dev/null | wc -l) WCSs fitted to $(if $(wildcard $(REFCAT)),$(REFCAT),the first frame), $$(ls $(ALIGNED:.fits=.unregistered) 2>/dev/null | wc -l) kept (not registered)"
 	@echo "night.mk: sky-matched: $$(ls $(SKYMATCHED) 2>/dev/null | wc -l) of $(words $(SKYMATCHED)) in $(OUT)/skymatched (SKYVALUE, global+match)"
-	@echo "night.mk: mosaic: $$(if [ -f $(MOSAIC) ]; then echo $(MOSAIC); else echo missing $(MOSAIC); fi) (sky-matched, not yet aligned)"
+	@echo "night.mk: mosaic: $$(if [ -f $(MOSAIC) ]; then echo $(MOSAIC); else echo missing $(MOSAIC); fi) (aligned, sky-matched)"
 	@echo "night.mk: previews: $$(ls $(RAW_PREVIEWS) $(PRODUCT_PREVIEWS) 2>/dev/null | wc -l) PNGs in $(OUT)/previews"
 	@$(foreach s,$(STAGES),echo "night.mk: stage $(word 1,$(subst :, ,$(s))): $(if $(call have,$(word 2,$(subst :, ,$(s)))),built,not built yet (needs astrotool $(word 2,$(subst :, ,$(s)))))";)

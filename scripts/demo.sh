@@ -2,9 +2,9 @@
 # make demo: the main job on bundled data, from nothing but astrotool and this repository.
 #  1. describe and preview the bundled real FITS files (testdata/fits);
 #  2. simulate a small observing night with known truth;
-#  3. reduce it with recipes/night.mk (masters, calibration, cosmic rays, sky matching,
-#     mosaic, previews), timing each stage, and print the masters' errors against the
-#     simulation's truth.
+#  3. reduce it with recipes/night.mk (masters, calibration, cosmic rays, registration,
+#     sky matching, mosaic, previews), timing each stage, and print the masters' and the
+#     registered WCSs' errors against the simulation's truth.
 # Usage: scripts/demo.sh PATH/TO/astrotool OUTDIR
 set -euo pipefail
 AT="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
@@ -28,8 +28,9 @@ if ! "$AT" --help | grep -qE '^  simulate '; then
 fi
 NIGHT="$OUT/night"
 t=$(now)
-"$AT" simulate night --outdir "$NIGHT/raw" --seed 42 --shape 1024 1024 --nsci 6 --galaxy --overwrite -q
-echo "demo: simulate: $(ls "$NIGHT/raw"/*.fits | wc -l) raw frames + truth in $NIGHT/raw ($(elapsed "$t"))"
+"$AT" simulate night --outdir "$NIGHT/raw" --seed 42 --shape 1024 1024 --nsci 6 --galaxy \
+    --pointing-error 3 --roll-error 0.2 --overwrite -q
+echo "demo: simulate: $(ls "$NIGHT/raw"/*.fits | wc -l) raw frames + truth in $NIGHT/raw, headers up to 3\" and 0.2 deg off ($(elapsed "$t"))"
 
 t=$(now)
 make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" masters
@@ -54,13 +55,43 @@ echo "demo: master dark - truth: rms $(rms "$M/dark.fits" --minus "$T/dark.fits"
 echo "demo: master flat / truth: rms $(rms "$M/flat_R.fits" --divide "$T/flat.fits")"
 
 t=$(now)
+make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" aligned
+# What each fit did (from its --transform JSON), then the WCSs against the truth: the true
+# pixel positions of the catalogue stars on the frame (truth/stars.csv, from the true WCS
+# truth/wcs_NNN.hdr) against where each header puts their RA/Dec, before and after.
+num() { grep -o "\"$2\" *: *[-0-9.e+]*" "$1" | head -1 | sed 's/.*: *//'; }
+MOVES=""; RMSAS=""
+for j in "$NIGHT/reduced/aligned"/*.json; do
+    MOVES="$MOVES $(awk -v p="$(num "$j" pointingCorrection)" -v r="$(num "$j" rollCorrection)" 'BEGIN { printf "%.2f\"/%.3fdeg", p, r }')"
+    RMSAS="$RMSAS $(awk -v v="$(num "$j" rmsArcsec)" 'BEGIN { printf "%.3f", v }')"
+done
+wcs_error() {   # RMS px between the true positions of frame $2's bright stars and header $1's
+    local col
+    col=$(head -1 "$NIGHT/raw/truth/stars.csv" | tr ',' '\n' | grep -n "^x_$2\$" | cut -d: -f1)
+    awk -F, -v c="$col" 'NR > 1 && $4 > 2000 && $c > 0 && $c < 1023 && $(c + 1) > 0 && $(c + 1) < 1023 { print $2, $3, $c, $(c + 1) }' \
+        "$NIGHT/raw/truth/stars.csv" > "$NIGHT/reduced/aligned/.stars_$2"
+    cut -d' ' -f1,2 "$NIGHT/reduced/aligned/.stars_$2" | "$AT" wcs sky2pix "$1" - | paste -d' ' - "$NIGHT/reduced/aligned/.stars_$2" |
+        awk '{ dx = $3 - $7; dy = $4 - $8; s += dx * dx + dy * dy; n++ } END { printf "%.3f", sqrt(s / n) }'
+    rm -f "$NIGHT/reduced/aligned/.stars_$2"
+}
+BEFORE=""; AFTER=""
+for f in "$NIGHT/reduced/aligned"/*.fits; do
+    b=$(basename "$f" .fits); k=${b##*_}
+    BEFORE="$BEFORE $(wcs_error "$NIGHT/reduced/cleaned/$b.fits" "$k")"
+    AFTER="$AFTER $(wcs_error "$f" "$k")"
+done
+list() { echo "$1" | awk '{ for (i = 1; i <= NF; i++) printf "%s%s", (i > 1 ? ", " : ""), $i }'; }
+echo "demo: align: $(ls "$NIGHT/reduced/aligned"/*.fits | wc -l) WCSs fitted to truth/refcat.csv, fit RMS $(list "$RMSAS") arcsec, pointing/roll corrected by $(list "$MOVES") ($(elapsed "$t"))"
+echo "demo: WCS error vs truth (px RMS over the bright stars): headers $(list "$BEFORE") -> aligned $(list "$AFTER")"
+
+t=$(now)
 make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" skymatched
 SKIES=$(grep -o '"sky":[-0-9.e+]*' "$NIGHT/reduced/skymatched/skymatch.json" | awk -F: '{ printf "%s%.1f", s, $2; s = ", " }')
 echo "demo: skymatch: $(ls "$NIGHT/reduced/skymatched"/*.fits | wc -l) frames matched in their overlaps (global+match), SKYVALUE $SKIES e- ($(elapsed "$t"))"
 
 t=$(now)
 make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" mosaic
-echo "demo: mosaic: $("$AT" info --no-stats "$NIGHT/reduced/mosaic_R.fits" | awk 'NR == 2 { print $3 }') drizzled from $(ls "$NIGHT/reduced/skymatched"/*.fits | wc -l) sky-matched frames, not yet aligned ($(elapsed "$t"))"
+echo "demo: mosaic: $("$AT" info --no-stats "$NIGHT/reduced/mosaic_R.fits" | awk 'NR == 2 { print $3 }') drizzled from $(ls "$NIGHT/reduced/skymatched"/*.fits | wc -l) aligned, sky-matched frames ($(elapsed "$t"))"
 
 t=$(now)
 make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" previews

@@ -183,8 +183,10 @@ public enum Align {
             hdus = try HDUCopy.hdus(of: base, headers: [hduIndex: header])
         } else {
             image.mask = try sourceMask(base, like: image)
-            let fillPlane = (background ?? BackgroundMap(pixels: image.pixels, width: image.width, height: image.height,
-                                                         meshSize: o.detection.meshSize, filterSize: o.detection.meshFilter))?.planes().level
+            // The background replaces non-finite source pixels; without any, no plane is needed.
+            let fillPlane = !image.pixels.contains(where: { !$0.isFinite }) ? []
+                : (background ?? BackgroundMap(pixels: image.pixels, width: image.width, height: image.height,
+                                               meshSize: o.detection.meshSize, filterSize: o.detection.meshFilter))?.planes().level
                 ?? [Float](repeating: 0, count: image.count)
             let warped = Warp.warp(image, fillPlane: fillPlane, pull: reg.pullMap, width: grid.width, height: grid.height,
                                    interpolation: o.interpolation, fill: o.fill, conserveFlux: o.conserveFlux)

@@ -39,11 +39,17 @@ struct BackgroundMap: Sendable {
                 let y0 = my * size, y1 = my == ny - 1 ? height : y0 + size
                 var values: [Float] = []
                 values.reserveCapacity((x1 - x0) * (y1 - y0))
-                for y in y0..<y1 {
-                    for x in x0..<x1 {
-                        let k = y * width + x
-                        let v = pixels[k]
-                        if v.isFinite && (mask?[k] ?? 0) == 0 { values.append(v) }
+                pixels.withUnsafeBufferPointer { pp in
+                    if let mask {
+                        mask.withUnsafeBufferPointer { mp in
+                            for y in y0..<y1 {
+                                for k in (y * width + x0)..<(y * width + x1) where pp[k].isFinite && mp[k] == 0 { values.append(pp[k]) }
+                            }
+                        }
+                    } else {
+                        for y in y0..<y1 {
+                            for k in (y * width + x0)..<(y * width + x1) where pp[k].isFinite { values.append(pp[k]) }
+                        }
                     }
                 }
                 // SExtractor: a mesh with less than half its pixels usable is filled from neighbours.
@@ -74,19 +80,23 @@ struct BackgroundMap: Sendable {
         var outRMS = outLevel
         outLevel.withUnsafeMutableBufferPointer { lp in
             outRMS.withUnsafeMutableBufferPointer { rp in
-                let lo = SendableMutableBuffer(lp), ro = SendableMutableBuffer(rp)
-                Parallel.forEachBlock(count: height, minBlock: 16) { rows in
-                    for y in rows {
-                        let (j0, j1, fy) = BackgroundMap.cell(Double(y), count: ny, size: size, extent: height)
-                        for x in 0..<width {
-                            let (i0, i1, fx) = cols[x]
-                            func blend(_ v: [Float]) -> Float {
-                                let a = v[j0 * nx + i0] * (1 - fx) + v[j0 * nx + i1] * fx
-                                let b = v[j1 * nx + i0] * (1 - fx) + v[j1 * nx + i1] * fx
-                                return a * (1 - fy) + b * fy
+                level.withUnsafeBufferPointer { lvp in
+                    rms.withUnsafeBufferPointer { rvp in
+                        let lo = SendableMutableBuffer(lp), ro = SendableMutableBuffer(rp)
+                        let lv = SendableBuffer(lvp), rv = SendableBuffer(rvp)
+                        Parallel.forEachBlock(count: height, minBlock: 16) { rows in
+                            for y in rows {
+                                let (j0, j1, fy) = BackgroundMap.cell(Double(y), count: ny, size: size, extent: height)
+                                let r0 = j0 * nx, r1 = j1 * nx, gy = 1 - fy
+                                for x in 0..<width {
+                                    let (i0, i1, fx) = cols[x]
+                                    let gx = 1 - fx
+                                    let la = lv[r0 + i0] * gx + lv[r0 + i1] * fx, lb = lv[r1 + i0] * gx + lv[r1 + i1] * fx
+                                    lo[y * width + x] = la * gy + lb * fy
+                                    let ra = rv[r0 + i0] * gx + rv[r0 + i1] * fx, rb = rv[r1 + i0] * gx + rv[r1 + i1] * fx
+                                    ro[y * width + x] = ra * gy + rb * fy
+                                }
                             }
-                            lo[y * width + x] = blend(level)
-                            ro[y * width + x] = blend(rms)
                         }
                     }
                 }
@@ -115,7 +125,7 @@ struct BackgroundMap: Sendable {
     /// 2.5·median − 1.5·mean unless the clipped distribution is too skewed (then the median).
     /// Returns (mode, clipped σ). Sorts `values`.
     static func mode(_ values: inout [Float]) -> (Float, Float) {
-        values.sort()
+        radixSort(&values)
         var lo = 0, hi = values.count
         var mean = 0.0, sigma = 0.0, median = 0.0
         for _ in 0..<20 {
@@ -134,6 +144,45 @@ struct BackgroundMap: Sendable {
         }
         let m = sigma > 0 && abs(mean - median) / sigma < 0.3 ? 2.5 * median - 1.5 * mean : median
         return (Float(m), Float(sigma))
+    }
+
+    /// Ascending sort of finite floats by an LSD radix sort over their order-preserving bit
+    /// keys (11, 11 and 10 bits): the same order as `sort()` (±0 are equal in value, and only
+    /// values are read), several times faster on the 4096 values of a mesh.
+    static func radixSort(_ values: inout [Float]) {
+        let n = values.count
+        guard n > 64 else { values.sort(); return }
+        let keys = UnsafeMutablePointer<UInt32>.allocate(capacity: 2 * n)
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: 2048)
+        defer { keys.deallocate(); counts.deallocate() }
+        var src = keys, dst = keys + n
+        values.withUnsafeBufferPointer { vp in
+            for k in 0..<n {
+                let b = vp[k].bitPattern
+                src[k] = b & 0x8000_0000 != 0 ? ~b : b | 0x8000_0000
+            }
+        }
+        for (shift, bits) in [(UInt32(0), UInt32(11)), (11, 11), (22, 10)] {
+            let mask = (UInt32(1) << bits) - 1, buckets = 1 << Int(bits)
+            counts.initialize(repeating: 0, count: buckets)
+            for k in 0..<n { counts[Int((src[k] >> shift) & mask)] += 1 }
+            // Every key in one bucket: this digit orders nothing.
+            if counts[Int((src[0] >> shift) & mask)] == n { continue }
+            var total = 0
+            for k in 0..<buckets { let c = counts[k]; counts[k] = total; total += c }
+            for k in 0..<n {
+                let d = Int((src[k] >> shift) & mask)
+                dst[counts[d]] = src[k]
+                counts[d] += 1
+            }
+            swap(&src, &dst)
+        }
+        values.withUnsafeMutableBufferPointer { vp in
+            for k in 0..<n {
+                let b = src[k]
+                vp[k] = Float(bitPattern: b & 0x8000_0000 != 0 ? b & 0x7FFF_FFFF : ~b)
+            }
+        }
     }
 
     private static func lowerBound(_ v: [Float], _ x: Float, _ lo: Int, _ hi: Int) -> Int {

@@ -114,25 +114,49 @@ public enum Detector {
             rms.withUnsafeBufferPointer { rp in
                 above.withUnsafeMutableBufferPointer { ap in
                     let s = SendableBuffer(sp), r = SendableBuffer(rp), out = SendableMutableBuffer(ap)
+                    // The filtered value with NaN neighbours left out (and the kernel renormalised).
+                    @Sendable func general(_ x: Int, _ y: Int) -> Bool {
+                        let k = y * w + x
+                        guard s[k].isFinite, r[k] > 0 else { return false }
+                        var sum: Float = 0, weight: Float = 0
+                        for dy in -1...1 {
+                            let yy = y + dy
+                            guard yy >= 0, yy < h else { continue }
+                            for dx in -1...1 {
+                                let xx = x + dx
+                                guard xx >= 0, xx < w else { continue }
+                                let v = s[yy * w + xx]
+                                guard v.isFinite else { continue }
+                                let kw: Float = (dx == 0 ? 2 : 1) * (dy == 0 ? 2 : 1)
+                                sum += kw * v; weight += kw
+                            }
+                        }
+                        return sum / weight > threshold * kernelNoise * r[k]
+                    }
                     Parallel.forEachBlock(count: h, minBlock: 16) { rows in
                         for y in rows {
-                            for x in 0..<w {
+                            guard y > 0 && y < h - 1 && w > 2 else {
+                                for x in 0..<w { out[y * w + x] = general(x, y) }
+                                continue
+                            }
+                            out[y * w] = general(0, y)
+                            out[y * w + w - 1] = general(w - 1, y)
+                            // Interior pixels whose nine neighbours are all finite: the full
+                            // kernel (weight 16), summed in the same order as `general`.
+                            for x in 1..<(w - 1) {
                                 let k = y * w + x
-                                guard s[k].isFinite, r[k] > 0 else { continue }
-                                var sum: Float = 0, weight: Float = 0
-                                for dy in -1...1 {
-                                    let yy = y + dy
-                                    guard yy >= 0, yy < h else { continue }
-                                    for dx in -1...1 {
-                                        let xx = x + dx
-                                        guard xx >= 0, xx < w else { continue }
-                                        let v = s[yy * w + xx]
-                                        guard v.isFinite else { continue }
-                                        let kw: Float = (dx == 0 ? 2 : 1) * (dy == 0 ? 2 : 1)
-                                        sum += kw * v; weight += kw
-                                    }
+                                let a0 = s[k - w - 1], a1 = s[k - w], a2 = s[k - w + 1]
+                                let b0 = s[k - 1], b1 = s[k], b2 = s[k + 1]
+                                let c0 = s[k + w - 1], c1 = s[k + w], c2 = s[k + w + 1]
+                                guard a0.isFinite && a1.isFinite && a2.isFinite && b0.isFinite && b1.isFinite
+                                    && b2.isFinite && c0.isFinite && c1.isFinite && c2.isFinite else {
+                                    out[k] = general(x, y)
+                                    continue
                                 }
-                                out[k] = sum / weight > threshold * kernelNoise * r[k]
+                                var sum: Float = a0
+                                sum += 2 * a1; sum += a2; sum += 2 * b0; sum += 4 * b1; sum += 2 * b2
+                                sum += c0; sum += 2 * c1; sum += c2
+                                out[k] = r[k] > 0 && sum / 16 > threshold * kernelNoise * r[k]
                             }
                         }
                     }

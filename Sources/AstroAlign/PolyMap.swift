@@ -5,6 +5,17 @@ import Foundation
 public protocol PixelMap: Sendable {
     func apply(_ x: Double, _ y: Double) -> (x: Double, y: Double)
     func jacobian(_ x: Double, _ y: Double) -> Double
+    /// The map at (0, y), (1, y) … (count − 1, y), into `xs` and `ys` (what a warp needs per row).
+    func applyRow(_ y: Double, count: Int, xs: UnsafeMutablePointer<Double>, ys: UnsafeMutablePointer<Double>)
+}
+
+extension PixelMap {
+    public func applyRow(_ y: Double, count: Int, xs: UnsafeMutablePointer<Double>, ys: UnsafeMutablePointer<Double>) {
+        for i in 0..<count {
+            let p = apply(Double(i), y)
+            xs[i] = p.x; ys[i] = p.y
+        }
+    }
 }
 
 extension AffineMap: PixelMap {
@@ -50,6 +61,28 @@ public struct PolyMap: PixelMap, Codable, Equatable {
         var px = 0.0, py = 0.0
         for k in b.indices { px += ax[k] * b[k]; py += ay[k] * b[k] }
         return (px, py)
+    }
+
+    /// Along a row v is fixed: each axis is a polynomial in u alone (its coefficients summed
+    /// over the powers of v once), evaluated by Horner's rule without allocating.
+    public func applyRow(_ y: Double, count: Int, xs: UnsafeMutablePointer<Double>, ys: UnsafeMutablePointer<Double>) {
+        let v = (y - cy) / scale
+        var px = [Double](repeating: 0, count: order + 1), py = px
+        var pv = [Double](repeating: 1, count: order + 1)
+        for k in stride(from: 1, through: order, by: 1) { pv[k] = pv[k - 1] * v }
+        for (k, t) in PolyMap.terms(order).enumerated() {
+            px[t.i] += ax[k] * pv[t.j]; py[t.i] += ay[k] * pv[t.j]
+        }
+        px.withUnsafeBufferPointer { cxs in
+            py.withUnsafeBufferPointer { cys in
+                for i in 0..<count {
+                    let u = (Double(i) - cx) / scale
+                    var qx = cxs[order], qy = cys[order]
+                    for p in stride(from: order - 1, through: 0, by: -1) { qx = qx * u + cxs[p]; qy = qy * u + cys[p] }
+                    xs[i] = qx; ys[i] = qy
+                }
+            }
+        }
     }
 
     public func jacobian(_ x: Double, _ y: Double) -> Double {
