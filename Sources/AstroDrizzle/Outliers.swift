@@ -234,7 +234,7 @@ public enum Outliers {
                 pending.remove(at: k)
                 image.header.addHistory("astrotool resample outliers: bit \(bit) set on outliers")
             }
-            out.append(OutputHDU(image, extname: info.extname, extver: info.header.int("EXTVER"), pixelType: pixelType(info)))
+            out.append(OutputHDU(image, extname: info.extname, extver: info.header.int("EXTVER"), pixelType: FITSCopy.storage(info)))
         }
         // Chips without a mask get one, MASK with their EXTVER, at the end.
         for (chip, flags) in pending {
@@ -243,16 +243,5 @@ public enum Outliers {
             out.append(OutputHDU(mask, extname: "MASK", extver: chipVersion(chip) == 1 ? nil : chipVersion(chip), pixelType: bit < 256 ? .uint8 : .int32))
         }
         try FITSWriter.write(out, to: output, overwrite: overwrite)
-    }
-
-    /// The storage type an HDU had, so the copy keeps it.
-    static func pixelType(_ info: HDUInfo) -> PixelType {
-        switch info.bitpix {
-        case 8: .uint8
-        case 16: (info.header.double("BZERO") ?? 0) == 32768 ? .uint16 : .int16
-        case 32: .int32
-        case -64: .float64
-        default: .float32
-        }
     }
 }
