@@ -5,25 +5,36 @@
 #   make bench  astrotool against the anchor tools, medians and ratios
 #   make fuzz   the reader's fuzz harness: N mutated files (default 100000), SEED (default 1)
 #   make fuzz-libfuzzer   the same pipeline under coverage-guided libFuzzer for T seconds (default 600)
+#   make install [PREFIX=/usr/local] [DESTDIR=]   binary, man pages, shell completions, recipes
+#   make uninstall [PREFIX=...] [DESTDIR=]        removes what install recorded in its manifest
+#   make install-test   install into a temporary prefix, use it, uninstall, check it is empty
 SWIFT ?= swift
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 TOOL := .build/release/astrotool
 N ?= 100000
 SEED ?= 1
 T ?= 600
+PREFIX ?= /usr/local
+DESTDIR ?=
+# Man pages generated from the release binary's help (scripts/manpages.sh).
+MANPAGES := .build/manpages
 LIBFUZZER_FLAGS := -Xswiftc -sanitize=fuzzer -Xswiftc -DLIBFUZZER -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
 
-.PHONY: all build deps test demo bench fuzz fuzz-libfuzzer clean
+.PHONY: all build deps buildinfo test demo bench fuzz fuzz-libfuzzer install uninstall install-test clean
 
 all: build
 
 deps:
 	@scripts/ensure-deps.sh
 
-build: deps
+# The git commit `astrotool --version` prints (Sources/AstroCLI/BuildInfo+Generated.swift).
+buildinfo:
+	@scripts/buildinfo.sh
+
+build: deps buildinfo
 	$(SWIFT) build -c release
 
-test: deps
+test: deps buildinfo
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
@@ -44,5 +55,18 @@ fuzz-libfuzzer: deps
 	.build-libfuzzer/release/astrotool-fuzz fuzz-out/libfuzzer-corpus testdata/fits -max_total_time=$(T) \
 		-timeout=10 -rss_limit_mb=2048 -max_len=600000 -artifact_prefix=fuzz-out/libfuzzer-
 
+# The man pages are regenerated only when the binary is newer than them.
+install: build
+	@[ $(MANPAGES)/astrotool.1 -nt $(TOOL) ] || SWIFT="$(SWIFT)" scripts/manpages.sh $(MANPAGES)
+	@scripts/install.sh $(TOOL) $(MANPAGES) "$(DESTDIR)$(PREFIX)"
+
+uninstall:
+	@scripts/uninstall.sh "$(DESTDIR)$(PREFIX)"
+
+install-test: build
+	@scripts/ensure-deps.sh man
+	@MAKE="$(MAKE)" scripts/install-test.sh
+
 clean:
 	rm -rf .build .build-libfuzzer demo-out bench/out fuzz-out
+	rm -f Sources/AstroCLI/BuildInfo+Generated.swift

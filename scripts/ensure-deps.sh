@@ -2,6 +2,7 @@
 # Makes sure the C libraries astrotool links against are installed.
 # As root on Debian/Ubuntu it installs what is missing with apt-get; otherwise it names the
 # missing packages and fails, so `make` never dies later with a cryptic compiler error.
+# Arguments name extra commands a target needs (`scripts/ensure-deps.sh man` for make install-test).
 set -euo pipefail
 
 declare -A pkgconfig_to_apt=([cfitsio]=libcfitsio-dev [wcslib]=wcslib-dev [libpng]=libpng-dev [zlib]=zlib1g-dev)
@@ -11,6 +12,10 @@ for pc in "${!pkgconfig_to_apt[@]}"; do
     if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists "$pc"; then
         missing+=("${pkgconfig_to_apt[$pc]}")
     fi
+done
+declare -A command_to_apt=([man]=man-db)
+for cmd in "$@"; do
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("${command_to_apt[$cmd]:-$cmd}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
