@@ -63,7 +63,9 @@ STAGES := masters:ccdproc calibrated:ccdproc cosmic-rays:ccdproc aligned:align s
 .PHONY: all masters calibrated cleaned aligned skymatched mosaic previews report
 .DELETE_ON_ERROR:
 
-all: mosaic previews report
+# The report comes after the products, also under make -j.
+all: mosaic previews
+	@$(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) report
 
 masters: $(MASTERS)
 calibrated: $(CALIB)
