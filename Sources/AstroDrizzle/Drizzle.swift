@@ -230,11 +230,12 @@ struct Band {
     func drizzle(_ input: BandInput, _ scanner: OverlapScanner, _ kernel: DrizzleOptions.Kernel, _ o: DrizzleOptions,
                  reach: Double) -> Int {
         var missed = 0
-        /// Each unmapped pixel is counted by one band only: the one holding its centre's row (band
-        /// 0 when that row is unknown), the band that never skips it, so the total does not depend
-        /// on the split.
+        /// Each unmapped pixel is counted by one band only: the one holding its centre's row (the
+        /// grid's first row when that row is unknown), the band that never skips it, so the total
+        /// does not depend on the split into threads or into passes over a larger grid.
+        let grid = o.gridRows ?? (firstRow..<(firstRow + height))
         func miss(_ oy: Double) {
-            let row = oy.isFinite ? min(max(nearest(oy), firstRow), firstRow + height - 1) : firstRow
+            let row = oy.isFinite ? min(max(nearest(oy), grid.lowerBound), grid.upperBound - 1) : grid.lowerBound
             if rows.contains(row) { missed += 1 }
         }
         let nx = input.width
