@@ -108,17 +108,9 @@ public enum Align {
             return try fitToReference(source: source, catalogue: catalogue, sourceCatalogue: sourceCatalogue, output: output,
                                       options: o, overwrite: overwrite)
         }
-        // Refuse existing outputs before any work.
-        _ = try AtomicOutput(output, overwrite: overwrite)
-        let transformOut = try o.transformFile.map { try AtomicOutput($0, overwrite: overwrite) }
-
-        let file = try FITSFile(source, image: true)
-        let hduIndex = file.hduIndex
-        var image = try file.readImage()
-        let base = FITS.basePath(source)
-        guard image.pixels.contains(where: { $0.isFinite }) else {
-            throw AstroError(.badData, file: source, operation: "reading image", reason: "no finite pixel (all NaN or infinite)")
-        }
+        let transformOut = try reserveOutputs(output, o, overwrite: overwrite)
+        let (read, hduIndex, base) = try readSource(source)
+        var image = read
         var background: BackgroundMap?
         let sourceDetections: [Detection]
         if let sourceCatalogue {
@@ -203,12 +195,34 @@ public enum Align {
             report.noDataPixels = warped.noData
             report.holePixels = warped.holes
         }
-        let transformJSON = try transformOut.map { _ in try json(report) }
-        try FITSWriter.write(hdus, to: output, overwrite: overwrite)
-        if let transformOut, let transformJSON {
-            try transformOut.write { tmp in try writeText(transformJSON, to: tmp, path: transformOut.path) }
-        }
+        try write(hdus, to: output, report: report, transform: transformOut, overwrite: overwrite)
         return report
+    }
+
+    /// Refuses existing outputs (the image, and `--transform`'s file) before any work.
+    static func reserveOutputs(_ output: String, _ o: AlignOptions, overwrite: Bool) throws -> AtomicOutput? {
+        _ = try AtomicOutput(output, overwrite: overwrite)
+        return try o.transformFile.map { try AtomicOutput($0, overwrite: overwrite) }
+    }
+
+    /// The source's image (the first image HDU unless named), its HDU index and file; refused
+    /// when no pixel is finite.
+    static func readSource(_ source: String) throws -> (image: Image, hduIndex: Int, base: String) {
+        let file = try FITSFile(source, image: true)
+        let image = try file.readImage()
+        guard image.pixels.contains(where: { $0.isFinite }) else {
+            throw AstroError(.badData, file: source, operation: "reading image", reason: "no finite pixel (all NaN or infinite)")
+        }
+        return (image, file.hduIndex, FITS.basePath(source))
+    }
+
+    /// Writes the output, then the transform's JSON when asked for.
+    static func write(_ hdus: [OutputHDU], to output: String, report: AlignReport, transform: AtomicOutput?, overwrite: Bool) throws {
+        let transformJSON = try transform.map { _ in try json(report) }
+        try FITSWriter.write(hdus, to: output, overwrite: overwrite)
+        if let transform, let transformJSON {
+            try transform.write { tmp in try writeText(transformJSON, to: tmp, path: transform.path) }
+        }
     }
 
     /// ALIGNMOD, ALIGNNST, ALIGNRMS and HISTORY lines naming the files, the fit and the map.

@@ -17,19 +17,12 @@ extension Align {
     /// tangent plane; the two agree to ≪ 10⁻⁴ px, else the first form is written).
     static func fitToReference(source: String, catalogue: String, sourceCatalogue: String?, output: String,
                                options o: AlignOptions, overwrite: Bool) throws -> AlignReport {
-        _ = try AtomicOutput(output, overwrite: overwrite)
-        let transformOut = try o.transformFile.map { try AtomicOutput($0, overwrite: overwrite) }
+        let transformOut = try reserveOutputs(output, o, overwrite: overwrite)
         func fail(_ reason: String) -> AstroError {
             AstroError(.badData, file: source, operation: "fitting the WCS to a reference catalogue", reason: reason)
         }
 
-        let file = try FITSFile(source, image: true)
-        let hduIndex = file.hduIndex
-        let image = try file.readImage()
-        let base = FITS.basePath(source)
-        guard image.pixels.contains(where: { $0.isFinite }) else {
-            throw AstroError(.badData, file: source, operation: "reading image", reason: "no finite pixel (all NaN or infinite)")
-        }
+        let (image, hduIndex, base) = try readSource(source)
         let wcs: WCS
         do {
             wcs = try WCS.read(path: source)
@@ -102,11 +95,7 @@ extension Align {
         header.addHistory(String(format: "align: reference pixel moved %.4f arcsec on the sky, rotation %.5f deg; rms %.4f arcsec",
                                  moved, r.rotation, r.rms * scale))
         let hdus = try HDUCopy.hdus(of: base, headers: [hduIndex: header])
-        let transformJSON = try transformOut.map { _ in try json(report) }
-        try FITSWriter.write(hdus, to: output, overwrite: overwrite)
-        if let transformOut, let transformJSON {
-            try transformOut.write { tmp in try writeText(transformJSON, to: tmp, path: transformOut.path) }
-        }
+        try write(hdus, to: output, report: report, transform: transformOut, overwrite: overwrite)
         return report
     }
 }

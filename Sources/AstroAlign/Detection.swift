@@ -281,16 +281,20 @@ private struct Frame: Sendable {
     /// converge or drifts more than a pixel from the barycentre.
     private func windowed(_ xb: Double, _ yb: Double, sigma: Double) -> (x: Double, y: Double, error: Double)? {
         let rmax = 4 * sigma, inv = 1 / (2 * sigma * sigma)
+        /// The pixels within rmax of (x, y) on the image, as column and row ranges.
+        func window(_ x: Double, _ y: Double) -> (ClosedRange<Int>, ClosedRange<Int>)? {
+            let x0 = max(0, Int((x - rmax).rounded(.down))), x1 = min(width - 1, Int((x + rmax).rounded(.up)))
+            let y0 = max(0, Int((y - rmax).rounded(.down))), y1 = min(height - 1, Int((y + rmax).rounded(.up)))
+            return x0 <= x1 && y0 <= y1 ? (x0...x1, y0...y1) : nil
+        }
         var x = xb, y = yb
         var converged = false
         for _ in 0..<16 {
             var sw = 0.0, swx = 0.0, swy = 0.0
-            let x0 = max(0, Int((x - rmax).rounded(.down))), x1 = min(width - 1, Int((x + rmax).rounded(.up)))
-            let y0 = max(0, Int((y - rmax).rounded(.down))), y1 = min(height - 1, Int((y + rmax).rounded(.up)))
-            guard x0 <= x1, y0 <= y1 else { return nil }
-            for py in y0...y1 {
+            guard let (columns, rows) = window(x, y) else { return nil }
+            for py in rows {
                 let dy = Double(py) - y
-                for px in x0...x1 {
+                for px in columns {
                     let v = sub[py * width + px]
                     guard v.isFinite else { continue }
                     let dx = Double(px) - x, r2 = dx * dx + dy * dy
@@ -308,12 +312,10 @@ private struct Frame: Sendable {
         guard converged else { return nil }
         // ERRX2WIN: 4·Σ wᵢ² σᵢ² (xᵢ − x)² / (Σ wᵢ Iᵢ)².
         var sw = 0.0, ex = 0.0, ey = 0.0
-        let x0 = max(0, Int((x - rmax).rounded(.down))), x1 = min(width - 1, Int((x + rmax).rounded(.up)))
-        let y0 = max(0, Int((y - rmax).rounded(.down))), y1 = min(height - 1, Int((y + rmax).rounded(.up)))
-        guard x0 <= x1, y0 <= y1 else { return nil }
-        for py in y0...y1 {
+        guard let (columns, rows) = window(x, y) else { return nil }
+        for py in rows {
             let dy = Double(py) - y
-            for px in x0...x1 {
+            for px in columns {
                 let k = py * width + px
                 let v = sub[k]
                 guard v.isFinite else { continue }

@@ -63,20 +63,6 @@ public struct Pixmap: Sendable {
         return Pixmap(width: width, height: height, x: xs, y: ys)
     }
 
-    /// Bilinear interpolation of the map at input position (u, v), extrapolating linearly past
-    /// the first and last centres (the C core's interpolate_bilinear: cell index truncated
-    /// toward zero, then clamped to the grid's last cell).
-    @inline(__always)
-    func interpolate(_ u: Double, _ v: Double) -> (Double, Double) {
-        let i0 = min(max(Int(u), 0), width - 2), j0 = min(max(Int(v), 0), height - 2)
-        let fx = u - Double(i0), fy = v - Double(j0)
-        let k = j0 * width + i0
-        func blend(_ a: [Double]) -> Double {
-            a[k] * (1 - fx) * (1 - fy) + a[k + 1] * fx * (1 - fy) + a[k + width] * (1 - fx) * fy + a[k + width + 1] * fx * fy
-        }
-        return (blend(x), blend(y))
-    }
-
     private static func fillIndices(_ xs: inout [Double], _ ys: inout [Double], width: Int) {
         for k in xs.indices { xs[k] = Double(k % width); ys[k] = Double(k / width) }
     }
