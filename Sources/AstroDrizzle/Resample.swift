@@ -244,7 +244,7 @@ public enum Resample {
         }
         var bits: [UInt32]?
         if let dq = planes.dq {
-            let b = dq.map { $0.isFinite && $0 > 0 ? UInt32(min($0.rounded(), 4294967295)) : 0 }
+            let b = dq.map { $0.isFinite && $0 > 0 ? UInt32(min(Double($0).rounded(), 4294967295)) : 0 }
             for k in 0..<n where !dq[k].isFinite || o.goodBits.isBad(UInt64(b[k])) { w[k] = 0 }
             bits = b
         }

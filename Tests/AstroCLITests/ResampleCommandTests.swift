@@ -61,6 +61,21 @@ import Testing
         #expect(try FITS.listHDUs(out)[0].header.double("EXPTIME") == 42)
     }
 
+    /// A float DQ plane with a value past 32 bits is clamped, not a crash (it trapped converting
+    /// 2^32 to UInt32).
+    @Test func hugeFloatDQValuesAreClamped() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let sci = try FITS.readImage(frame)
+        var dq = [Float](repeating: 0, count: sci.width * sci.height)
+        dq[5] = 1e10
+        let input = dir.appendingPathComponent("in.fits").path, out = dir.appendingPathComponent("r.fits").path
+        try FITSWriter.write([OutputHDU(sci), OutputHDU(Image(width: sci.width, height: sci.height, pixels: dq), extname: "DQ")],
+                             to: input, overwrite: false)
+        let r = try TestSupport.runTool(["resample", input, "-o", out, "--good-bits", "all", "--sky-key", ""])
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out))
+    }
+
     @Test func dqCarriesTheForgivenBitsAndMarksNoData() throws {
         let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
         let out = dir.appendingPathComponent("r.fits").path, input = dir.appendingPathComponent("m.fits").path
