@@ -35,4 +35,12 @@ case "${1:-all}" in all|align)
         "$here/.venv-align/bin/pip" install -q --disable-pip-version-check spalipy==3.5.5 astroalign==2.6.2 astropy scipy
     fi ;;
 esac
+# The chain case races the whole Python stack: stcal (with the drizzle it pins), ccdproc, astroscrappy.
+case "${1:-all}" in all|chain)
+    if ! "$here/.venv-chain/bin/python" -c "import stcal.skymatch, ccdproc, astroscrappy, drizzle" 2>/dev/null; then
+        echo "bench: creating $here/.venv-chain (stcal 1.20.0, ccdproc, astroscrappy for chain)" >&2
+        python3 -m venv "$here/.venv-chain"
+        "$here/.venv-chain/bin/pip" install -q --disable-pip-version-check stcal==1.20.0 astropy ccdproc==2.5.1 astroscrappy==1.3.0
+    fi ;;
+esac
 exec "$venv/bin/python" "$here/bench.py" --tool "$tool" --out "$here/out" "$@"

@@ -9,7 +9,7 @@
 # resumes where it stopped and `make -j N` runs frames in parallel.
 #
 # Stages: masters (bias, dark per second, flat, bad-pixel mask) -> calibrated science (electrons, ERR, MASK) ->
-# cosmic rays cleaned -> aligned -> sky-matched -> drizzled mosaic; PNG previews of the raw
+# cosmic rays cleaned -> aligned -> sky-matched -> outliers flagged -> drizzled mosaic; PNG previews of the raw
 # frames and the products. A stage whose astrotool subcommand is not built yet is reported as
 # such by `make report`, never faked.
 
@@ -52,15 +52,17 @@ SKYMATCHED := $(patsubst $(RAW)/%.fits,$(OUT)/skymatched/%.fits,$(SCI))
 # skymatch solves all frames at once: one call writes every copy and this report, which
 # stands for the whole set in the rules below.
 SKYREPORT := $(OUT)/skymatched/skymatch.json
+FLAGGED := $(patsubst $(RAW)/%.fits,$(OUT)/outliers/%.fits,$(SCI))
+OUTLIERREPORT := $(OUT)/outliers/outliers.json
 MOSAIC  := $(OUT)/mosaic_$(FILTER).fits
 
 RAW_PREVIEWS  := $(patsubst $(RAW)/%.fits,$(OUT)/previews/raw/%.png,$(RAWALL))
 PRODUCT_PREVIEWS := $(patsubst $(OUT)/%.fits,$(OUT)/previews/%.png,$(MASTERS) $(CLEANED) $(MOSAIC))
 
 # Stage name : the subcommand it needs.
-STAGES := masters:ccdproc calibrated:ccdproc cosmic-rays:ccdproc aligned:align skymatched:skymatch mosaic:resample
+STAGES := masters:ccdproc calibrated:ccdproc cosmic-rays:ccdproc aligned:align skymatched:skymatch outliers:resample mosaic:resample
 
-.PHONY: all masters calibrated cleaned aligned skymatched mosaic previews report
+.PHONY: all masters calibrated cleaned aligned skymatched outliers mosaic previews report
 .DELETE_ON_ERROR:
 
 # The report comes after the products, also under make -j.
@@ -72,6 +74,7 @@ calibrated: $(CALIB)
 cleaned: $(CLEANED)
 aligned: $(ALIGNED)
 skymatched: $(SKYREPORT)
+outliers: $(OUTLIERREPORT)
 mosaic: $(MOSAIC)
 previews: $(RAW_PREVIEWS) $(PRODUCT_PREVIEWS)
 
@@ -141,11 +144,23 @@ $(SKYREPORT): $(ALIGNED)
 	@mkdir -p $(@D)
 	@$(AT) skymatch $^ --outdir $(@D) --overwrite -q --json > $@.tmp-$$$$ && mv $@.tmp-$$$$ $@
 
+# --- outliers ---------------------------------------------------------------------------
+# What L.A.Cosmic left (cosmic rays it missed, satellite trails) found across the dithers: each
+# frame drizzled alone, less its SKYVALUE, the median blotted back and compared; a MASK bit
+# set in copies in outliers/. After skymatch, as JWST's pipeline does: on frames whose skies
+# differ the median sits between them and whole frames get flagged (5651 false flags on the
+# demo night's highest-sky frame before sky matching, 0-2 after). The JSON report is written
+# last and stands for the set.
+$(OUTLIERREPORT): $(SKYREPORT)
+	@mkdir -p $(@D)
+	@$(AT) resample outliers $(SKYMATCHED) --outdir $(@D) --overwrite -q --json > $@.tmp-$$$$ && mv $@.tmp-$$$$ $@
+
 # --- mosaic -----------------------------------------------------------------------------
-# The sky-matched frames drizzled (square kernel) onto a north-up TAN grid covering them, in
-# electrons per second, each less its SKYVALUE, through the WCSs align fitted.
-$(MOSAIC): $(SKYREPORT)
-	@$(AT) resample $(SKYMATCHED) -o $@ --overwrite -q --units counts
+# The flagged frames drizzled (square kernel) onto a north-up TAN grid covering them, in
+# electrons per second, each less its SKYVALUE, through the WCSs align fitted; flagged
+# pixels (any MASK bit) left out.
+$(MOSAIC): $(OUTLIERREPORT)
+	@$(AT) resample $(FLAGGED) -o $@ --overwrite -q --units counts
 
 # --- previews ---------------------------------------------------------------------------
 $(OUT)/previews/raw/%.png: $(RAW)/%.fits
@@ -171,6 +186,7 @@ report:
 	@echo "night.mk: calibrated: $$(ls $(CALIB) 2>/dev/null | wc -l) of $(words $(CALIB)) in $(OUT)/calibrated; cosmic rays cleaned: $$(ls $(CLEANED) 2>/dev/null | wc -l) in $(OUT)/cleaned"
 	@echo "night.mk: aligned: $$(ls $(ALIGNED) 2>/dev/null | wc -l) of $(words $(ALIGNED)) in $(OUT)/aligned, $$(ls $(ALIGNED:.fits=.json) 2>/dev/null | wc -l) WCSs fitted to $(if $(wildcard $(REFCAT)),$(REFCAT),the first frame), $$(ls $(ALIGNED:.fits=.unregistered) 2>/dev/null | wc -l) kept (not registered)"
 	@echo "night.mk: sky-matched: $$(ls $(SKYMATCHED) 2>/dev/null | wc -l) of $(words $(SKYMATCHED)) in $(OUT)/skymatched (SKYVALUE, global+match)"
-	@echo "night.mk: mosaic: $$(if [ -f $(MOSAIC) ]; then echo $(MOSAIC); else echo missing $(MOSAIC); fi) (aligned, sky-matched)"
+	@echo "night.mk: outliers: $$(ls $(FLAGGED) 2>/dev/null | wc -l) of $(words $(FLAGGED)) in $(OUT)/outliers, $$(grep -o '"flagged":[0-9]*' $(OUTLIERREPORT) 2>/dev/null | awk -F: '{ n += $$2 } END { print n + 0 }') pixels flagged"
+	@echo "night.mk: mosaic: $$(if [ -f $(MOSAIC) ]; then echo $(MOSAIC); else echo missing $(MOSAIC); fi) (aligned, sky-matched, outliers flagged)"
 	@echo "night.mk: previews: $$(ls $(RAW_PREVIEWS) $(PRODUCT_PREVIEWS) 2>/dev/null | wc -l) PNGs in $(OUT)/previews"
 	@$(foreach s,$(STAGES),echo "night.mk: stage $(word 1,$(subst :, ,$(s))): $(if $(call have,$(word 2,$(subst :, ,$(s)))),built,not built yet (needs astrotool $(word 2,$(subst :, ,$(s)))))";)

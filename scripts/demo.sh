@@ -3,7 +3,7 @@
 #  1. describe and preview the bundled real FITS files (testdata/fits);
 #  2. simulate a small observing night with known truth;
 #  3. reduce it with recipes/night.mk (masters, calibration, cosmic rays, registration,
-#     sky matching, mosaic, previews), timing each stage, and print the masters' and the
+#     sky matching, outlier flags, mosaic, previews), timing each stage, and print the masters' and the
 #     registered WCSs' errors against the simulation's truth.
 # Usage: scripts/demo.sh PATH/TO/astrotool OUTDIR
 set -euo pipefail
@@ -90,8 +90,13 @@ SKIES=$(grep -o '"sky":[-0-9.e+]*' "$NIGHT/reduced/skymatched/skymatch.json" | a
 echo "demo: skymatch: $(ls "$NIGHT/reduced/skymatched"/*.fits | wc -l) frames matched in their overlaps (global+match), SKYVALUE $SKIES e- ($(elapsed "$t"))"
 
 t=$(now)
+make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" outliers
+FLAGS=$(grep -o '"flagged":[0-9]*' "$NIGHT/reduced/outliers/outliers.json" | awk -F: '{ printf "%s%d", s, $2; s = ", " }')
+echo "demo: outliers: $(ls "$NIGHT/reduced/outliers"/*.fits | wc -l) frames checked against the blotted median of the dithers, pixels flagged $FLAGS ($(elapsed "$t"))"
+
+t=$(now)
 make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" mosaic
-echo "demo: mosaic: $("$AT" info --no-stats "$NIGHT/reduced/mosaic_R.fits" | awk 'NR == 2 { print $3 }') drizzled from $(ls "$NIGHT/reduced/skymatched"/*.fits | wc -l) aligned, sky-matched frames ($(elapsed "$t"))"
+echo "demo: mosaic: $("$AT" info --no-stats "$NIGHT/reduced/mosaic_R.fits" | awk 'NR == 2 { print $3 }') drizzled from $(ls "$NIGHT/reduced/outliers"/*.fits | wc -l) aligned, sky-matched, outlier-flagged frames ($(elapsed "$t"))"
 
 t=$(now)
 make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" previews

@@ -9,7 +9,7 @@ import AstroTestSupport
 /// stage is not built, and this test checks that it does.
 @Suite(.serialized) struct ChainEndToEndTests {
     static let stages = ["masters": "ccdproc", "calibrated": "ccdproc", "aligned": "align",
-                         "skymatched": "skymatch", "mosaic": "resample"]
+                         "skymatched": "skymatch", "outliers": "resample", "mosaic": "resample"]
 
     func run(_ command: [String], in folder: URL) throws -> (code: Int32, out: String) {
         let p = Process()
