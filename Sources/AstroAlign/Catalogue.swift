@@ -20,8 +20,8 @@ public struct CatalogueColumns: Sendable {
     static let errorNames = ["ERRAWIN_IMAGE", "ERRA_IMAGE"]
 }
 
-/// SExtractor ASCII_HEAD catalogues (`# n NAME description [unit]` lines, then one row per
-/// source) and DS9 region files.
+/// SExtractor catalogues — ASCII_HEAD (`# n NAME description [unit]` lines, then one row per
+/// source) and FITS_LDAC — and DS9 region files.
 public enum Catalogue {
     /// Detections as a SExtractor ASCII_HEAD catalogue, 1-based: X_IMAGE/Y_IMAGE the
     /// barycentre, XWIN_IMAGE/YWIN_IMAGE the windowed centroid (what `read` prefers).
@@ -68,59 +68,76 @@ public enum Catalogue {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Reads an ASCII_HEAD catalogue into detections with 0-based positions.
-    /// Vector parameters (FLUX_APER with several apertures) take their first element.
+    /// Reads a SExtractor catalogue, ASCII_HEAD or FITS_LDAC (the table holding the position
+    /// columns, LDAC_OBJECTS), into detections with 0-based positions. Vector parameters
+    /// (FLUX_APER with several apertures) take their first element.
     /// - Throws: `.noInput` if unreadable; `.badData` (naming the file) for a catalogue without
     ///   a header, without the x, y or flux column, or with a row that does not parse.
     public static func read(_ path: String, columns o: CatalogueColumns = CatalogueColumns()) throws -> [Detection] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path) else {
             throw AstroError(.noInput, file: path, operation: "reading catalogue", reason: "cannot read the file")
         }
         func fail(_ reason: String) -> AstroError { AstroError(.badData, file: path, operation: "reading catalogue", reason: reason) }
-        var column: [String: Int] = [:]
+        let table = data.starts(with: Array("SIMPLE  =".utf8)) ? try ldac(data, o, fail: fail) : try asciiHead(data, fail: fail)
+        func find(_ override: String?, _ names: [String], _ what: String, required: Bool) throws -> Int? {
+            if let override {
+                guard let k = table.index[override.uppercased()] else { throw fail("no column \(override.uppercased()) for \(what)") }
+                return k
+            }
+            if let k = names.lazy.compactMap({ table.index[$0] }).first { return k }
+            if required { throw fail("no \(what) column (looked for \(names.joined(separator: ", ")); name one with --\(what)-col)") }
+            return nil
+        }
+        let x = try table.column(try find(o.x, CatalogueColumns.xNames, "x", required: true)!)
+        let y = try table.column(try find(o.y, CatalogueColumns.yNames, "y", required: true)!)
+        let flux = try table.column(try find(o.flux, CatalogueColumns.fluxNames, "flux", required: true)!)
+        let fwhm = try find(o.fwhm, ["FWHM_IMAGE"], "fwhm", required: false).map(table.column)
+        let flags = try find(o.flags, ["FLAGS"], "flag", required: false).map(table.column)
+        let error = try CatalogueColumns.errorNames.lazy.compactMap { table.index[$0] }.first.map(table.column)
+        return x.indices.map { r in
+            var d = Detection(x: x[r] - o.origin, y: y[r] - o.origin, flux: flux[r], fwhm: fwhm?[r] ?? .nan,
+                              flags: flags.map { $0[r].isFinite ? Int($0[r]) : 0 } ?? 0, positionError: error?[r] ?? 0.1)
+            if !(d.positionError > 0) { d.positionError = 0.1 }
+            return d
+        }
+    }
+
+    /// A catalogue's columns by name (upper case) and a reader of one column as numbers.
+    private typealias Table = (index: [String: Int], column: (Int) throws -> [Double])
+
+    /// ASCII_HEAD: `# n NAME` lines give each column's (1-based) position, then one row per source.
+    private static func asciiHead(_ data: Data, fail: @escaping (String) -> AstroError) throws -> Table {
+        var index: [String: Int] = [:]
         var rows: [[Substring]] = []
-        for (n, raw) in text.split(whereSeparator: \.isNewline).enumerated() {
+        for (n, raw) in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
             if line.hasPrefix("#") {
                 let parts = line.dropFirst().split(separator: " ", omittingEmptySubsequences: true)
-                if parts.count >= 2, let k = Int(parts[0]), column[parts[1].uppercased()] == nil { column[parts[1].uppercased()] = k - 1 }
+                if parts.count >= 2, let k = Int(parts[0]), index[parts[1].uppercased()] == nil { index[parts[1].uppercased()] = k - 1 }
                 continue
             }
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard !fields.isEmpty else { continue }
             rows.append(fields)
-            if rows.count == 1 && column.isEmpty { throw fail("line \(n + 1): no '# n NAME' header lines (SExtractor ASCII_HEAD expected)") }
+            if rows.count == 1 && index.isEmpty { throw fail("line \(n + 1): no '# n NAME' header lines (SExtractor ASCII_HEAD expected)") }
         }
-        func find(_ override: String?, _ names: [String], _ what: String, required: Bool) throws -> Int? {
-            if let override {
-                guard let k = column[override.uppercased()] else { throw fail("no column \(override.uppercased()) for \(what)") }
-                return k
-            }
-            if let k = names.lazy.compactMap({ column[$0] }).first { return k }
-            if required { throw fail("no \(what) column (looked for \(names.joined(separator: ", ")); name one with --\(what)-col)") }
-            return nil
-        }
-        let xc = try find(o.x, CatalogueColumns.xNames, "x", required: true)!
-        let yc = try find(o.y, CatalogueColumns.yNames, "y", required: true)!
-        let fc = try find(o.flux, CatalogueColumns.fluxNames, "flux", required: true)!
-        let wc = try find(o.fwhm, ["FWHM_IMAGE"], "fwhm", required: false)
-        let gc = try find(o.flags, ["FLAGS"], "flag", required: false)
-        let ec = column.isEmpty ? nil : CatalogueColumns.errorNames.lazy.compactMap { column[$0] }.first
-        var out: [Detection] = []
-        for (r, fields) in rows.enumerated() {
-            func value(_ c: Int) throws -> Double {
-                guard c < fields.count, let v = Double(fields[c]) else {
-                    throw fail("row \(r + 1): column \(c + 1) is missing or not a number")
-                }
+        return (index, { c in
+            try rows.enumerated().map { r, fields in
+                guard c < fields.count, let v = Double(fields[c]) else { throw fail("row \(r + 1): column \(c + 1) is missing or not a number") }
                 return v
             }
-            var d = Detection(x: try value(xc) - o.origin, y: try value(yc) - o.origin, flux: try value(fc),
-                              fwhm: try wc.map(value) ?? .nan, flags: Int(try gc.map(value) ?? 0),
-                              positionError: try ec.map(value) ?? 0.1)
-            if !(d.positionError > 0) { d.positionError = 0.1 }
-            out.append(d)
-        }
-        return out
+        })
+    }
+
+    /// FITS_LDAC (or any FITS binary table): the first table with an x column; LDAC_IMHEAD, the
+    /// image header stored as text before it, is passed over.
+    private static func ldac(_ data: Data, _ o: CatalogueColumns, fail: @escaping (String) -> AstroError) throws -> Table {
+        let xNames = o.x.map { [$0.uppercased()] } ?? CatalogueColumns.xNames
+        let table = try BinaryTable.read(data, wanted: { names in names.contains { xNames.contains($0.uppercased()) } },
+                                         lacking: "no binary table with an x column (\(xNames.joined(separator: ", ")))", fail: fail)
+        var index: [String: Int] = [:]
+        for (k, name) in table.names.enumerated() where index[name.uppercased()] == nil { index[name.uppercased()] = k }
+        return (index, table.columns)
     }
 }

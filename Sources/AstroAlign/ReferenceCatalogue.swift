@@ -140,8 +140,9 @@ public struct ReferenceCatalogue: Sendable {
 /// columns), enough for reference catalogues without going through cfitsio's table API.
 enum BinaryTable {
     /// The first BINTABLE extension whose column names `wanted` accepts: its names and a
-    /// reader of one column as Doubles (TSCAL/TZERO applied, TNULL → NaN).
-    static func read(_ data: Data, wanted: ([String]) -> Bool,
+    /// reader of one column as Doubles (TSCAL/TZERO applied, TNULL → NaN; a vector column's
+    /// first element). `lacking` is the reason given when no table is accepted.
+    static func read(_ data: Data, wanted: ([String]) -> Bool, lacking: String = "no binary table with RA and Dec columns",
                      fail: @escaping (String) -> AstroError) throws -> (names: [String], columns: (Int) throws -> [Double]) {
         let bytes = [UInt8](data)
         var offset = 0
@@ -218,7 +219,7 @@ enum BinaryTable {
                 }
             })
         }
-        throw fail(seenTable ? "no binary table with RA and Dec columns" : "no binary table extension (FITS catalogues are BINTABLEs)")
+        throw fail(seenTable ? lacking : "no binary table extension (FITS catalogues are BINTABLEs)")
     }
 
     /// A card's value: a quoted string without its quotes and trailing blanks, else the text
