@@ -35,6 +35,7 @@ struct SkymatchCommand: ParsableCommand {
     @Option(help: "MASK/DQ bits that do not make a pixel bad (4, 4+8, names, ~4, none, all).") var goodBits = "none"
     @Option(help: "Largest spacing in pixels between footprint vertices along a chip edge.") var footprintSteps = 64
     @Option(help: "Header keyword that receives each chip's sky.") var keyword = "SKYVALUE"
+    @Option(help: "constant (one level per group) or plane (a level and two slopes from the overlaps' pixel differences, as Montage's mBgModel; match and global+match; SKYVALUE is then the level at each chip's centre, SKYSLPX/SKYSLPY the slopes per pixel, subtracted whole with --subtract).") var model = "constant"
     @Flag(help: "Reproduce stcal 1.20 skymatch (jwst SkyMatchStep): imagestats statistics, rasterised overlaps, each side's own statistic, one baseline for all islands, 4-corner footprints.") var compat = false
     @Option(help: "Write copies with the sky keywords into this folder.") var outdir: String?
     @Flag(help: "Write the sky keywords into the inputs themselves (atomically per file).") var inPlace = false
@@ -45,6 +46,9 @@ struct SkymatchCommand: ParsableCommand {
         if m == .user && skylist == nil { throw ValidationError("--method user needs --skylist FILE") }
         if m != .user && skylist != nil { throw ValidationError("--skylist goes with --method user") }
         if groups != nil && groupBy != nil { throw ValidationError("give --groups or --group-by, not both") }
+        guard let sm = SkyModel(rawValue: model) else { throw ValidationError("--model takes constant or plane") }
+        if sm == .plane && !(m == .match || m == .globalMatch) { throw ValidationError("--model plane needs --method match or global+match") }
+        if sm == .plane && compat { throw ValidationError("--model plane has no --compat form (the references fit levels only)") }
         guard SkyStatistic(rawValue: stat) != nil else { throw ValidationError("--stat takes mode, median, mean or midpt") }
         if matchDown && matchUp { throw ValidationError("--match-down and --match-up exclude each other") }
         if outdir != nil && inPlace { throw ValidationError("give --outdir or --in-place, not both") }
@@ -77,6 +81,7 @@ struct SkymatchCommand: ParsableCommand {
         o.footprintStep = footprintSteps
         o.keyword = keyword.uppercased()
         o.compat = compat
+        o.model = SkyModel(rawValue: model)!
         let output: SkyMatchOutput = if let outdir {
             .copies(try OutputPlan.outputs(for: files, output: nil, outdir: outdir))
         } else if inPlace { .inPlace } else { .report }

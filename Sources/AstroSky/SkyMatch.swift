@@ -29,6 +29,8 @@ public struct SkyMatchOptions: Sendable {
     /// as count-weighted means of their members, 4-corner footprints, one baseline for all
     /// islands (docs/skymatch.md, "Compatibility").
     public var compat = false
+    /// `plane`: a level and two slopes per group from the pixel differences (match and global+match).
+    public var model = SkyModel.constant
 
     public init() {}
 }
@@ -56,6 +58,9 @@ public struct SkyMatchReport: Sendable, Encodable {
         /// `OK`, or `SKIPPED` when no sky could be found (no overlap for `match`, no usable pixel).
         public var status: String
         public var output: String?
+        /// `--model plane`: the sky's slope along the chip's x and y, data units per pixel
+        /// (`sky` is the level at the chip's centre).
+        public var slope: [Double]?
     }
 
     /// One overlap between two groups that entered the match.
@@ -69,6 +74,9 @@ public struct SkyMatchReport: Sendable, Encodable {
         public var area: Double
         /// `--compat`: each side's own statistic in the overlap (their difference is the offset).
         public var levels: [Double]?
+        /// `--model plane`: the difference's slopes along ξ and η of the mosaic's tangent plane
+        /// (per arcsec); `offsets` are then the difference at the overlap's centre.
+        public var slope: [Double]?
     }
 
     public var method: String
@@ -140,23 +148,35 @@ public enum SkyMatch {
         let members = groupNames.indices.map { g in chips.indices.filter { groupOf[$0] == g } }
 
         let locals = localSkies(chips, options: o)
-        let groupLocal = members.map { m in m.compactMap { locals[$0]?.value }.min() }
-        let (pairs, reported, overlapPixels) = o.compat ? compatPairs(members, groupNames, chips, stats: o.stats)
-            : differencePairs(members, groupNames, chips, stats: o.stats)
-        let levels = SkyMatchSolver.levels(method: o.method, local: groupLocal, pairs: pairs, matchUp: o.matchUp,
-                                           sharedBaseline: o.compat)
+        let skies: [ChipSky], reported: [SkyMatchReport.Pair], overlapPixels: [Int]
+        if o.model == .plane {
+            guard o.method == .match || o.method == .globalMatch, !o.compat else {
+                throw AstroError(.usage, operation: "matching sky", reason: o.compat ? "--model plane has no --compat form (the references fit levels only)"
+                                 : "--model plane needs --method match or global+match (slopes come from the overlaps)")
+            }
+            (skies, reported, overlapPixels) = SkyMatchPlane.skies(chips, members: members, groupOf: groupOf, groupNames: groupNames,
+                                                                    locals: locals.map { $0?.value }, options: o)
+        } else {
+            let groupLocal = members.map { m in m.compactMap { locals[$0]?.value }.min() }
+            let pairs: [PairSky]
+            (pairs, reported, overlapPixels) = o.compat ? compatPairs(members, groupNames, chips, stats: o.stats)
+                : differencePairs(members, groupNames, chips, stats: o.stats)
+            let levels = SkyMatchSolver.levels(method: o.method, local: groupLocal, pairs: pairs, matchUp: o.matchUp,
+                                               sharedBaseline: o.compat)
+            skies = chips.indices.map { ChipSky(sky: levels[groupOf[$0]].sky, island: levels[groupOf[$0]].island) }
+        }
 
         var report = SkyMatchReport(method: o.method.rawValue, statistic: o.stats.statistic.rawValue, subtracted: o.subtract,
-                                    islands: Set(levels.map(\.island)).count, chips: [], pairs: reported)
+                                    islands: Set(skies.map(\.island)).count, chips: [], pairs: reported)
         let outputs = try plannedOutputs(chips, output: output, overwrite: overwrite)
         for (k, c) in chips.enumerated() {
-            let level = levels[groupOf[k]]
-            report.chips.append(.init(image: c.name, group: groupNames[groupOf[k]], sky: level.sky, local: locals[k]?.value,
-                                      overlapPixels: overlapPixels[k], island: level.island,
-                                      status: level.sky == nil ? "SKIPPED" : "OK", output: outputs[c.file]))
+            report.chips.append(.init(image: c.name, group: groupNames[groupOf[k]], sky: skies[k].sky, local: locals[k]?.value,
+                                      overlapPixels: overlapPixels[k], island: skies[k].island,
+                                      status: skies[k].sky == nil ? "SKIPPED" : "OK", output: outputs[c.file],
+                                      slope: skies[k].slope.map { [$0.x, $0.y] }))
         }
         if case .report = output { return report }
-        try write(chips, skies: chips.indices.map { levels[groupOf[$0]].sky }, outputs: outputs, options: o, overwrite: overwrite)
+        try write(chips, skies: skies, outputs: outputs, options: o, overwrite: overwrite)
         return report
     }
 
@@ -167,12 +187,12 @@ public enum SkyMatch {
         guard let list = o.skylist else {
             throw AstroError(.usage, operation: "matching sky", reason: "--method user needs --skylist FILE")
         }
-        let skies = try SkyLists.skies(list, chips: chips, paths: paths)
+        let skies = try SkyLists.skies(list, chips: chips, paths: paths).map { ChipSky(sky: $0, island: 0) }
         let outputs = try plannedOutputs(chips, output: output, overwrite: overwrite)
         var report = SkyMatchReport(method: o.method.rawValue, statistic: "none", subtracted: o.subtract, islands: 0,
                                     chips: [], pairs: [])
         for (k, c) in chips.enumerated() {
-            report.chips.append(.init(image: c.name, group: groupNames[groupOf[k]], sky: skies[k], local: nil, overlapPixels: 0,
+            report.chips.append(.init(image: c.name, group: groupNames[groupOf[k]], sky: skies[k].sky, local: nil, overlapPixels: 0,
                                       island: 0, status: "OK", output: outputs[c.file]))
         }
         if case .report = output { return report }
@@ -214,8 +234,9 @@ public enum SkyMatch {
         for gi in members.indices {
             for gj in members.indices where gj > gi {
                 // The offset seen from both sides (each side's pixels, the other interpolated), averaged.
-                let a = differences(members[gi], against: members[gj], chips, limits: limits, scratch: &scratch, &overlapPixels)
-                let b = differences(members[gj], against: members[gi], chips, limits: limits, scratch: &scratch, &overlapPixels)
+                var none: Positions? = nil
+                let a = differences(members[gi], against: members[gj], chips, limits: limits, scratch: &scratch, &overlapPixels, positions: &none)
+                let b = differences(members[gj], against: members[gi], chips, limits: limits, scratch: &scratch, &overlapPixels, positions: &none)
                 guard a.area > 0, let da = measure(a.values, offsetStats), let db = measure(b.values, offsetStats) else { continue }
                 let offset = (da.value - db.value) / 2
                 pairs.append(PairSky(i: gi, j: gj, si: SkyValue(value: offset, npix: da.npix), sj: SkyValue(value: 0, npix: db.npix)))
@@ -270,7 +291,7 @@ public enum SkyMatch {
     /// also covers (a pixel covered by several members of `other` counts once), pooled over
     /// `side`'s members, where both values are within `limits`; and the summed overlap area (sr).
     static func differences(_ side: [Int], against other: [Int], _ chips: [SkyChip], limits: ClosedRange<Float>,
-                            scratch: inout [Float], _ counts: inout [Int]) -> (values: [Float], area: Double) {
+                            scratch: inout [Float], _ counts: inout [Int], positions: inout Positions?) -> (values: [Float], area: Double) {
         var values: [Float] = [], area = 0.0
         for m in side {
             let chip = chips[m]
@@ -295,6 +316,9 @@ public enum SkyMatch {
             values.reserveCapacity(values.count + size)
             var n = 0
             let lo = limits.lowerBound, hi = limits.upperBound
+            // (ξ, η) of each kept pixel when the plane model asks: the chip's affine map.
+            let map = positions?.maps[m]
+            var xis: [Float] = [], etas: [Float] = []
             scratch.withUnsafeBufferPointer { seen in
                 chip.pixels.withUnsafeBufferPointer { pix in
                     for y in window.y {
@@ -305,14 +329,27 @@ public enum SkyMatch {
                             if o >= lo && o <= hi && v >= lo && v <= hi {
                                 values.append(v - o)
                                 n += 1
+                                if let map {
+                                    let fx = Double(x), fy = Double(y)
+                                    xis.append(Float(map.xi[0] + map.xi[1] * fx + map.xi[2] * fy))
+                                    etas.append(Float(map.eta[0] + map.eta[1] * fx + map.eta[2] * fy))
+                                }
                             }
                         }
                     }
                 }
             }
             counts[m] += n
+            if map != nil { positions!.xi += xis; positions!.eta += etas }
         }
         return (values, area)
+    }
+
+    /// Where `differences` also records each difference's position on the mosaic plane: the
+    /// chips' affine maps in, the positions out.
+    struct Positions {
+        let maps: [(xi: [Double], eta: [Double])]
+        var xi: [Float] = [], eta: [Float] = []
     }
 
     static func measure(_ values: [Float], _ stats: SkyStats) -> SkyValue? {
@@ -348,9 +385,9 @@ public enum SkyMatch {
     }
 
     /// Writes every input file once, with its chips' keywords (and data, with `subtract`).
-    static func write(_ chips: [SkyChip], skies: [Double?], outputs: [String: String], options o: SkyMatchOptions,
+    static func write(_ chips: [SkyChip], skies: [ChipSky], outputs: [String: String], options o: SkyMatchOptions,
                       overwrite: Bool) throws {
-        for (k, c) in chips.enumerated() where c.header.bool("SKYSUB") == true && !o.subtract && skies[k] != nil {
+        for (k, c) in chips.enumerated() where c.header.bool("SKYSUB") == true && !o.subtract && skies[k].sky != nil {
             throw AstroError(.badData, file: c.name, operation: "writing sky",
                              reason: "the data are already sky-subtracted (SKYSUB = T); use --subtract, or start from unsubtracted frames")
         }
@@ -366,10 +403,12 @@ public enum SkyMatch {
     }
 
     /// The chip as written: its sky keyword (cumulative over runs when subtracting), method,
-    /// statistic, validity, HISTORY; the data less the sky with `subtract`.
-    static func updated(_ c: SkyChip, sky: Double?, options o: SkyMatchOptions) -> Image {
+    /// statistic, validity, the plane's slopes (SKYSLPX/SKYSLPY about the chip's centre),
+    /// HISTORY; the data less the sky (level, or plane) with `subtract`.
+    static func updated(_ c: SkyChip, sky chipSky: ChipSky, options o: SkyMatchOptions) -> Image {
         var h = c.header
         var pixels = c.pixels
+        let sky = chipSky.sky
         let method = o.method.rawValue, stat = o.method == .user ? "none" : o.stats.statistic.rawValue
         h.set("SKYMETH", method, comment: "astrotool skymatch method")
         h.set("SKYSTAT", stat, comment: "astrotool skymatch statistic")
@@ -377,12 +416,21 @@ public enum SkyMatch {
         if let sky {
             let earlier = o.subtract && h.bool("SKYSUB") == true ? (h.double(o.keyword) ?? 0) : 0
             h.set(o.keyword, earlier + sky, comment: o.subtract ? "sky subtracted from the data" : "sky level of the data")
+            if let slope = chipSky.slope {
+                h.set("SKYSLPX", slope.x, comment: "sky slope along x, per pixel, about the centre")
+                h.set("SKYSLPY", slope.y, comment: "sky slope along y, per pixel, about the centre")
+            }
             if o.subtract {
-                let s = Float(sky)
-                for p in pixels.indices { pixels[p] -= s }
+                let (gx, gy) = chipSky.slope ?? (0, 0)
+                let cx = Double(c.width - 1) / 2, cy = Double(c.height - 1) / 2
+                for y in 0..<c.height {
+                    let row = sky + gy * (Double(y) - cy)
+                    for x in 0..<c.width { pixels[y * c.width + x] -= Float(row + gx * (Double(x) - cx)) }
+                }
                 h.set("SKYSUB", true, comment: "the sky has been subtracted")
             }
             h.addHistory("astrotool skymatch: \(method) (\(stat)) sky \(String(format: "%.6g", sky))"
+                         + (chipSky.slope.map { String(format: ", plane slopes %.4g %.4g per pixel", $0.x, $0.y) } ?? "")
                          + (o.subtract ? " subtracted" : " in \(o.keyword)"))
         } else {
             h.addHistory("astrotool skymatch: \(method) (\(stat)) SKIPPED, no sky found")

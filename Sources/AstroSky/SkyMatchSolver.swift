@@ -28,6 +28,14 @@ struct ItemSky: Sendable, Equatable {
     var island: Int
 }
 
+/// What one chip gets: its sky (at its centre under the plane model; nil: SKIPPED), its
+/// island, and under the plane model the slopes along its x and y (data units per pixel).
+struct ChipSky: Sendable {
+    var sky: Double?
+    var island: Int
+    var slope: (x: Double, y: Double)? = nil
+}
+
 /// The numbers of skymatch without any pixels: islands, the match system, the methods.
 enum SkyMatchSolver {
     /// The connected components of the overlap graph, numbered from 1 in order of their first

@@ -11,6 +11,8 @@ struct SyntheticMosaic {
         var ra: Double, dec: Double
         var rotation = 0.0
         var sky: Double
+        /// The sky's slopes along the frame's x and y per pixel, about its centre.
+        var slopeX = 0.0, slopeY = 0.0
     }
 
     /// An exponential disc on the sky, so every frame sees the same emission where they overlap.
@@ -39,8 +41,10 @@ struct SyntheticMosaic {
         let world = wcs.pixelToWorld(x: xs, y: ys)
         var rng = SeededGenerator(seed: seed &+ UInt64(index) &* 7919)
         var pixels = [Float](repeating: 0, count: size * size)
+        let centre = Double(size - 1) / 2
         for k in pixels.indices {
             var v = f.sky + noise * rng.gaussian()
+                + f.slopeX * (Double(k % size) - centre) + f.slopeY * (Double(k / size) - centre)
             if let g = galaxy {
                 let dx = (world.ra[k] - g.ra) * cos(g.dec * .pi / 180) * 3600, dy = (world.dec[k] - g.dec) * 3600
                 v += g.peak * exp(-(dx * dx + dy * dy).squareRoot() / g.scaleArcsec)

@@ -1,0 +1,67 @@
+import AstroImage
+import Foundation
+
+/// `--model plane`: each group's sky a plane on the mosaic's tangent plane, from the planes
+/// fitted to the pixel differences in every overlap (docs/skymatch.md, "Plane model").
+enum SkyMatchPlane {
+    /// Per chip: its sky at its centre (matched, then referenced as `match` or lifted as
+    /// `global+match` does for levels), island and slopes; the pairs as reported; each chip's
+    /// overlap pixel count.
+    static func skies(_ chips: [SkyChip], members: [[Int]], groupOf: [Int], groupNames: [String], locals: [Double?],
+                      options o: SkyMatchOptions) -> ([ChipSky], [SkyMatchReport.Pair], [Int]) {
+        let mosaic = MosaicPlane(chips)
+        let maps = chips.map { mosaic.affine($0) }
+        let limits = (o.stats.lower.map(Float.init) ?? -.infinity)...(o.stats.upper.map(Float.init) ?? .infinity)
+        var pairs: [(i: Int, j: Int, weight: Int, plane: SkyPlane)] = [], reported: [SkyMatchReport.Pair] = []
+        var overlapPixels = [Int](repeating: 0, count: chips.count)
+        var scratch: [Float] = []
+        for gi in members.indices {
+            for gj in members.indices where gj > gi {
+                // Both sides' differences, as gi − gj, at their positions on the mosaic plane.
+                var pa: SkyMatch.Positions? = .init(maps: maps), pb: SkyMatch.Positions? = .init(maps: maps)
+                let a = SkyMatch.differences(members[gi], against: members[gj], chips, limits: limits, scratch: &scratch,
+                                             &overlapPixels, positions: &pa)
+                let b = SkyMatch.differences(members[gj], against: members[gi], chips, limits: limits, scratch: &scratch,
+                                             &overlapPixels, positions: &pb)
+                guard a.area > 0, let fit = PlaneFit.fit(a.values + b.values.map { -$0 }, xi: pa!.xi + pb!.xi, eta: pa!.eta + pb!.eta)
+                else { continue }
+                pairs.append((gi, gj, fit.npix, fit.plane))
+                let level = fit.plane.level
+                reported.append(.init(groups: [groupNames[gi], groupNames[gj]], offsets: [level, level],
+                                      npix: [a.values.count, b.values.count], area: a.area * pow(180 / Double.pi * 3600, 2),
+                                      slope: [fit.plane.slopeX, fit.plane.slopeY]))
+            }
+        }
+        let planes = PlaneFit.solve(count: members.count, pairs: pairs)
+        let island = SkyMatchSolver.islands(count: members.count, pairs: pairs.map {
+            PairSky(i: $0.i, j: $0.j, si: SkyValue(value: 0, npix: 1), sj: SkyValue(value: 0, npix: 1))
+        })
+        // Each chip's relative sky at its centre and its slopes in its own pixels.
+        var relative = [Double?](repeating: nil, count: chips.count)
+        var slopes = [(x: Double, y: Double)?](repeating: nil, count: chips.count)
+        for (k, c) in chips.enumerated() {
+            guard let p = planes[groupOf[k]] else { continue }
+            let m = maps[k], cx = Double(c.width - 1) / 2, cy = Double(c.height - 1) / 2
+            relative[k] = p.value(xi: m.xi[0] + m.xi[1] * cx + m.xi[2] * cy, eta: m.eta[0] + m.eta[1] * cx + m.eta[2] * cy)
+            slopes[k] = (p.slopeX * m.xi[1] + p.slopeY * m.eta[1], p.slopeX * m.xi[2] + p.slopeY * m.eta[2])
+        }
+        var out = chips.indices.map { ChipSky(sky: nil, island: island[groupOf[$0]], slope: slopes[$0]) }
+        for id in Set(island) {
+            let inIsland = chips.indices.filter { island[groupOf[$0]] == id }
+            let reference: Double?
+            if o.method == .match {
+                let r = inIsland.compactMap { relative[$0] }
+                reference = o.matchUp ? r.max() : r.min()
+            } else {
+                // The lowest sky left once the matched planes are taken out; an unmatched chip keeps its own.
+                reference = inIsland.compactMap { k in locals[k].map { $0 - (relative[k] ?? 0) } }.min()
+            }
+            guard let reference else { continue }
+            for k in inIsland {
+                if let r = relative[k] { out[k].sky = o.method == .match ? r - reference : r + reference }
+                else if o.method == .globalMatch { out[k].sky = reference }
+            }
+        }
+        return (out, reported, overlapPixels)
+    }
+}
