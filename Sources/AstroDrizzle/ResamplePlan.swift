@@ -18,6 +18,20 @@ public struct ResamplePlan: Codable, Sendable, Equatable {
     /// The working folder the plan was made in: relative input paths are relative to it.
     public var directory: String
     public var options: Options
+    public var cost: Cost
+
+    /// What one job needs (ResampleLayout's working bytes): a tile job holds its tile's planes
+    /// and one input at a time; combine holds one row of tiles of one plane.
+    public struct Cost: Codable, Sendable, Equatable {
+        /// Working bytes per output pixel while drizzling, and for the largest input.
+        public var bytesPerPixel: Int
+        public var largestInputBytes: Int
+        /// The largest tile's working bytes, and a tile job's memory (those, the largest input and 64 MiB).
+        public var largestTileBytes: Int
+        public var tileJobBytes: Int
+        /// A combine job's memory: one row of tiles of one plane, read, assembled and converted for writing, and 64 MiB.
+        public var combineJobBytes: Int
+    }
 
     public struct Grid: Codable, Sendable, Equatable {
         /// The output WCS as 80-column header cards (17 significant digits: every double survives).
@@ -119,7 +133,7 @@ public struct ResamplePlan: Codable, Sendable, Equatable {
     }
 
     /// An input path as a tile job opens it (relative ones from `directory`).
-    func resolved(_ path: String) -> String {
+    public func resolved(_ path: String) -> String {
         path.hasPrefix("/") ? path : URL(fileURLWithPath: directory).appendingPathComponent(path).path
     }
 
@@ -203,9 +217,18 @@ extension Resample {
             kernel: o.drizzle.kernel.rawValue, pixfrac: o.drizzle.pixfrac, fillval: o.drizzle.fill.text, weightType: o.weightType.rawValue,
             goodBits: o.goodBits.good, units: o.units.rawValue, skyKey: o.skyKey, exptimeKey: o.exptimeKey, context: o.context,
             variance: o.variance, errorSource: o.errorSource.rawValue, pixmapStep: step, pixmapTolerance: tolerance)
+        let layout = ResampleLayout(inputs, width: width, height: height, options: o)
+        let tiles = ResamplePlan.tiles(width: width, height: height, nx: nx, ny: ny, reach: reach)
+        let largestTile = tiles.map { ($0.x1 - $0.x0) * ($0.y1 - $0.y0) }.max()!, tallest = tiles.map { $0.y1 - $0.y0 }.max()!
+        let input = ResampleLayout.bytesPerInput(inputs.map { $0.width * $0.height }.max()!)
+        let cost = ResamplePlan.Cost(bytesPerPixel: layout.bytesPerPixel, largestInputBytes: input,
+                                     largestTileBytes: largestTile * layout.bytesPerPixel,
+                                     tileJobBytes: largestTile * layout.bytesPerPixel + input + (64 << 20),
+                                     combineJobBytes: 3 * 4 * width * tallest + (64 << 20))
         var plan = ResamplePlan(id: "", grid: .init(cards: cards, width: width, height: height), tilesX: nx, tilesY: ny,
-                                tiles: ResamplePlan.tiles(width: width, height: height, nx: nx, ny: ny, reach: reach),
-                                inputs: inputs.map(Fingerprint.of), directory: FileManager.default.currentDirectoryPath, options: options)
+                                tiles: tiles,
+                                inputs: inputs.map(Fingerprint.of), directory: FileManager.default.currentDirectoryPath, options: options,
+                                cost: cost)
         plan.id = plan.contentHash()
         return plan
     }

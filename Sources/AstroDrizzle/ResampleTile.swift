@@ -64,14 +64,14 @@ extension Resample {
             let input = try ResampleInput(path)
             let now = Fingerprint.of(input)
             var why: String?
-            if now.hdu != recorded.hdu { why = "its HDU is \(now.hdu), the plan's was \(recorded.hdu)" }
+            if now.hdu != recorded.hdu { why = "the chip was \(recorded.hdu)" }
             else if (now.width, now.height) != (recorded.width, recorded.height) {
-                why = "it is \(now.width)x\(now.height), the plan's was \(recorded.width)x\(recorded.height)"
-            } else if now.bytes != recorded.bytes { why = "it is \(now.bytes) bytes, the plan's was \(recorded.bytes)" }
-            else if now.headerHash != recorded.headerHash { why = "its header changed" }
+                why = "it was \(recorded.width)x\(recorded.height), now \(now.width)x\(now.height)"
+            } else if now.bytes != recorded.bytes { why = "the file was \(recorded.bytes) bytes, now \(now.bytes)" }
+            else if now.headerHash != recorded.headerHash { why = "its header cards differ" }
             if let why {
                 throw AstroError(.badData, file: path, hdu: input.hdu, operation: "checking the plan \(planPath)",
-                                 reason: "\(why) since the plan was made")
+                                 reason: "the input changed since the plan was made: \(why)")
             }
             return input
         }
