@@ -37,6 +37,10 @@ struct ResampleGridOptions: ParsableArguments {
         guard pixelScaleRatio > 0 else { throw ValidationError("--pixel-scale-ratio must be positive") }
     }
 
+    /// Every option of this group, by name (a tile job takes them from its plan and refuses them).
+    static let names = ["--ref", "--wcs", "--shape", "--pixel-scale", "--pixel-scale-ratio", "--rotation", "--crval", "--kernel", "--pixfrac",
+                        "--weight-type", "--good-bits", "--dq-flags", "--exptime-key", "--units", "--sky-key", "--pixmap-step", "--pixmap-tolerance"]
+
     /// The engine's options from these (the rest at their defaults).
     func options() throws -> ResampleOptions {
         var o = ResampleOptions()

@@ -13,6 +13,16 @@ public struct DrizzleOptions: Sendable {
         case nan, value(Float), indef
         /// What a new output holds, and what an unreached pixel is set to (INDEF: NaN at first).
         var initialValue: Float { if case .value(let v) = self { return v }; return .nan }
+        /// As `--fillval` takes it and FILLVAL records it: NaN, INDEF or the number.
+        public var text: String { switch self { case .nan: "NaN"; case .indef: "INDEF"; case .value(let v): "\(v)" } }
+        /// The inverse of `text` (case-insensitive); nil for anything else.
+        public init?(text: String) {
+            switch text.lowercased() {
+            case "nan": self = .nan
+            case "indef": self = .indef
+            default: guard let v = Float(text) else { return nil }; self = .value(v)
+            }
+        }
     }
 
     public var kernel = Kernel.square
@@ -32,6 +42,9 @@ public struct DrizzleOptions: Sendable {
     /// whole grid, so a mosaic drizzled band by band is the one drizzled at once. nil: the
     /// output is the whole grid.
     public var gridRows: Range<Int>? = nil
+    /// Likewise the grid's columns when the output is one tile of a larger grid
+    /// (`DrizzleOutput.firstColumn`); nil: the output's own columns are the grid's.
+    public var gridColumns: Range<Int>? = nil
     public init() {}
 }
 
@@ -42,6 +55,8 @@ public struct DrizzleOutput: Sendable {
     /// The grid row this output's first row is (a band of a larger grid; pixmaps stay in the
     /// grid's coordinates, so a mosaic drizzled band by band gives the same bits as in one go).
     public let firstRow: Int
+    /// Likewise the grid column of this output's first column (a tile of a larger grid).
+    public let firstColumn: Int
     public var image: [Float]
     public var weight: [Float]
     /// Context: bit k of plane k / 32 is set where input k contributed with positive weight.
@@ -53,8 +68,8 @@ public struct DrizzleOutput: Sendable {
     public private(set) var count = 0
     public private(set) var exposure = 0.0
 
-    public init(width: Int, height: Int, fill: DrizzleOptions.Fill = .nan, firstRow: Int = 0) {
-        self.width = width; self.height = height; self.firstRow = firstRow
+    public init(width: Int, height: Int, fill: DrizzleOptions.Fill = .nan, firstRow: Int = 0, firstColumn: Int = 0) {
+        self.width = width; self.height = height; self.firstRow = firstRow; self.firstColumn = firstColumn
         let start = fill.initialValue
         image = [Float](repeating: start, count: width * height)
         weight = [Float](repeating: 0, count: width * height)
@@ -86,8 +101,8 @@ public struct DrizzleOutput: Sendable {
         let plane = count / 32, bit = Int32(bitPattern: UInt32(1) << UInt32(count % 32))
         if o.context && plane >= context.count { context.append([Int32](repeating: 0, count: width * height)) }
         let kernel: DrizzleOptions.Kernel = o.pixfrac <= 0.001 ? .point : o.kernel
-        let own = firstRow..<(firstRow + height)
-        guard let scanner = OverlapScanner(pixmap, outputWidth: width, outputRows: o.gridRows ?? own) else {
+        let own = firstRow..<(firstRow + height), columns = firstColumn..<(firstColumn + width)
+        guard let scanner = OverlapScanner(pixmap, outputColumns: o.gridColumns ?? columns, outputRows: o.gridRows ?? own) else {
             count += 1
             exposure += t
             return 0
@@ -96,7 +111,7 @@ public struct DrizzleOutput: Sendable {
         let reach = Band.reach(o)
         let reached = Self.rowsReached(pixmap, reach: reach, rows: own)
         let missed = Atomic<Int>(0)
-        let (w, h, first) = (width, height, firstRow)
+        let (w, h, first, left) = (width, height, firstRow, firstColumn)
         // The planes are taken out of self while threads write into them.
         var img = image, wht = weight, ctx = o.context ? context[plane] : [], odq = inDQ != nil ? dq! : []
         image = []; weight = []
@@ -117,7 +132,7 @@ public struct DrizzleOutput: Sendable {
                                    width: pixmap.width, height: pixmap.height)
             let shared = UncheckedBand(band: Band(image: ip.baseAddress!, weight: op.baseAddress!,
                                                   context: o.context ? cp.baseAddress! : nil,
-                                                  dq: inDQ != nil ? oq.baseAddress! : nil, bit: bit, width: w, height: h, firstRow: first,
+                                                  dq: inDQ != nil ? oq.baseAddress! : nil, bit: bit, width: w, height: h, firstRow: first, firstColumn: left,
                                                   incremental: kernel == .lanczos2 || kernel == .lanczos3),
                                        input: source)
             Parallel.forEachBlock(count: bands) { range in
@@ -192,18 +207,22 @@ struct Band {
     let bit: Int32
     let width: Int
     let height: Int
-    /// The planes' first row in grid rows, and its index (`update` takes grid indices).
-    let firstRow: Int, origin: Int
+    /// The planes' first row and column in grid numbering (`update` takes grid rows and columns).
+    let firstRow: Int, firstColumn: Int
+    /// The grid columns these planes hold (a tile's; the whole width otherwise).
+    let columns: Range<Int>
     /// Keep the mean at every update, as the C core does, instead of weighted sums: for the
     /// Lanczos kernels, whose negative lobes make float32 sums lose digits as weights cancel.
     let incremental: Bool
     var rows = 0..<0
 
     init(image: UnsafeMutablePointer<Float>, weight: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Int32>?,
-         dq: UnsafeMutablePointer<UInt32>?, bit: Int32, width: Int, height: Int, firstRow: Int = 0, incremental: Bool = false) {
+         dq: UnsafeMutablePointer<UInt32>?, bit: Int32, width: Int, height: Int, firstRow: Int = 0, firstColumn: Int = 0,
+         incremental: Bool = false) {
         self.image = image; self.weight = weight; self.context = context; self.dq = dq; self.bit = bit
         self.width = width; self.height = height; self.incremental = incremental
-        self.firstRow = firstRow; origin = firstRow * width
+        self.firstRow = firstRow; self.firstColumn = firstColumn
+        columns = firstColumn..<(firstColumn + width)
         rows = firstRow..<(firstRow + height)
     }
 
@@ -214,40 +233,45 @@ struct Band {
     /// Means → weighted sums over these rows (0 where nothing landed yet).
     func toSums(_ r: Range<Int>) {
         guard !incremental else { return }
-        for p in (r.lowerBound * width - origin)..<(r.upperBound * width - origin) { image[p] = weight[p] != 0 ? image[p] * weight[p] : 0 }
+        for p in ((r.lowerBound - firstRow) * width)..<((r.upperBound - firstRow) * width) { image[p] = weight[p] != 0 ? image[p] * weight[p] : 0 }
     }
 
     /// Weighted sums → means over these rows; `fill` where the weight is still zero.
     func toMeans(_ r: Range<Int>, fill: Float) {
         if incremental {
-            for p in (r.lowerBound * width - origin)..<(r.upperBound * width - origin) where weight[p] == 0 { image[p] = fill }
+            for p in ((r.lowerBound - firstRow) * width)..<((r.upperBound - firstRow) * width) where weight[p] == 0 { image[p] = fill }
             return
         }
-        for p in (r.lowerBound * width - origin)..<(r.upperBound * width - origin) { image[p] = weight[p] != 0 ? image[p] / weight[p] : fill }
+        for p in ((r.lowerBound - firstRow) * width)..<((r.upperBound - firstRow) * width) { image[p] = weight[p] != 0 ? image[p] / weight[p] : fill }
     }
 
     /// The input pixels the scanner selects, in the C core's order; returns those without a mapping.
     func drizzle(_ input: BandInput, _ scanner: OverlapScanner, _ kernel: DrizzleOptions.Kernel, _ o: DrizzleOptions,
                  reach: Double) -> Int {
         var missed = 0
-        /// Each unmapped pixel is counted by one band only: the one holding its centre's row (the
-        /// grid's first row when that row is unknown), the band that never skips it, so the total
-        /// does not depend on the split into threads or into passes over a larger grid.
-        let grid = o.gridRows ?? (firstRow..<(firstRow + height))
-        func miss(_ oy: Double) {
+        /// Each unmapped pixel is counted by one band only: the one holding its centre's row and
+        /// column (the grid's first when unknown), the band that never skips it, so the total does
+        /// not depend on the split into threads or into passes or tiles over a larger grid.
+        let grid = o.gridRows ?? (firstRow..<(firstRow + height)), gridColumns = o.gridColumns ?? columns
+        func miss(_ ox: Double, _ oy: Double) {
             let row = oy.isFinite ? min(max(nearest(oy), grid.lowerBound), grid.upperBound - 1) : grid.lowerBound
-            if rows.contains(row) { missed += 1 }
+            let column = ox.isFinite ? min(max(nearest(ox), gridColumns.lowerBound), gridColumns.upperBound - 1) : gridColumns.lowerBound
+            if rows.contains(row) && columns.contains(column) { missed += 1 }
         }
         let nx = input.width
         // A pixel centred farther than `reach` from this band's rows is left to the other bands.
         let lowest = Double(rows.lowerBound) - 0.5 - reach, highest = Double(rows.upperBound) - 0.5 + reach
         let banded = rows.count < height
+        // Likewise columns when the planes are a tile narrower than the grid.
+        let leftmost = Double(columns.lowerBound) - 0.5 - reach, rightmost = Double(columns.upperBound) - 0.5 + reach
+        let tiled = columns != gridColumns
         let half = o.pixfrac / 2, scale = o.weightScale, iscale = o.iscale
         for j in scanner.rows {
             for i in scanner.columns(j) {
                 let k = j * nx + i
                 let oy = input.y[k]
                 if banded, oy < lowest || oy > highest { continue }
+                if tiled, input.x[k] < leftmost || input.x[k] > rightmost { continue }
                 let w = (input.weights?[k] ?? 1) * scale
                 // A pixel of weight zero adds nothing (and its data may be NaN).
                 if w == 0 { continue }
@@ -256,16 +280,16 @@ struct Band {
                 switch kernel {
                 case .point:
                     let ox = input.x[k]
-                    guard ox.isFinite, oy.isFinite else { miss(oy); continue }
+                    guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
                     let ii = nearest(ox), jj = nearest(oy)
-                    guard ii >= 0, ii < width, jj >= rows.lowerBound, jj < rows.upperBound else { continue }
-                    update(jj * width + ii, d, w, q)
+                    guard ii >= columns.lowerBound, ii < columns.upperBound, jj >= rows.lowerBound, jj < rows.upperBound else { continue }
+                    update(jj, ii, d, w, q)
                 case .square:
-                    guard let c = squareCorners(input, i, j, half) else { miss(oy); continue }
+                    guard let c = squareCorners(input, i, j, half) else { miss(input.x[k], oy); continue }
                     dropSquare(c, d, Double(w), q)
                 case .turbo, .gaussian, .lanczos2, .lanczos3:
                     let ox = input.x[k]
-                    guard ox.isFinite, oy.isFinite else { miss(oy); continue }
+                    guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
                     dropAt(ox, oy, kernel, d, w, q, o)
                 }
             }
@@ -277,7 +301,7 @@ struct Band {
                         _ o: DrizzleOptions) {
         // The C core keeps the ratio in single precision; its Lanczos table index depends on it.
         let r = Double(Float(o.pixelScaleRatio)), pixfrac = o.pixfrac
-        let rowLo = rows.lowerBound, rowHi = rows.upperBound - 1
+        let rowLo = rows.lowerBound, rowHi = rows.upperBound - 1, colLo = columns.lowerBound, colHi = columns.upperBound - 1
         func range(_ lo: Double, _ hi: Double, _ first: Int, _ last: Int) -> ClosedRange<Int>? {
             let a = max(nearest(lo), first), b = min(nearest(hi), last)
             return a <= b ? a...b : nil
@@ -287,7 +311,7 @@ struct Band {
             // An axis-aligned box of side pixfrac/r output pixels, whatever the rotation.
             let pfo = pixfrac / r / 2
             let xlo = ox - pfo, xhi = ox + pfo, ylo = oy - pfo, yhi = oy + pfo
-            guard let xs = range(xlo, xhi, 0, width - 1), let ys = range(ylo, yhi, rowLo, rowHi) else { return }
+            guard let xs = range(xlo, xhi, colLo, colHi), let ys = range(ylo, yhi, rowLo, rowHi) else { return }
             let scale = r * r / (pixfrac * pixfrac)
             for jj in ys {
                 let fy = min(yhi, Double(jj) + 0.5) - max(ylo, Double(jj) - 0.5)
@@ -295,7 +319,7 @@ struct Band {
                 for ii in xs {
                     let fx = min(xhi, Double(ii) + 0.5) - max(xlo, Double(ii) - 0.5)
                     guard fx > 0 else { continue }
-                    update(jj * width + ii, d, Float(fx * fy * scale * Double(w)), q)
+                    update(jj, ii, d, Float(fx * fy * scale * Double(w)), q)
                 }
             }
         case .gaussian:
@@ -303,17 +327,17 @@ struct Band {
             let fw = 2.3548, nsig = 2.5
             let pfo = max(nsig * pixfrac / fw / r, 1.2 / r)
             let efac = fw * fw * r * r / (pixfrac * pixfrac) / 2, es = efac / .pi
-            guard let xs = range(ox - pfo, ox + pfo, 0, width - 1), let ys = range(oy - pfo, oy + pfo, rowLo, rowHi) else { return }
+            guard let xs = range(ox - pfo, ox + pfo, colLo, colHi), let ys = range(oy - pfo, oy + pfo, rowLo, rowHi) else { return }
             for jj in ys {
                 for ii in xs {
                     let dx = ox - Double(ii), dy = oy - Double(jj)
-                    update(jj * width + ii, d, Float(es * exp(-(dx * dx + dy * dy) * efac)) * w, q)
+                    update(jj, ii, d, Float(es * exp(-(dx * dx + dy * dy) * efac)) * w, q)
                 }
             }
         case .lanczos2, .lanczos3:
             let lut = kernel == .lanczos2 ? Lanczos.two : Lanczos.three
             let pfo = Double(lut.order) / r
-            let x0 = max(lowest(ox - pfo) + 1, 0), x1 = min(lowest(ox + pfo), width - 1)
+            let x0 = max(lowest(ox - pfo) + 1, colLo), x1 = min(lowest(ox + pfo), colHi)
             let y0 = max(lowest(oy - pfo) + 1, rowLo), y1 = min(lowest(oy + pfo), rowHi)
             guard x0 <= x1, y0 <= y1 else { return }
             for jj in y0...y1 {
@@ -322,7 +346,7 @@ struct Band {
                 for ii in x0...x1 {
                     let kx = nearest(abs(ox - Double(ii)) * r / Lanczos.spacing)
                     guard kx < lut.values.count else { continue }
-                    update(jj * width + ii, d, lut.values[kx] * lut.values[ky] * w, q)
+                    update(jj, ii, d, lut.values[kx] * lut.values[ky] * w, q)
                 }
             }
         case .square, .point:
@@ -334,8 +358,8 @@ struct Band {
     /// branches: a zero weight adds nothing and sets no context or DQ bit. Incremental: the C
     /// core's running mean (a cancelling negative lobe that would divide by ~0 is skipped).
     @inline(__always)
-    private func update(_ index: Int, _ d: Float, _ dow: Float, _ q: UInt32) {
-        let p = index - origin
+    private func update(_ row: Int, _ column: Int, _ d: Float, _ dow: Float, _ q: UInt32) {
+        let p = (row - firstRow) * width + (column - firstColumn)
         if incremental {
             let vc = Double(weight[p]), total = vc + Double(dow)
             guard dow != 0, vc == 0 || abs(total) > 1e-30 else { return }
@@ -382,7 +406,8 @@ struct Band {
         let j0 = max(pixel(min(q.y0, q.y1, q.y2, q.y3)), rows.lowerBound)
         let j1 = min(pixel(max(q.y0, q.y1, q.y2, q.y3)), rows.upperBound - 1)
         guard j0 <= j1 else { return }
-        let i0 = max(pixel(min(q.x0, q.x1, q.x2, q.x3)), 0), i1 = min(pixel(max(q.x0, q.x1, q.x2, q.x3)), width - 1)
+        let i0 = max(pixel(min(q.x0, q.x1, q.x2, q.x3)), columns.lowerBound)
+        let i1 = min(pixel(max(q.x0, q.x1, q.x2, q.x3)), columns.upperBound - 1)
         guard i0 <= i1 else { return }
         let jaco = 0.5 * ((q.x1 - q.x3) * (q.y0 - q.y2) - (q.x0 - q.x2) * (q.y1 - q.y3))
         let wj = w / jaco
@@ -395,7 +420,7 @@ struct Band {
             for jj in j0...j1 {
                 let oy = Double(jj) - 0.5
                 let a = c0.area(oy) + c1.area(oy) + c2.area(oy) + c3.area(oy)
-                if a != 0 { update(jj * width + ii, d, Float(a * wj), bits) }
+                if a != 0 { update(jj, ii, d, Float(a * wj), bits) }
             }
         }
     }

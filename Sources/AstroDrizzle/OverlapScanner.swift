@@ -49,15 +49,15 @@ struct OverlapScanner: Sendable {
         return a <= b ? a..<(b + 1) : 0..<0
     }
 
-    /// The scanner for `map` drizzled onto an output `outputWidth` pixels wide whose rows are
-    /// `outputRows` (normally 0..<height; a band of a larger grid passes the whole grid's rows in
-    /// its own numbering). nil when nothing is to be drizzled: too few pixmap entries (the
+    /// The scanner for `map` drizzled onto an output whose columns are `outputColumns` and rows
+    /// `outputRows` (normally 0..<width and 0..<height; a band or tile of a larger grid passes
+    /// the whole grid's, so it scans exactly what the whole grid would). nil when nothing is to be drizzled: too few pixmap entries (the
     /// C core refuses those), or no overlap with the output.
-    init?(_ map: Pixmap, outputWidth: Int, outputRows: Range<Int>) {
+    init?(_ map: Pixmap, outputColumns: Range<Int>, outputRows: Range<Int>) {
         let found: (Box, [Int32], [Int32], Range<Int>, Int, Bool)? = map.x.withUnsafeBufferPointer { xs in
             map.y.withUnsafeBufferPointer { ys in
                 let m = MapView(x: xs, y: ys, width: map.width, height: map.height)
-                return Self.scan(m, outputWidth: outputWidth, outputRows: outputRows)
+                return Self.scan(m, outputColumns: outputColumns, outputRows: outputRows)
             }
         }
         guard let found else { return nil }
@@ -382,7 +382,7 @@ struct OverlapScanner: Sendable {
     }
 
     /// Everything from the pixmap to the rows' column ranges.
-    static func scan(_ m: MapView, outputWidth: Int, outputRows: Range<Int>)
+    static func scan(_ m: MapView, outputColumns: Range<Int>, outputRows: Range<Int>)
         -> (Box, [Int32], [Int32], Range<Int>, Int, Bool)? {
         guard let box = shrink(m) else { return nil }
         // The box's outline, through the pixels' outer edges.
@@ -391,8 +391,9 @@ struct OverlapScanner: Sendable {
         var valid = false
         let mapped = polygon.compactMap { m.toOutput($0, box: box) }
         if mapped.count == polygon.count {
-            let lo = Double(outputRows.lowerBound) - 0.5, hi = Double(outputRows.upperBound) - 0.5, right = Double(outputWidth) - 0.5
-            let window = [Vertex(-0.5, lo), Vertex(right, lo), Vertex(right, hi), Vertex(-0.5, hi)]
+            let lo = Double(outputRows.lowerBound) - 0.5, hi = Double(outputRows.upperBound) - 0.5
+            let left = Double(outputColumns.lowerBound) - 0.5, right = Double(outputColumns.upperBound) - 0.5
+            let window = [Vertex(left, lo), Vertex(right, lo), Vertex(right, hi), Vertex(left, hi)]
             if let overlap = clip(mapped, to: window) {
                 // Back onto the input; on a failure the C core keeps the vertices already
                 // replaced (the box's count of them) and scans that.

@@ -77,7 +77,7 @@ public enum Resample {
         let (outWCS, width, height) = try grid(o.grid, inputs)
         let layout = ResampleLayout(inputs, width: width, height: height, options: o)
         let band = try rowsPerPass(inputs, layout: layout, options: o)
-        let reach = inputs.map { rowsReached($0, grid: outWCS, height: height, options: o) }
+        let reach = inputs.map { reached($0, grid: outWCS, width: width, height: height) }
         let outScale = outWCS.pixelScale(x: Double(width - 1) / 2, y: Double(height - 1) / 2)
         // The variances' 1/r² uses the first input's ratio, as stcal does.
         let firstRatio = outScale / inputs[0].wcs.pixelScale(x: Double(inputs[0].width - 1) / 2, y: Double(inputs[0].height - 1) / 2)
@@ -89,7 +89,7 @@ public enum Resample {
         var whole: [OutputHDU] = []
         for first in stride(from: 0, to: height, by: band) {
             let rows = first..<min(first + band, height)
-            let pass = try ResamplePass.run(inputs, rows: rows, grid: outWCS, layout: layout, reach: reach,
+            let pass = try ResamplePass.run(inputs, rows: rows, columns: 0..<width, grid: outWCS, layout: layout, reach: reach,
                                             skip: Set(notes.filter { $0.value.unused != nil }.keys), firstRatio: firstRatio, options: o)
             notes.merge(pass.notes) { old, _ in old }
             missed += pass.missed
@@ -109,7 +109,7 @@ public enum Resample {
         }
         let unused = inputs.indices.compactMap { k in notes[k]!.unused.map { UnusedInput(input: inputs[k].path, hdu: inputs[k].hdu, reason: $0) } }
         if unused.count == inputs.count { throw refusal(unused, operation: "drizzling", grid: (width, height)) }
-        let header = outputHeader(inputs, notes: notes, grid: outWCS, options: o)
+        let header = outputHeader(grid: outWCS.header, inputs: records(inputs, notes), bunit: bunit(inputs, o), options: o)
         if let stream {
             try stream.finish(headers: [header] + layout.hdus.dropFirst().map { _ in Header() })
         } else {
@@ -124,34 +124,55 @@ public enum Resample {
                               passes: (height + band - 1) / band)
     }
 
-    /// The primary header: the output WCS, exposure bookkeeping, the parameters and one HISTORY
-    /// line per input.
-    static func outputHeader(_ inputs: [ResampleInput], notes: [Int: ResamplePass.Note], grid: WCS, options o: ResampleOptions) -> Header {
-        var header = grid.header
+    /// What the output header says about one input: its file name, what was done with it, and
+    /// when it was taken (EXPSTART/EXPEND, MJD, when its header says).
+    struct InputRecord {
+        var name: String
+        var note: ResamplePass.Note
+        var expstart: Double?
+        var expend: Double?
+    }
+
+    /// The inputs' records; `otherwise` stands for inputs without a note (not read).
+    static func records(_ inputs: [ResampleInput], _ notes: [Int: ResamplePass.Note], otherwise: ResamplePass.Note? = nil) -> [InputRecord] {
+        inputs.enumerated().map { k, input in
+            InputRecord(name: URL(fileURLWithPath: input.path).lastPathComponent, note: notes[k] ?? otherwise!,
+                        expstart: input.double("EXPSTART"), expend: input.double("EXPEND"))
+        }
+    }
+
+    /// The output's BUNIT: per second for counts, else the first input's.
+    static func bunit(_ inputs: [ResampleInput], _ o: ResampleOptions) -> String {
+        o.units == .counts ? "per second" : (inputs[0].header.string("BUNIT") ?? "")
+    }
+
+    /// The primary header: the output WCS (`grid`), exposure bookkeeping, the parameters and one
+    /// HISTORY line per input. One run and a combined tiled mosaic both write it.
+    static func outputHeader(grid: Header, inputs: [InputRecord], bunit: String, options o: ResampleOptions) -> Header {
+        var header = grid
         var exposure = 0.0
-        for (k, input) in inputs.enumerated() {
-            let note = notes[k]!, name = URL(fileURLWithPath: input.path).lastPathComponent
+        for input in inputs {
+            let note = input.note
             if let reason = note.unused {
-                header.addHistory("astrotool resample: \(name) not drizzled: \(reason)")
+                header.addHistory("astrotool resample: \(input.name) not drizzled: \(reason)")
             } else {
                 exposure += note.exptime
-                header.addHistory("astrotool resample: \(name) weights \(note.weights)"
+                header.addHistory("astrotool resample: \(input.name) weights \(note.weights)"
                     + (note.sky != 0 ? ", sky \(String(format: "%.6g", note.sky)) subtracted" : "") + ", exposure \(note.exptime) s")
             }
         }
-        let used = inputs.indices.filter { notes[$0]?.unused == nil }.map { inputs[$0] }
+        let used = inputs.filter { $0.note.unused == nil }
         header.set(o.exptimeKey, exposure, comment: "total exposure of the inputs")
         // The span of the exposures (MJD), where the inputs say when they were taken.
-        let starts = used.compactMap { $0.double("EXPSTART") }, ends = used.compactMap { $0.double("EXPEND") }
+        let starts = used.compactMap(\.expstart), ends = used.compactMap(\.expend)
         if let first = starts.min() { header.set("EXPSTART", first, comment: "start of the first exposure (MJD)") }
         if let last = ends.max() { header.set("EXPEND", last, comment: "end of the last exposure (MJD)") }
         header.set("NDRIZIM", used.count, comment: "number of drizzled images")
         header.set("KERNEL", o.drizzle.kernel.rawValue, comment: "drizzle kernel")
         header.set("PIXFRAC", o.drizzle.pixfrac, comment: "drizzle pixfrac")
-        header.set("FILLVAL", { switch o.drizzle.fill { case .nan: "NaN"; case .indef: "INDEF"; case .value(let v): "\(v)" } }(),
-                   comment: "value where no input landed")
+        header.set("FILLVAL", o.drizzle.fill.text, comment: "value where no input landed")
         header.set("WTSCL", o.weightType.rawValue, comment: "weighting")
-        header.set("BUNIT", o.units == .counts ? "per second" : (inputs[0].header.string("BUNIT") ?? ""))
+        header.set("BUNIT", bunit)
         return header
     }
 
@@ -160,7 +181,7 @@ public enum Resample {
                                      _ o: ResampleOptions) -> FITSStreamWriter.Plan {
         var p = plan
         let notes = Dictionary(uniqueKeysWithValues: inputs.indices.map { ($0, ResamplePass.Note(weights: "ivm (VAR_RNOISE)", step: 1, sky: 0, exptime: 0, unused: nil)) })
-        p.header = outputHeader(inputs, notes: notes, grid: grid, options: o)
+        p.header = outputHeader(grid: grid.header, inputs: records(inputs, notes), bunit: bunit(inputs, o), options: o)
         p.header.set("EXPSTART", 0.0); p.header.set("EXPEND", 0.0)
         return p
     }
@@ -180,17 +201,20 @@ public enum Resample {
         return min(layout.height, room / perRow)
     }
 
-    /// The output rows an input can reach: its outline through the output WCS, widened by the
-    /// kernel's reach; all rows when the outline does not map.
-    static func rowsReached(_ input: ResampleInput, grid: WCS, height: Int, options o: ResampleOptions) -> Range<Int> {
+    /// The output rows and columns an input can reach: its outline through the output WCS,
+    /// widened by the kernel's reach; the whole grid when the outline does not map.
+    static func reached(_ input: ResampleInput, grid: WCS, width: Int, height: Int) -> Reach {
         let outline = input.wcs.footprint(width: input.width, height: input.height, step: 64)
         let p = grid.worldToPixel(ra: outline.map(\.ra), dec: outline.map(\.dec))
-        guard !p.y.isEmpty, p.y.allSatisfy(\.isFinite) else { return 0..<height }
+        guard !p.y.isEmpty, p.x.allSatisfy(\.isFinite), p.y.allSatisfy(\.isFinite) else { return Reach(rows: 0..<height, columns: 0..<width) }
         // An input pixel spans 1/r output pixels, and a kernel reaches a few more.
         let r = grid.pixelScale(x: 0, y: 0) / input.wcs.pixelScale(x: Double(input.width - 1) / 2, y: Double(input.height - 1) / 2)
         let margin = 4 + 6 / max(r, 1e-3)
-        let lo = max(0, Int((p.y.min()! - margin).rounded(.down))), hi = min(height, Int((p.y.max()! + margin).rounded(.up)) + 1)
-        return lo < hi ? lo..<hi : 0..<0
+        func span(_ v: [Double], _ n: Int) -> Range<Int> {
+            let lo = max(0, Int((v.min()! - margin).rounded(.down))), hi = min(n, Int((v.max()! + margin).rounded(.up)) + 1)
+            return lo < hi ? lo..<hi : 0..<0
+        }
+        return Reach(rows: span(p.y, height), columns: span(p.x, width))
     }
 
     /// Why an input would add nothing to a `width`×`height` grid — every pixel weighs 0, or no

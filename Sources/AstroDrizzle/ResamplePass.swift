@@ -53,9 +53,16 @@ struct ResampleLayout {
     static func bytesPerInput(_ pixels: Int) -> Int { 40 * pixels }
 }
 
-/// One band of output rows, drizzled from every input that reaches it.
+/// The output rows and columns an input can reach (`Resample.reached`): which bands and tiles
+/// read it.
+struct Reach: Equatable, Sendable {
+    let rows: Range<Int>
+    let columns: Range<Int>
+}
+
+/// One window of the output grid (a band of rows, or a tile), drizzled from every input that reaches it.
 struct ResamplePass {
-    /// The band's planes in `ResampleLayout.hdus` order (rows of the band only).
+    /// The window's planes in `ResampleLayout.hdus` order (its rows and columns only).
     var hdus: [OutputHDU] = []
     /// Per input, filled where the input was first read: what was done with it.
     var notes: [Int: Note] = [:]
@@ -71,26 +78,29 @@ struct ResamplePass {
         var unused: String?
     }
 
-    /// Drizzles rows `rows` of the grid from every input not in `skip` whose outline (`reach`,
-    /// in output rows) meets them. Inputs found unused here are noted and should be skipped by
-    /// later bands; every input keeps its context bit.
-    static func run(_ inputs: [ResampleInput], rows: Range<Int>, grid: WCS, layout: ResampleLayout, reach: [Range<Int>],
-                    skip: Set<Int>, firstRatio: Double, options o: ResampleOptions) throws -> ResamplePass {
-        let width = layout.width, height = rows.count
+    /// Drizzles rows `rows` and columns `columns` of the grid from every input not in `skip`
+    /// whose outline (`reach`, in output pixels) meets them. Inputs found unused here are noted
+    /// and should be skipped by later bands; every input keeps its context bit.
+    static func run(_ inputs: [ResampleInput], rows: Range<Int>, columns: Range<Int>, grid: WCS, layout: ResampleLayout,
+                    reach: [Reach], skip: Set<Int>, firstRatio: Double, options o: ResampleOptions) throws -> ResamplePass {
+        let width = columns.count, height = rows.count
         var pass = ResamplePass()
-        // Band planes keep the grid's row numbers, so pixmaps need no shift and every pixel sees
-        // the same arithmetic as in one pass.
-        var out = DrizzleOutput(width: width, height: height, fill: o.drizzle.fill, firstRow: rows.lowerBound)
-        var errOut = layout.err == .drizzled ? DrizzleOutput(width: width, height: height, firstRow: rows.lowerBound) : nil
+        // The planes keep the grid's row and column numbers, so pixmaps need no shift and every
+        // pixel sees the same arithmetic as in one pass over the whole grid.
+        var out = DrizzleOutput(width: width, height: height, fill: o.drizzle.fill, firstRow: rows.lowerBound, firstColumn: columns.lowerBound)
+        var errOut = layout.err == .drizzled
+            ? DrizzleOutput(width: width, height: height, firstRow: rows.lowerBound, firstColumn: columns.lowerBound) : nil
         var variances = Variance.Accumulators(width: width, height: height)
         variances.firstRow = rows.lowerBound
+        variances.firstColumn = columns.lowerBound
         let outScale = grid.pixelScale(x: Double(layout.width - 1) / 2, y: Double(layout.height - 1) / 2)
         for (index, input) in inputs.enumerated() {
             var d = o.drizzle
             d.context = o.context
             d.gridRows = 0..<layout.height
+            d.gridColumns = 0..<layout.width
             d.pixelScaleRatio = outScale / input.wcs.pixelScale(x: Double(input.width - 1) / 2, y: Double(input.height - 1) / 2)
-            guard !skip.contains(index), reach[index].overlaps(rows) else {
+            guard !skip.contains(index), reach[index].rows.overlaps(rows), reach[index].columns.overlaps(columns) else {
                 // Nothing of it lands here; an empty stand-in keeps its context bit.
                 out.add([0], weights: [0], pixmap: Pixmap(width: 1, height: 1, x: [.nan], y: [.nan]), exposure: 0, options: d)
                 continue
@@ -118,14 +128,14 @@ struct ResamplePass {
                               options: e, weightType: o.weightType, exptime: exptime)
             }
         }
-        pass.hdus = planes(out, errOut, variances.finish(ratio: firstRatio), layout: layout, height: height, ratio: firstRatio)
+        pass.hdus = planes(out, errOut, variances.finish(ratio: firstRatio), layout: layout, width: width, height: height, ratio: firstRatio)
         return pass
     }
 
-    /// The band's output planes in layout order.
+    /// The window's output planes in layout order.
     private static func planes(_ out: DrizzleOutput, _ errOut: DrizzleOutput?, _ vars: [(String, [Float])], layout: ResampleLayout,
-                               height: Int, ratio: Double) -> [OutputHDU] {
-        let width = layout.width, n = width * height
+                               width: Int, height: Int, ratio: Double) -> [OutputHDU] {
+        let n = width * height
         func float(_ pixels: [Float], _ name: String?) -> OutputHDU {
             OutputHDU(Image(width: width, height: height, pixels: pixels), extname: name)
         }

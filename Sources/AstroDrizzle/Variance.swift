@@ -5,8 +5,8 @@
 enum Variance {
     struct Accumulators {
         let width: Int, height: Int
-        /// The grid row of the first row (a band of a larger grid).
-        var firstRow = 0
+        /// The grid row and column of the first pixel (a band or tile of a larger grid).
+        var firstRow = 0, firstColumn = 0
         /// Per plane (VAR_RNOISE, VAR_POISSON, VAR_FLAT): Σ v·W² and Σ W.
         var sums: [String: ([Double], [Double])] = [:]
 
@@ -16,7 +16,7 @@ enum Variance {
                           options: DrizzleOptions, weightType: ResampleOptions.WeightType, exptime: Double) {
             guard rnoise != nil || poisson != nil || flat != nil else { return }
             func resampled(_ v: [Float]) -> [Float] {
-                var out = DrizzleOutput(width: width, height: height, firstRow: firstRow)
+                var out = DrizzleOutput(width: width, height: height, firstRow: firstRow, firstColumn: firstColumn)
                 // A negative or non-finite variance drizzles as NaN, so this input drops out of the
                 // plane wherever it reaches (as stcal), instead of counting as zero variance.
                 out.add(v.map { $0 >= 0 && $0.isFinite ? $0.squareRoot() : .nan }, weights: weights, pixmap: pixmap, options: options)

@@ -101,7 +101,7 @@ import Testing
             for (k, input) in scene.inputs.enumerated() {
                 let m = DrizzleEdgeTests.pixmap(input)
                 let (nmiss, nskip) = (point.nmiss_nskip[k][0], point.nmiss_nskip[k][1])
-                guard let scan = OverlapScanner(m, outputWidth: nx, outputRows: 0..<ny) else {
+                guard let scan = OverlapScanner(m, outputColumns: 0..<nx, outputRows: 0..<ny) else {
                     // The C core reports nothing when it finds no overlap.
                     #expect(nmiss == 0 && nskip == 0, "scene \(s) input \(k): no overlap found")
                     continue
@@ -187,16 +187,16 @@ import Testing
         var out = DrizzleOutput(width: 10, height: 8, fill: .value(-1))
         var far = Pixmap.identity(width: 6, height: 5)
         far.x = far.x.map { $0 + 30 }
-        #expect(OverlapScanner(far, outputWidth: 10, outputRows: 0..<8) == nil)
+        #expect(OverlapScanner(far, outputColumns: 0..<10, outputRows: 0..<8) == nil)
         out.add([Float](repeating: 1, count: 30), pixmap: far, options: DrizzleOptions())
         let row = Pixmap.identity(width: 6, height: 1)
-        #expect(OverlapScanner(row, outputWidth: 10, outputRows: 0..<8) == nil)
+        #expect(OverlapScanner(row, outputColumns: 0..<10, outputRows: 0..<8) == nil)
         out.add([Float](repeating: 1, count: 6), pixmap: row, options: DrizzleOptions())
         #expect(out.count == 2 && out.image.allSatisfy { $0 == -1 } && out.weight.allSatisfy { $0 == 0 })
         #expect(out.context.count == 1 && out.context[0].allSatisfy { $0 == 0 })
         // Inside the output, every pixel is visited.
         let inside = Pixmap.identity(width: 6, height: 5)
-        let scan = OverlapScanner(inside, outputWidth: 10, outputRows: 0..<8)
+        let scan = OverlapScanner(inside, outputColumns: 0..<10, outputRows: 0..<8)
         #expect(scan?.rows == 0..<5 && scan?.skippedRows == 0 && (0..<5).allSatisfy { scan?.columns($0) == 0..<6 })
     }
 }
