@@ -8,6 +8,7 @@
 #   make install [PREFIX=/usr/local] [DESTDIR=]   binary, man pages, shell completions, recipes
 #   make uninstall [PREFIX=...] [DESTDIR=]        removes what install recorded in its manifest
 #   make install-test   install into a temporary prefix, use it, uninstall, check it is empty
+#   make cluster-test   a tiled mosaic run by a one-node Slurm started here equals the single run (root)
 SWIFT ?= swift
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 TOOL := .build/release/astrotool
@@ -20,7 +21,7 @@ DESTDIR ?=
 MANPAGES := .build/manpages
 LIBFUZZER_FLAGS := -Xswiftc -sanitize=fuzzer -Xswiftc -DLIBFUZZER -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
 
-.PHONY: all build deps buildinfo test demo bench fuzz fuzz-libfuzzer install uninstall install-test clean
+.PHONY: all build deps buildinfo test demo bench fuzz fuzz-libfuzzer install uninstall install-test cluster-test clean
 
 all: build
 
@@ -66,6 +67,11 @@ uninstall:
 install-test: build
 	@scripts/ensure-deps.sh man
 	@MAKE="$(MAKE)" scripts/install-test.sh
+
+# Not part of make test: it starts daemons (Debian's slurm-wlm and munge, installed when missing).
+cluster-test: build
+	@scripts/ensure-deps.sh slurmctld slurmd sbatch munged
+	@scripts/cluster-test.sh $(TOOL)
 
 clean:
 	rm -rf .build .build-libfuzzer demo-out bench/out fuzz-out

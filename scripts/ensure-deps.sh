@@ -13,9 +13,10 @@ for pc in "${!pkgconfig_to_apt[@]}"; do
         missing+=("${pkgconfig_to_apt[$pc]}")
     fi
 done
-declare -A command_to_apt=([man]=man-db)
+declare -A command_to_apt=([man]=man-db [slurmctld]=slurm-wlm [slurmd]=slurm-wlm [sbatch]=slurm-wlm [munged]=munge)
 for cmd in "$@"; do
-    command -v "$cmd" >/dev/null 2>&1 || missing+=("${command_to_apt[$cmd]:-$cmd}")
+    pkg="${command_to_apt[$cmd]:-$cmd}"
+    command -v "$cmd" >/dev/null 2>&1 || [[ " ${missing[*]} " == *" $pkg "* ]] || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
