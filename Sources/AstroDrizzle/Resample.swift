@@ -27,7 +27,8 @@ public struct ResampleOptions: Sendable {
     public var goodBits = GoodBits.none
     public var exptimeKey = "EXPTIME"
     public var units = Units.rate
-    /// Each chip's sky level, subtracted unless its header has SKYSUB = T.
+    /// Each chip's sky level, subtracted unless its header has SKYSUB = T (with SKYSLPX/SKYSLPY,
+    /// skymatch's plane: the level at the chip's centre and slopes per pixel).
     public var skyKey: String? = "SKYVALUE"
     public var context = true
     /// Where the WCS is evaluated exactly (every pixel, every N, or the largest step within a tolerance).
@@ -278,7 +279,13 @@ public enum Resample {
         var sky = 0.0
         if let key = o.skyKey, let level = input.double(key), !(input.header.bool("SKYSUB") ?? false) {
             sky = level
-            for k in 0..<n { data[k] -= Float(level) }
+            // skymatch --model plane: the level is at the chip's centre, with slopes per pixel.
+            let gx = input.double("SKYSLPX") ?? 0, gy = input.double("SKYSLPY") ?? 0
+            let cx = Double(input.width - 1) / 2, cy = Double(input.height - 1) / 2
+            for y in 0..<input.height {
+                let row = level + gy * (Double(y) - cy)
+                for x in 0..<input.width { data[y * input.width + x] -= Float(row + gx * (Double(x) - cx)) }
+            }
         }
         if o.units == .counts { for k in 0..<n { data[k] /= Float(exptime) } }
         return (data, w, bits, sky, exptime, what)
