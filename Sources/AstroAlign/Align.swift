@@ -161,15 +161,13 @@ public enum Align {
 
         let hdus: [OutputHDU]
         if o.updateWCS {
-            guard reg.pushPoly == nil else {
-                throw AstroError(.badData, file: source, operation: "updating the WCS",
-                                 reason: "a polynomial model cannot be written as a TAN WCS yet (SIP output is still to come); use a linear --model")
-            }
             guard let templateWCS else {
                 throw AstroError(.badData, file: template.path, operation: "updating the WCS",
                                  reason: "--update-wcs needs a template image with a celestial WCS")
             }
-            header = try AstroError.naming(template.path) { try AlignWCS.tiedToTemplate(header, template: templateWCS, push: reg.push) }
+            header = try AstroError.naming(template.path) {
+                try AlignWCS.tied(header, template: templateWCS, registration: reg)
+            }
             provenance(&header)
             header.addHistory("align: WCS tied to the template's; pixels unchanged")
             hdus = try HDUCopy.hdus(of: base, headers: [hduIndex: header])

@@ -62,22 +62,21 @@ extension Align {
             throw AstroError(.badData, file: catalogue, operation: "registering",
                              reason: "too few catalogue stars in the frame: \(reference.count) of \(cat.count) (need at least 3; is the source's WCS roughly right?)")
         }
-        var linear = o.registration
-        linear.polyOrders = nil   // a TAN WCS holds a linear map only (SIP output is still to come)
-        linear.forcePoly = false
         let reg = try AstroError.naming(source) {
-            try Registrar.register(source: detections, template: reference, options: linear)
+            try Registrar.register(source: detections, template: reference, options: o.registration)
         }
         if let limit = o.maxRMS, !(reg.report.rms <= limit) {
             throw AstroError(.badData, file: source, operation: "registering",
                              reason: String(format: "transform RMS %.4f px exceeds --max-rms %g", reg.report.rms, limit))
         }
 
-        let tied = try AstroError.naming(source) { try AlignWCS.tiedToTemplate(image.header, template: wcs, push: reg.push) }
+        let tied = try AstroError.naming(source) { try AlignWCS.tied(image.header, template: wcs, registration: reg) }
         let fitted = try WCS(header: tied, file: source)
         let crpix = wcs.referencePixel
-        let recentred = try AlignWCS.recentred(fitted, source: image.header, at: crpix, width: image.width, height: image.height)
-        var header = recentred.deviation < 1e-4 ? recentred.header : tied
+        // A linear WCS moves back to the header's reference pixel; SIP terms belong to theirs.
+        let recentred = reg.pushPoly != nil ? nil
+            : try AlignWCS.recentred(fitted, source: image.header, at: crpix, width: image.width, height: image.height)
+        var header = recentred.map { $0.deviation < 1e-4 ? $0.header : tied } ?? tied
 
         let r = reg.report
         let scale = wcs.pixelScale(x: crpix.x, y: crpix.y)

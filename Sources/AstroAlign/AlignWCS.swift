@@ -47,6 +47,13 @@ enum AlignWCS {
         return h
     }
 
+    /// The source's cards with a WCS tied to the template's through the registration: TAN
+    /// for a linear model, TAN-SIP for a polynomial one.
+    static func tied(_ source: Header, template: WCS, registration reg: Registration) throws -> Header {
+        guard let poly = reg.pushPoly else { return try tiedToTemplate(source, template: template, push: reg.push) }
+        return try AlignSIP.tied(source, template: template, push: poly, near: reg.pull.apply(template.referencePixel.x, template.referencePixel.y))
+    }
+
     /// The source's cards with a WCS that maps each source pixel s to the sky position the
     /// template's WCS gives to push(s): CD = CD_template·M and CRPIX = push⁻¹(CRPIX_template),
     /// exact for a linear (undistorted) template WCS.

@@ -71,7 +71,7 @@ struct AlignRegisterCommand: ParsableCommand {
     @Option(help: "Reference catalogue column of Dec in degrees (default: dec, de_icrs, dej2000, delta_j2000, ...).") var decCol: String?
     @Option(help: "Reference catalogue column of magnitude, to pick the brightest stars (default: mag, phot_g_mean_mag, gmag, ...; else file order).") var magCol: String?
     @Flag(help: "Do not resample: write SOURCE with its WCS tied to the template's (-tf with a WCS) or fitted to --ref-cat; other HDUs untouched.") var updateWcs = false
-    @Option(help: "auto (BIC among shift, similarity, affine and, unless --update-wcs, polynomials of order 2 to --poly-order), shift, similarity, affine or poly.") var model = "auto"
+    @Option(help: "auto (BIC among shift, similarity, affine and, unless --update-wcs, polynomials of order 2 to --poly-order), shift, similarity, affine or poly (with --update-wcs written as TAN-SIP).") var model = "auto"
     @Option(help: "Polynomial distortion order for --model poly, or the highest --model auto tries (2 to 5).") var polyOrder = 3
     @Option(help: "Initial matching: auto or triangles (auto is triangles until quads arrive).") var match = "auto"
     @Option(help: "Mirror parity: auto (try both), no, yes.") var flip = "auto"
@@ -109,7 +109,6 @@ struct AlignRegisterCommand: ParsableCommand {
             throw ValidationError("--model takes auto, shift, similarity, affine or poly")
         }
         guard (2...5).contains(polyOrder) else { throw ValidationError("--poly-order takes 2 to 5") }
-        if model == "poly" && updateWcs { throw ValidationError("--model poly cannot be written by --update-wcs yet (SIP output is still to come)") }
         guard ["auto", "triangles"].contains(match) else {
             if match == "quads" { throw ValidationError("--match quads is not available yet (see docs/align.md); use auto or triangles") }
             throw ValidationError("--match takes auto or triangles")
@@ -145,6 +144,7 @@ struct AlignRegisterCommand: ParsableCommand {
             o.registration.polyOrders = polyOrder...polyOrder
             o.registration.forcePoly = true
         } else if model == "auto" && !updateWcs {
+            // --update-wcs keeps auto linear (TAN): a polynomial, written as SIP, when asked.
             o.registration.polyOrders = 2...polyOrder
         }
         o.registration.maxMatchDist = maxMatchDist

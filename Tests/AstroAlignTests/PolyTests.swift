@@ -1,5 +1,7 @@
 @testable import AstroAlign
+import AstroFITS
 import AstroImage
+import AstroWCS
 import AstroTestSupport
 import Foundation
 import Testing
@@ -102,5 +104,44 @@ import Testing
         let quad = PolyMap(order: 2, cx: 0, cy: 0, scale: 2, ax: [0, 1, 0, 1, 0, 0], ay: [0, 0, 1, 0, 0, 0])
         // x' = u + u², y' = v with u = x/2, v = y/2 → det = (1/2 + x/2)(1/2) at (x, y).
         #expect(abs(quad.jacobian(3, 7) - (0.5 + 3.0 / 2) * 0.5) < 1e-12)
+    }
+}
+
+/// `--update-wcs` with a polynomial model writes TAN-SIP: the distorted source's pixels go to
+/// the sky positions the template's WCS gives their template counterparts.
+@Suite struct SIPOutputTests {
+    @Test func updateWCSWithAPolynomialWritesSIP() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let n = PolyTests.size
+        let pair = SyntheticStars.pair(width: n, height: n, stars: 300, seed: 7) { x, y in PolyTests.truth(x, y) }
+        let twcs = try WCS.tan(ra: 150, dec: 2, pixelScale: 0.5, width: n, height: n)
+        let template = dir.appendingPathComponent("template.fits").path, source = dir.appendingPathComponent("source.fits").path
+        try FITSWriter.write([OutputHDU(Image(width: n, height: n, pixels: pair.template, header: twcs.header))], to: template, overwrite: false)
+        let sh = try WCS.tan(ra: 150.001, dec: 2.001, pixelScale: 0.5, rotation: 1, width: n, height: n).header
+        try FITSWriter.write([OutputHDU(Image(width: n, height: n, pixels: pair.source, header: sh))], to: source, overwrite: false)
+        let output = dir.appendingPathComponent("reg.fits").path
+        var o = AlignOptions()
+        o.updateWCS = true
+        o.registration.polyOrders = 2...4
+        let r = try Align.run(source: source, template: .image(template), sourceCatalogue: nil, output: output, options: o, overwrite: false)
+        #expect(r.transform.polyOrder != nil, "model \(r.transform.model)")
+        let out = try FITS.readImage(output)
+        #expect(out.header.string("CTYPE1") == "RA---TAN-SIP" && out.header.int("A_ORDER") == r.transform.polyOrder)
+        // Template pixel t shows the star the source has at truth(t): the output WCS must put
+        // that source pixel where the template's WCS puts t.
+        let swcs = try WCS.read(path: output)
+        var sum = 0.0, count = 0
+        for j in stride(from: 40.0, through: 360, by: 40) {
+            for i in stride(from: 40.0, through: 360, by: 40) {
+                let s = PolyTests.truth(i, j)
+                guard let a = swcs.pixelToWorld(x: s.0, y: s.1), let b = twcs.pixelToWorld(x: i, y: j) else { continue }
+                let dra = (a.ra - b.ra) * cos(2 * Double.pi / 180), ddec = a.dec - b.dec
+                let px = (dra * dra + ddec * ddec).squareRoot() * 3600 / 0.5
+                sum += px * px; count += 1
+            }
+        }
+        let rms = (sum / Double(count)).squareRoot()
+        print("align --update-wcs poly\(r.transform.polyOrder ?? 0) as TAN-SIP: rms \(rms) template px over \(count) points")
+        #expect(count == 81 && rms < 0.02)
     }
 }
