@@ -7,7 +7,8 @@ extension Align {
     /// `--update-wcs --ref-cat`: the source's detections are registered onto a RA/Dec
     /// catalogue projected through the source's own (roughly right) header WCS, and the source
     /// is written again with a TAN WCS fitted to the catalogue: CRPIX kept, CRVAL and CD
-    /// corrected. Pixels and every other HDU are untouched.
+    /// corrected (TAN-SIP about a new CRPIX for a polynomial model, which a SIP header gets).
+    /// Pixels and every other HDU are untouched.
     ///
     /// The projection: each catalogue star goes through the header WCS into the source's pixel
     /// frame (the gnomonic plane about the header's CRVAL, then its CD and CRPIX). The fitted
@@ -23,14 +24,29 @@ extension Align {
         }
 
         let (image, hduIndex, base) = try readSource(source)
-        let wcs: WCS
+        let headerWCS: WCS
         do {
-            wcs = try WCS.read(path: source)
+            headerWCS = try WCS.read(path: source)
         } catch let e as AstroError {
             throw fail("--ref-cat needs the source's celestial WCS as a first guess: \(e.reason)")
         }
-        guard !wcs.hasDistortion else {
-            throw fail("the source's WCS has a distortion (\(wcs.ctype.joined(separator: ", "))); --ref-cat fits TAN WCSs only so far")
+        // A SIP header: the catalogue goes through its linear part, and the fit is a polynomial
+        // of the header's SIP order (unless --model says otherwise), written back as TAN-SIP.
+        var registration = o.registration
+        let wcs: WCS
+        if headerWCS.hasDistortion {
+            let order = image.header.int("A_ORDER") ?? 0
+            guard headerWCS.ctype.allSatisfy({ $0.hasSuffix("-TAN-SIP") }), order >= 2, let linear = try? AlignWCS.linearPart(image.header),
+                  !linear.hasDistortion else {
+                throw fail("the source's WCS has a distortion other than SIP (\(headerWCS.ctype.joined(separator: ", "))); --ref-cat fits TAN and TAN-SIP WCSs")
+            }
+            wcs = linear
+            if registration.model == nil && registration.polyOrders == nil {
+                registration.polyOrders = min(order, 5)...min(order, 5)
+                registration.forcePoly = true
+            }
+        } else {
+            wcs = headerWCS
         }
 
         let detections: [Detection]
@@ -63,7 +79,7 @@ extension Align {
                              reason: "too few catalogue stars in the frame: \(reference.count) of \(cat.count) (need at least 3; is the source's WCS roughly right?)")
         }
         let reg = try AstroError.naming(source) {
-            try Registrar.register(source: detections, template: reference, options: o.registration)
+            try Registrar.register(source: detections, template: reference, options: registration)
         }
         if let limit = o.maxRMS, !(reg.report.rms <= limit) {
             throw AstroError(.badData, file: source, operation: "registering",

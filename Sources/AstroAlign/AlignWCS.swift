@@ -36,6 +36,18 @@ enum AlignWCS {
         return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
     }
 
+    /// A TAN-SIP header's WCS without its SIP terms: the linear TAN part.
+    static func linearPart(_ header: Header) throws -> WCS {
+        var h = Header(cards: header.cards.filter { card in
+            let k = card.keyword
+            return !(k.hasPrefix("A_") || k.hasPrefix("B_") || k.hasPrefix("AP_") || k.hasPrefix("BP_")) || !isWCSKeyword(k)
+        })
+        for key in ["CTYPE1", "CTYPE2"] {
+            if let c = h.string(key), c.hasSuffix("-SIP") { h.set(key, String(c.dropLast(4))) }
+        }
+        return try WCS(header: h)
+    }
+
     static func withoutWCS(_ header: Header) -> Header {
         Header(cards: header.userCards.cards.filter { !isWCSKeyword($0.keyword) })
     }
