@@ -74,10 +74,12 @@ extension SimulateCommand {
             p.size = nil
             p.colormap = "viridis"
             p.colorbar = true
-            let spread = max(2 * abs(r.background.bias), 3 * r.background.tileStd, 1e-3)
-            p.interval = .manual(-spread, spread)
+            // Centred on the bias, so the map shows its structure; the bias is in the title.
+            let bias = r.background.bias.isFinite ? r.background.bias : 0
+            let spread = max(4 * r.background.tileStd, 1e-3)
+            p.interval = .manual(bias - spread, bias + spread)
             let zoom = max(1, 320 / max(r.residualMap.width, r.residualMap.height))
-            let map = try ImagePanel.draw(r.residualMap, title: "BACKGROUND RESIDUAL, \(r.units.label) (\(r.residualBlock) PX BLOCKS)",
+            let map = try ImagePanel.draw(r.residualMap, title: "BACKGROUND RESIDUAL, BIAS \(String(format: "%+.4f", bias)) \(r.units.label)",
                                           options: p, zoom: zoom)
             return Canvas.row([ScatterPlot.draw(x: mag, y: r.stars.map(\.ratio), options: a),
                                ScatterPlot.draw(x: mag, y: error, options: b), map])
