@@ -3,9 +3,10 @@ import Foundation
 
 extension NightScore {
     /// Photometry and astrometry of the truth stars that can be measured cleanly: at least
-    /// `minFlux`, aperture and annulus on covered pixels, other stars' light below the
-    /// isolation limit, unsaturated in every raw frame, expected noise (of a perfect reduction,
-    /// from the truth: not the mosaic's ERR, which is the chain's claim) below `maxNoise`.
+    /// `minFlux`, aperture and annulus on covered pixels, unsaturated in every raw frame,
+    /// expected noise (of a perfect reduction, from the truth: not the mosaic's ERR, which is
+    /// the chain's claim) below `maxNoise`, other stars' light below the isolation limit; a
+    /// star left out counts under the first of these it fails.
     ///
     /// Flux: the aperture sum of mosaic − truth galaxy − the other truth stars, less the
     /// annulus's clipped mean per pixel, over the true flux times the aperture fraction — the
@@ -28,7 +29,7 @@ extension NightScore {
             guard x.isFinite, y.isFinite, x >= -0.5, y >= -0.5, x < Double(m.width) - 0.5, y < Double(m.height) - 0.5 else { continue }
             candidates += 1
             // A square patch about the star: the mosaic less the truth galaxy and the other
-            // truth stars, the star's own model, the other stars' model, ERR.
+            // truth stars, the star's own model, the other stars' model.
             let px0 = Int(x.rounded()) - half, py0 = Int(y.rounded()) - half
             let lx = x - Double(px0), ly = y - Double(py0)
             guard px0 >= 0, py0 >= 0, px0 + size <= m.width, py0 + size <= m.height,
@@ -65,7 +66,7 @@ extension NightScore {
         }
         let ratio = robust(used.map(\.ratio))
         let photometry = ScoreReport.Photometry(
-            stars: used.count, candidates: candidates, uncovered: uncovered, crowded: crowded, saturated: saturated, noisy: noisy,
+            stars: used.count, candidates: candidates, uncovered: uncovered, saturated: saturated, noisy: noisy, crowded: crowded,
             medianRatio: ratio.median, robustScatter: ratio.scatter, expectedScatter: robust(used.map(\.noise)).median,
             aperture: r, annulus: [r1, r2], apertureFraction: robust(fractions).median)
         let placed = used.filter { $0.dx.isFinite && $0.dy.isFinite }

@@ -58,7 +58,7 @@ public enum NightScore {
         try validate(o)
         let truth = try NightTruth.load(o.truth)
         let mosaic = try read(o.mosaic)
-        let units = try self.units(mosaic.header, truth: truth, override: o.scale, path: o.mosaic)
+        let units = self.units(mosaic.header, truth: truth, override: o.scale)
         let model = TruthModel(truth, wcs: mosaic.wcs, width: mosaic.width, height: mosaic.height, scale: units.scale)
 
         let (photometry, astrometry, stars) = measureStars(mosaic, model, truth, o)
@@ -116,7 +116,7 @@ public enum NightScore {
     /// so a rate is per frame's exposure time, not the mosaic's total EXPTIME. resample's
     /// `--units counts` writes BUNIT 'per second' without saying electrons or ADU; the chain
     /// (ccdproc --gain) works in electrons, so that is taken, and said.
-    static func units(_ header: Header, truth: NightTruth, override: Double?, path: String) throws -> ScoreReport.Units {
+    static func units(_ header: Header, truth: NightTruth, override: Double?) -> ScoreReport.Units {
         let bunit = header.string("BUNIT") ?? ""
         let t = bunit.lowercased().trimmingCharacters(in: .whitespaces)
         let perSecond = t.contains("/s") || t.contains("per second") || t.contains("s-1") || t.contains("s**-1")

@@ -25,9 +25,10 @@ public struct ScoreReport: Sendable, Encodable {
         /// Stars used, and the truth stars of at least `minFlux` on the mosaic they came from.
         public var stars: Int
         public var candidates: Int
-        /// Candidates left out: aperture or annulus not fully covered (WHT > 0), other stars'
-        /// light above the isolation limit, saturated in a raw frame, noise above the limit.
-        public var uncovered: Int, crowded: Int, saturated: Int, noisy: Int
+        /// Candidates left out, each under the first cut it fails: aperture or annulus not
+        /// fully covered (WHT > 0), saturated in a raw frame, expected noise above the limit,
+        /// other stars' light above the isolation limit.
+        public var uncovered: Int, saturated: Int, noisy: Int, crowded: Int
         /// Median of measured / true flux, and 1.4826·MAD of that ratio.
         public var medianRatio: Double
         public var robustScatter: Double
@@ -134,7 +135,7 @@ public struct ScoreReport: Sendable, Encodable {
                 + (units.assumption.map { "; \($0)" } ?? ""),
             "flux ratio, median: \(f(p.medianRatio, 5)) (\(p.stars) stars of \(p.candidates); aperture \(f(p.aperture, 2)) px holds \(f(p.apertureFraction, 5)) of the flux)",
             "flux ratio, robust scatter: \(f(p.robustScatter, 5)) (1.4826 MAD; expected from noise \(f(p.expectedScatter, 5)))",
-            "stars left out: \(p.uncovered) not fully covered, \(p.crowded) crowded, \(p.saturated) saturated, \(p.noisy) too noisy",
+            "stars left out: \(p.uncovered) not fully covered, \(p.saturated) saturated, \(p.noisy) too noisy, \(p.crowded) crowded",
             "astrometric RMS: \(f(a.rmsPixels)) px = \(f(a.rmsArcsec)) arcsec (\(a.stars) stars)",
             "astrometric median offset: dx \(s(a.medianDx)) px, dy \(s(a.medianDy)) px",
             "background bias: \(s(b.bias)) \(u) (median of mosaic - truth galaxy over \(b.pixels) px away from stars)",
