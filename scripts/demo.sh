@@ -4,7 +4,8 @@
 #  2. simulate a small observing night with known truth;
 #  3. reduce it with recipes/night.mk (masters, calibration, cosmic rays, registration,
 #     sky matching, outlier flags, mosaic, previews), timing each stage, and print the masters' and the
-#     registered WCSs' errors against the simulation's truth.
+#     registered WCSs' errors against the simulation's truth;
+#  4. score the mosaic against the truth (simulate score): photometry, astrometry, background.
 # Usage: scripts/demo.sh PATH/TO/astrotool OUTDIR
 set -euo pipefail
 AT="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
@@ -102,3 +103,10 @@ t=$(now)
 make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" previews
 echo "demo: previews: $(find "$NIGHT/reduced/previews" -name '*.png' | wc -l) PNGs ($(elapsed "$t"))"
 make --no-print-directory -f recipes/night.mk AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" report
+
+# The mosaic scored against the night's truth (docs/simulate.md, simulate score): flux ratio,
+# astrometric RMS, background bias, cosmic-ray residue, coverage; a plot beside the mosaic.
+t=$(now)
+"$AT" simulate score "$NIGHT/reduced/mosaic_R.fits" --truth "$NIGHT/raw/truth" --plot "$NIGHT/reduced/score.png" --overwrite -q |
+    sed 's/^/demo: score: /'
+echo "demo: score: plot in $NIGHT/reduced/score.png ($(elapsed "$t"))"

@@ -7,7 +7,7 @@ public struct SimulateCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Make synthetic data with known answers: noise on an image, or a night of raw CCD frames.",
-        subcommands: [Noise.self, Night.self]
+        subcommands: [Noise.self, Night.self, Score.self]
     )
 
     public init() {}

@@ -84,6 +84,12 @@ struct SersicGalaxy: Sendable {
         return ie * DetMath.exp(-b * (root - 1))
     }
 
+    /// Surface brightness (ADU/arcsec²) at a point of the sky.
+    func surfaceBrightness(ra: Double, dec: Double) -> Double {
+        let p = plane.project(ra: ra, dec: dec)
+        return surfaceBrightness(xi: p.xi, eta: p.eta)
+    }
+
     /// Adds the galaxy to `image` (row-major `width × height`, on `wcs`'s pixel grid) and
     /// returns the flux added, ADU.
     ///

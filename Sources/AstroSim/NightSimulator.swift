@@ -184,6 +184,12 @@ public enum NightSimulator {
         var sh = scene.wcs.header
         sh.set("BUNIT", "adu", comment: "flat-fielded ADU per science exposure")
         sh.set("EXPTIME", o.exptime, comment: "[s] the science exposure time the fluxes refer to")
+        // What `simulate score` needs to turn these ADU into a mosaic's units and to model the stars.
+        sh.set("GAIN", o.gain, comment: "[e-/ADU] of the raw frames")
+        sh.set("RDNOISE", o.readnoise, comment: "[e-] read noise of the raw frames")
+        sh.set("SATURATE", min(o.saturation, 65535), comment: "[ADU] clipping level of the raw frames")
+        sh.set("PSFFWHM", o.fwhm, comment: "[px] Moffat FWHM in the raw frames' pixels")
+        sh.set("PSFBETA", o.beta, comment: "Moffat beta")
         sh.addHistory("made by astrotool simulate night, seed \(o.seed): noiseless stars + galaxy, no sky")
         try FITSWriter.write([OutputHDU(Image(width: scene.width, height: scene.height, pixels: sceneImage, header: sh))],
                              to: path(o, "truth/scene.fits"), overwrite: true)
