@@ -18,8 +18,10 @@ public struct ResampleOptions: Sendable {
     public enum WeightType: String, Sendable, CaseIterable { case ivm, exptime, none }
     public enum Units: String, Sendable, CaseIterable { case rate, counts }
     /// Where the output ERR comes from: the resampled variances (stcal's from_var), the inputs'
-    /// ERR drizzled and divided by r (driz_err), or the first available of those (auto).
-    public enum ErrorSource: String, Sendable, CaseIterable { case auto, fromVar = "from_var", drizErr = "driz_err", none }
+    /// ERR² propagated as a variance (from_err: the error of the weighted mean), the inputs' ERR
+    /// drizzled like data and divided by r (driz_err, drizzle's), or the first available of
+    /// from_var and from_err (auto).
+    public enum ErrorSource: String, Sendable, CaseIterable { case auto, fromVar = "from_var", fromErr = "from_err", drizErr = "driz_err", none }
 
     public var grid = Grid.cover(pixelScale: nil, ratio: 1, rotation: 0, centre: nil, shape: nil)
     public var drizzle = DrizzleOptions()
@@ -142,9 +144,10 @@ public enum Resample {
         }
     }
 
-    /// The output's BUNIT: per second for counts, else the first input's.
+    /// The output's BUNIT: the first input's, per second for counts (ELECTRONS → ELECTRONS/s).
     static func bunit(_ inputs: [ResampleInput], _ o: ResampleOptions) -> String {
-        o.units == .counts ? "per second" : (inputs[0].header.string("BUNIT") ?? "")
+        o.units == .counts ? (inputs[0].header.string("BUNIT").map { $0.isEmpty ? "counts" : $0 } ?? "counts") + "/s"
+            : (inputs[0].header.string("BUNIT") ?? "")
     }
 
     /// The primary header: the output WCS (`grid`), exposure bookkeeping, the parameters and one

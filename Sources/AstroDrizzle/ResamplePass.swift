@@ -7,7 +7,7 @@ import Foundation
 /// (so that a mosaic written band by band knows its layout from the start): SCI, WHT, ERR when
 /// the inputs allow it, the variances the inputs have, DQ, and one CON per 32 inputs.
 struct ResampleLayout {
-    enum ErrorPlane { case fromVariances, drizzled }
+    enum ErrorPlane { case fromVariances, fromErr, drizzled }
     let width: Int, height: Int
     let err: ErrorPlane?
     /// VAR_RNOISE, VAR_POISSON, VAR_FLAT: those any input has (with `--no-variance`, none).
@@ -24,8 +24,9 @@ struct ResampleLayout {
         switch o.errorSource {
         case .none: err = nil
         case .fromVar: err = variances.isEmpty ? nil : .fromVariances
+        case .fromErr: err = hasErr ? .fromErr : nil
         case .drizErr: err = hasErr ? .drizzled : nil
-        case .auto: err = !variances.isEmpty ? .fromVariances : hasErr ? .drizzled : nil
+        case .auto: err = !variances.isEmpty ? .fromVariances : hasErr ? .fromErr : nil
         }
         let widest = inputs.compactMap { $0.dqBitpix }.max() ?? 8
         dq = widest <= 8 ? .uint8 : widest == 16 ? .int16 : .int32
@@ -45,7 +46,7 @@ struct ResampleLayout {
     /// Working bytes per output pixel while a band is drizzled: the planes and their
     /// accumulators, then the copies made for writing.
     var bytesPerPixel: Int {
-        4 + 4 + 4 * contextPlanes + 4 + (err == .drizzled ? 8 : 0) + 40 * variances.count + 8
+        4 + 4 + 4 * contextPlanes + 4 + (err == .drizzled ? 8 : err == .fromErr ? 40 : 0) + 40 * variances.count + 8
     }
 
     /// Working bytes for one input of `pixels` pixels: the science plane and its prepared copy,
@@ -93,6 +94,8 @@ struct ResamplePass {
         var variances = Variance.Accumulators(width: width, height: height)
         variances.firstRow = rows.lowerBound
         variances.firstColumn = columns.lowerBound
+        // from_err: ERR² through the same propagation as a read-noise variance.
+        var errVariance = variances
         let outScale = grid.pixelScale(x: Double(layout.width - 1) / 2, y: Double(layout.height - 1) / 2)
         for (index, input) in inputs.enumerated() {
             var d = o.drizzle
@@ -120,20 +123,31 @@ struct ResamplePass {
             var e = d
             e.context = false
             e.fill = .nan
-            if let err = planes.err, errOut != nil {
+            // In counts the data were divided by the exposure time: errors by it, variances by its square.
+            let perSecond = o.units == .counts ? Float(1 / exptime) : 1
+            func scaled(_ v: [Float]?, _ f: Float) -> [Float]? { f == 1 ? v : v?.map { $0 * f } }
+            let err = scaled(planes.err, perSecond)
+            if let err, errOut != nil {
                 errOut!.add(err.map { $0.isFinite ? $0 : 0 }, weights: w, pixmap: pixmap, options: e)
             }
+            if let err, layout.err == .fromErr {
+                errVariance.add(rnoise: err.map { $0 * $0 }, poisson: nil, flat: nil, weights: w, pixmap: pixmap,
+                                options: e, weightType: o.weightType, exptime: exptime)
+            }
             if !layout.variances.isEmpty {
-                variances.add(rnoise: planes.varRnoise, poisson: planes.varPoisson, flat: planes.varFlat, weights: w, pixmap: pixmap,
-                              options: e, weightType: o.weightType, exptime: exptime)
+                let f = perSecond * perSecond
+                variances.add(rnoise: scaled(planes.varRnoise, f), poisson: scaled(planes.varPoisson, f), flat: scaled(planes.varFlat, f),
+                              weights: w, pixmap: pixmap, options: e, weightType: o.weightType, exptime: exptime)
             }
         }
-        pass.hdus = planes(out, errOut, variances.finish(ratio: firstRatio), layout: layout, width: width, height: height, ratio: firstRatio)
+        let propagated = layout.err == .fromErr ? errVariance.finish(ratio: firstRatio).first?.1 : nil
+        pass.hdus = planes(out, errOut, propagated, variances.finish(ratio: firstRatio), layout: layout, width: width, height: height,
+                           ratio: firstRatio)
         return pass
     }
 
     /// The window's output planes in layout order.
-    private static func planes(_ out: DrizzleOutput, _ errOut: DrizzleOutput?, _ vars: [(String, [Float])], layout: ResampleLayout,
+    private static func planes(_ out: DrizzleOutput, _ errOut: DrizzleOutput?, _ errVariance: [Float]?, _ vars: [(String, [Float])], layout: ResampleLayout,
                                width: Int, height: Int, ratio: Double) -> [OutputHDU] {
         let n = width * height
         func float(_ pixels: [Float], _ name: String?) -> OutputHDU {
@@ -152,6 +166,8 @@ struct ResamplePass {
                 if any { err[p] = Float(sum.squareRoot()) }
             }
             hdus.append(float(err, "ERR"))
+        case .fromErr:
+            hdus.append(float(errVariance.map { $0.map { $0.squareRoot() } } ?? [Float](repeating: .nan, count: n), "ERR"))
         case .drizzled:
             hdus.append(float(errOut.map { $0.image.map { $0 / Float(ratio) } } ?? [Float](repeating: .nan, count: n), "ERR"))
         case nil:

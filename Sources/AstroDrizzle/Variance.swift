@@ -26,6 +26,7 @@ enum Variance {
             // The combination weight of this input at each output pixel.
             let w: [Double] = (0..<(width * height)).map { p in
                 if weightType == .exptime { return exptime }
+                if weightType == .none { return 1 }
                 guard let rn, rn[p] > 0, rn[p].isFinite else { return 0 }
                 return 1 / Double(rn[p])
             }

@@ -113,9 +113,9 @@ public enum NightScore {
 
     /// The scale from truth ADU per exposure to the mosaic's unit: × GAIN for electrons,
     /// ÷ the frame exposure time for a rate. A drizzled mosaic is a weighted mean of the frames,
-    /// so a rate is per frame's exposure time, not the mosaic's total EXPTIME. resample's
-    /// `--units counts` writes BUNIT 'per second' without saying electrons or ADU; the chain
-    /// (ccdproc --gain) works in electrons, so that is taken, and said.
+    /// so a rate is per frame's exposure time, not the mosaic's total EXPTIME. A BUNIT that
+    /// says neither electrons nor ADU (older resample output said only 'per second') is taken
+    /// as electrons, the chain's unit (ccdproc --gain), and said.
     static func units(_ header: Header, truth: NightTruth, override: Double?) -> ScoreReport.Units {
         let bunit = header.string("BUNIT") ?? ""
         let t = bunit.lowercased().trimmingCharacters(in: .whitespaces)
