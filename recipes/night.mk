@@ -158,9 +158,11 @@ $(OUTLIERREPORT): $(SKYREPORT)
 # --- mosaic -----------------------------------------------------------------------------
 # The flagged frames drizzled (square kernel) onto a north-up TAN grid covering them, in
 # electrons per second, each less its SKYVALUE, through the WCSs align fitted; flagged
-# pixels (any MASK bit) left out.
+# pixels (any MASK bit) left out. Weighted by exposure time: ivm weights from ERR, which holds
+# each star's own photon noise, favour the frames that read low in a star's core (the demo
+# night's stars came out 9 % faint: flux ratio 0.913; 1.001 with exposure-time weights).
 $(MOSAIC): $(OUTLIERREPORT)
-	@$(AT) resample $(FLAGGED) -o $@ --overwrite -q --units counts
+	@$(AT) resample $(FLAGGED) -o $@ --overwrite -q --units counts --weight-type exptime
 
 # --- previews ---------------------------------------------------------------------------
 $(OUT)/previews/raw/%.png: $(RAW)/%.fits

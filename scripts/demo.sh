@@ -30,8 +30,8 @@ fi
 NIGHT="$OUT/night"
 t=$(now)
 "$AT" simulate night --outdir "$NIGHT/raw" --seed 42 --shape 1024 1024 --nsci 6 --galaxy \
-    --pointing-error 3 --roll-error 0.2 --overwrite -q
-echo "demo: simulate: $(ls "$NIGHT/raw"/*.fits | wc -l) raw frames + truth in $NIGHT/raw, headers up to 3\" and 0.2 deg off ($(elapsed "$t"))"
+    --pointing-error 5 --roll-error 0.3 --overwrite -q
+echo "demo: simulate: $(ls "$NIGHT/raw"/*.fits | wc -l) raw frames + truth in $NIGHT/raw, headers up to 5\" and 0.3 deg off ($(elapsed "$t"))"
 
 t=$(now)
 make --no-print-directory -f recipes/night.mk -j "$JOBS" AT="$AT" RAW="$NIGHT/raw" OUT="$NIGHT/reduced" masters
