@@ -67,4 +67,45 @@ import AstroTestSupport
                              "OUT=\(dir.appendingPathComponent("reduced").path)", "previews"], in: dir)
         #expect(again.code == 0, "previews are up to date")
     }
+
+    /// A 256² night with a galaxy, cosmic rays and headers 5″/0.3° off, reduced by the recipe
+    /// to its mosaic and scored against the truth (`simulate score`): what make demo shows on
+    /// 1024², asserted here on a small night (FWHM 2 px and 300 stars, so that a few stars are
+    /// isolated and bright enough to measure).
+    @Test func scoredNight() throws {
+        let dir = TestSupport.scratch("astrotool-chain-score"); defer { TestSupport.cleanup(dir) }
+        let raw = dir.appendingPathComponent("raw"), out = dir.appendingPathComponent("reduced")
+        let sim = try TestSupport.runTool(["simulate", "night", "--outdir", raw.path, "--seed", "7", "--shape", "256", "256",
+                                           "--overscan", "16", "--nbias", "3", "--ndark", "2", "--nflat", "3", "--nsci", "4",
+                                           "--stars", "300", "--fwhm", "2", "--cr-rate", "100", "--galaxy",
+                                           "--pointing-error", "5", "--roll-error", "0.3", "--quiet"])
+        #expect(sim.code == 0, "\(sim.stderr)")
+        let repo = TestSupport.testdata.deletingLastPathComponent()
+        let make = try run(["make", "--no-print-directory", "-f", repo.appendingPathComponent("recipes/night.mk").path, "-j", "2",
+                            "AT=\(TestSupport.toolPath)", "RAW=\(raw.path)", "OUT=\(out.path)", "mosaic"], in: dir)
+        #expect(make.code == 0, "\(make.out)")
+        let unregistered = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("aligned").path)
+            .filter { $0.hasSuffix(".unregistered") }
+        #expect(unregistered.isEmpty, "\(unregistered)")
+
+        let score = try TestSupport.runTool(["simulate", "score", out.appendingPathComponent("mosaic_R.fits").path,
+                                             "--truth", raw.appendingPathComponent("truth").path, "--max-noise", "0.05", "--json"])
+        #expect(score.code == 0, "\(score.stderr)")
+        let doc = try JSONSerialization.jsonObject(with: Data(score.stdout.utf8)) as! [String: Any]
+        func number(_ section: String, _ key: String) -> Double { ((doc[section] as? [String: Any])?[key] as? Double) ?? .nan }
+        print("chain score (256² night): flux ratio \(number("photometry", "medianRatio")) scatter \(number("photometry", "robustScatter")) "
+              + "over \(number("photometry", "stars")) stars, astrometry \(number("astrometry", "rmsPixels")) px, "
+              + "background \(number("background", "bias")) e-/s, CR residue \(number("cosmicRays", "fraction")), coverage \(number("coverage", "pixels"))")
+        // Measured when written: 1.0014, 0.0047 over 8 stars, 0.029 px, -0.26 e-/s, 0.014, 0.954.
+        #expect(number("photometry", "stars") >= 5)
+        #expect(abs(number("photometry", "medianRatio") - 1) <= 0.01)
+        #expect(number("photometry", "robustScatter") <= 0.02)
+        #expect(number("astrometry", "rmsPixels") <= 0.06)
+        #expect(number("coverage", "pixels") >= 0.9)
+        #expect(number("cosmicRays", "fraction") <= 0.05)
+        // The galaxy fills every frame, so each frame's sky is measured high and the mosaic's
+        // background sits below zero (issue #13's goal, |bias| <= 0.02, is not met: see
+        // docs/performance.md); this guards the size of the miss.
+        #expect(number("background", "bias") < 0 && number("background", "bias") > -0.5)
+    }
 }
