@@ -76,7 +76,7 @@ public struct UnusedInput: Sendable, Encodable, CustomStringConvertible {
 public enum Resample {
     public static func run(_ paths: [String], options o: ResampleOptions, output: String, overwrite: Bool) throws -> ResampleReport {
         guard !paths.isEmpty else { throw AstroError(.noInput, operation: "resampling", reason: "no input frames") }
-        let inputs = try paths.map { try ResampleInput($0) }
+        let inputs = try ResampleInput.chips(paths).map { try ResampleInput($0) }
         let (outWCS, width, height) = try grid(o.grid, inputs)
         let layout = ResampleLayout(inputs, width: width, height: height, options: o)
         let band = try rowsPerPass(inputs, layout: layout, options: o)

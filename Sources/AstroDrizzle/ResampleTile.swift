@@ -47,7 +47,8 @@ extension Resample {
 
     /// The plan's inputs, headers read and checked against the plan: the same list (when given),
     /// the same HDU, shape, file size and header cards.
-    static func checkedInputs(_ plan: ResamplePlan, planPath: String, paths given: [String]?) throws -> [ResampleInput] {
+    static func checkedInputs(_ plan: ResamplePlan, planPath: String, paths named: [String]?) throws -> [ResampleInput] {
+        let given = try named.map { try ResampleInput.chips($0) }
         let paths = given ?? plan.inputs.map { plan.resolved($0.path) }
         if let given {
             let expected = plan.inputs.map { plan.resolved($0.path) }
