@@ -86,6 +86,36 @@ import Testing
         #expect(missing > 0, "some tiles should miss an input")
     }
 
+    /// Onto the first input's grid, with the third input far off it: it is left out of the tiled
+    /// mosaic as of one run (same HISTORY, EXPTIME, NDRIZIM), and combine reports it.
+    @Test func anInputOffTheGridIsLeftOutAlike() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        var paths = try Self.inputs(dir)
+        let far = dir.appendingPathComponent("far.fits").path
+        var h = try FITS.readHeader(paths[2])
+        h.set("CRPIX1", (h.double("CRPIX1") ?? 0) + 5000)
+        try FITSWriter.write([OutputHDU(Image(width: 128, height: 96, pixels: [Float](repeating: 1, count: 128 * 96), header: h.userCards))],
+                             to: far, overwrite: false)
+        paths[2] = far
+        var o = ResampleOptions()
+        o.grid = .reference(paths[0])
+        o.drizzle.kernel = .turbo
+        let one = dir.appendingPathComponent("one.fits").path
+        let r = try Resample.run(paths, options: o, output: one, overwrite: false)
+        #expect(r.unused.map(\.input) == [far])
+        let plan = try Resample.plan(paths, options: o, tiles: 2, 2)
+        #expect(plan.tiles.allSatisfy { !$0.inputs.contains(2) })
+        let parts = try plan.tiles.map { tile in
+            let part = dir.appendingPathComponent("part\(tile.number).fits").path
+            _ = try Resample.runTile(plan, planPath: "plan.json", paths: nil, tile: tile.number, output: part, overwrite: false)
+            return part
+        }
+        let mosaic = dir.appendingPathComponent("mosaic.fits").path
+        let c = try Resample.combine(parts, output: mosaic, overwrite: false)
+        #expect(c.unused.map(\.input) == ["far.fits"] && c.unused[0].hdu == r.unused[0].hdu && c.exposure == r.exposure)
+        try Self.expectSame(one, mosaic, "far input")
+    }
+
     @Test func thePlanRecordsTheGridTilesInputsAndOptions() throws {
         let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
         let paths = try Self.inputs(dir)
