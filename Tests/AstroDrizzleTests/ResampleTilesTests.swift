@@ -116,6 +116,28 @@ import Testing
         try Self.expectSame(one, mosaic, "far input")
     }
 
+    /// A band or tile reads only the input rows whose pixels can reach it (the kernel's reach
+    /// around its rows and columns), and drizzled from those rows alone it is the same.
+    @Test func aWindowReadsOnlyTheRowsReachingIt() {
+        let (nx, ny) = (50, 40), pixmap = Pixmap.identity(width: nx, height: ny)
+        let data = (0..<(nx * ny)).map { Float($0 % 13) }
+        var o = DrizzleOptions()
+        o.kernel = .lanczos2
+        o.gridRows = 0..<50; o.gridColumns = 0..<60
+        var whole = DrizzleOutput(width: 60, height: 50)
+        whole.add(data, pixmap: pixmap, options: o)
+        #expect(whole.inputRows(pixmap, options: o) == 0..<ny)
+        var tile = DrizzleOutput(width: 20, height: 10, firstRow: 10, firstColumn: 30)
+        let rows = tile.inputRows(pixmap, options: o)
+        // Reach 2 + 4/r + 2·pixfrac = 8 pixels: centres within 1.5…27.5.
+        #expect(rows == 2..<28)
+        tile.add(Array(data[(rows.lowerBound * nx)..<(rows.upperBound * nx)]), pixmap: pixmap, firstInputRow: rows.lowerBound, options: o)
+        for r in 0..<10 {
+            let mine = tile.image[(r * 20)..<(r * 20 + 20)], theirs = whole.image[((r + 10) * 60 + 30)..<((r + 10) * 60 + 50)]
+            #expect(mine.elementsEqual(theirs) { $0.bitPattern == $1.bitPattern }, "row \(r + 10)")
+        }
+    }
+
     @Test func thePlanRecordsTheGridTilesInputsAndOptions() throws {
         let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
         let paths = try Self.inputs(dir)
