@@ -90,7 +90,8 @@ public enum Resample {
         for first in stride(from: 0, to: height, by: band) {
             let rows = first..<min(first + band, height)
             let pass = try ResamplePass.run(inputs, rows: rows, columns: 0..<width, grid: outWCS, layout: layout, reach: reach,
-                                            skip: Set(notes.filter { $0.value.unused != nil }.keys), firstRatio: firstRatio, options: o)
+                                            skip: Set(notes.filter { $0.value.unused != nil }.keys),
+                                            landed: Set(notes.filter { $0.value.unused == nil }.keys), firstRatio: firstRatio, options: o)
             notes.merge(pass.notes) { old, _ in old }
             missed += pass.missed
             kernelTime += pass.kernelTime

@@ -80,9 +80,10 @@ struct ResamplePass {
 
     /// Drizzles rows `rows` and columns `columns` of the grid from every input not in `skip`
     /// whose outline (`reach`, in output pixels) meets them. Inputs found unused here are noted
-    /// and should be skipped by later bands; every input keeps its context bit.
+    /// and should be skipped by later bands (those found to land, in `landed`, need not be
+    /// checked again); every input keeps its context bit.
     static func run(_ inputs: [ResampleInput], rows: Range<Int>, columns: Range<Int>, grid: WCS, layout: ResampleLayout,
-                    reach: [Reach], skip: Set<Int>, firstRatio: Double, options o: ResampleOptions) throws -> ResamplePass {
+                    reach: [Reach], skip: Set<Int>, landed: Set<Int> = [], firstRatio: Double, options o: ResampleOptions) throws -> ResamplePass {
         let width = columns.count, height = rows.count
         var pass = ResamplePass()
         // The planes keep the grid's row and column numbers, so pixmaps need no shift and every
@@ -112,7 +113,8 @@ struct ResamplePass {
             let (data, w, bits, sky, exptime, what) = try Resample.prepare(input, planes, o)
             // Whether it lands on the grid at all depends on every pixel's weight, as in one pass:
             // the other rows are read a block at a time up to the first pixel that lands.
-            var (weighed, lands) = Resample.landing(pixmap, weights: w, firstRow: needed.lowerBound, width: layout.width, height: layout.height)
+            var (weighed, lands) = landed.contains(index) ? (true, true)
+                : Resample.landing(pixmap, weights: w, firstRow: needed.lowerBound, width: layout.width, height: layout.height)
             let others = [0..<needed.lowerBound, needed.upperBound..<input.height].flatMap { r in
                 stride(from: r.lowerBound, to: r.upperBound, by: 256).map { $0..<min($0 + 256, r.upperBound) }
             }
