@@ -103,7 +103,7 @@ struct ResampleCombineCommand: ParsableCommand {
         let files = try expandListArguments(parts)
         try OutputPlan.checkDistinct(inputs: files, outputs: [output])
         let r = try Resample.combine(files, output: output, overwrite: common.overwrite)
-        for u in r.unused { common.warn("\(u.input): drizzling: \(u.reason); left out") }
+        for u in r.unused { common.warn("\(u.input)[\(u.hdu)]: drizzling: \(u.reason); left out") }
         if common.json { try printJSON(r) } else {
             common.note("astrotool resample combine: \(r.tiles) tiles of plan \(r.plan) -> \(output) (\(r.width)x\(r.height), exposure \(r.exposure) s)")
         }

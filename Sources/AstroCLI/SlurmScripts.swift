@@ -38,6 +38,9 @@ struct SlurmScripts {
         return lines
     }
 
+    /// As many threads as Slurm gave the task (--cpus-per-task), else astrotool's default.
+    static let threads = " ${SLURM_CPUS_PER_TASK:+--threads \"$SLURM_CPUS_PER_TASK\"}"
+
     private func megabytes(_ bytes: Int) -> Int { (bytes * 5 / 4 + (1 << 20) - 1) >> 20 }
 
     private func header(_ name: String, memory: Int, log: String) -> [String] {
@@ -49,13 +52,13 @@ struct SlurmScripts {
         (header("astrotool-tiles", memory: plan.cost.tileJobBytes, log: "tile_%a.log") + [
             "#SBATCH --array=1-\(plan.tiles.count)",
             "exec \(Self.quoted(tool)) resample --plan \(Self.quoted(planPath)) --tile \"$SLURM_ARRAY_TASK_ID\" "
-                + "-o \(Self.quoted(folder))/part_\"$SLURM_ARRAY_TASK_ID\".fits --overwrite -q",
+                + "-o \(Self.quoted(folder))/part_\"$SLURM_ARRAY_TASK_ID\".fits --overwrite -q" + Self.threads,
         ]).joined(separator: "\n") + "\n"
     }
 
     var combine: String {
         (header("astrotool-combine", memory: plan.cost.combineJobBytes, log: "combine.log") + [
-            "exec \(Self.quoted(tool)) resample combine \(Self.quoted(folder))/part_*.fits -o \(Self.quoted(mosaic)) --overwrite -q",
+            "exec \(Self.quoted(tool)) resample combine \(Self.quoted(folder))/part_*.fits -o \(Self.quoted(mosaic)) --overwrite -q" + Self.threads,
         ]).joined(separator: "\n") + "\n"
     }
 

@@ -91,10 +91,14 @@ public struct DrizzleOutput: Sendable {
     /// number of threads. Within one input each band keeps weighted sums (the C core divides at
     /// every update) and turns them back into means once at the end: the same numbers to float32
     /// rounding, without a division per update (Lanczos keeps the C core's running mean).
+    ///
+    /// `data`, `weights` and `dq` may hold only the input rows from `firstInputRow` on that
+    /// `inputRows` names (a band or tile of a larger grid reads no more); the pixmap is whole.
     @discardableResult
-    public mutating func add(_ data: [Float], weights: [Float]? = nil, dq inDQ: [UInt32]? = nil, pixmap: Pixmap,
+    public mutating func add(_ data: [Float], weights: [Float]? = nil, dq inDQ: [UInt32]? = nil, pixmap: Pixmap, firstInputRow: Int = 0,
                              exposure t: Double = 1, options o: DrizzleOptions) -> Int {
-        precondition(data.count == pixmap.width * pixmap.height, "data must match the pixmap")
+        precondition(data.count % pixmap.width == 0 && firstInputRow >= 0 && firstInputRow + data.count / pixmap.width <= pixmap.height,
+                     "data must be whole rows of the pixmap")
         precondition(weights == nil || weights!.count == data.count, "weights must match the data")
         precondition(inDQ == nil || inDQ!.count == data.count, "dq must match the data")
         if inDQ != nil && dq == nil { dq = [UInt32](repeating: 0, count: width * height) }
@@ -102,7 +106,7 @@ public struct DrizzleOutput: Sendable {
         if o.context && plane >= context.count { context.append([Int32](repeating: 0, count: width * height)) }
         let kernel: DrizzleOptions.Kernel = o.pixfrac <= 0.001 ? .point : o.kernel
         let own = firstRow..<(firstRow + height), columns = firstColumn..<(firstColumn + width)
-        guard let scanner = OverlapScanner(pixmap, outputColumns: o.gridColumns ?? columns, outputRows: o.gridRows ?? own) else {
+        guard let scanner = OverlapScanner(pixmap, outputColumns: o.gridColumns ?? columns, outputRows: o.gridRows ?? own), !data.isEmpty else {
             count += 1
             exposure += t
             return 0
@@ -129,7 +133,7 @@ public struct DrizzleOutput: Sendable {
         odq.withUnsafeMutableBufferPointer { oq in
             let source = BandInput(data: dp.baseAddress!, weights: weights != nil ? wp.baseAddress : nil,
                                    dq: inDQ != nil ? qp.baseAddress : nil, x: xp.baseAddress!, y: yp.baseAddress!,
-                                   width: pixmap.width, height: pixmap.height)
+                                   width: pixmap.width, height: pixmap.height, offset: firstInputRow * pixmap.width)
             let shared = UncheckedBand(band: Band(image: ip.baseAddress!, weight: op.baseAddress!,
                                                   context: o.context ? cp.baseAddress! : nil,
                                                   dq: inDQ != nil ? oq.baseAddress! : nil, bit: bit, width: w, height: h, firstRow: first, firstColumn: left,
@@ -155,6 +159,24 @@ public struct DrizzleOutput: Sendable {
         return missed.load(ordering: .relaxed)
     }
 
+    /// The input rows whose pixels `add` would read for this output: those the overlap scanner
+    /// visits and whose centre (or NaN) is within the kernel's reach of this output's rows and
+    /// columns when they are not the whole grid's; every visited row otherwise. Empty when
+    /// nothing would be drizzled. A band or tile reads its inputs by these rows only.
+    public func inputRows(_ pixmap: Pixmap, options o: DrizzleOptions) -> Range<Int> {
+        let own = firstRow..<(firstRow + height), columns = firstColumn..<(firstColumn + width)
+        guard let scanner = OverlapScanner(pixmap, outputColumns: o.gridColumns ?? columns, outputRows: o.gridRows ?? own) else { return 0..<0 }
+        let window = Window(rows: own, columns: columns, grid: (o.gridRows ?? own, o.gridColumns ?? columns), reach: Band.reach(o))
+        var lo = Int.max, hi = Int.min
+        for j in scanner.rows {
+            for i in scanner.columns(j) where !window.skips(pixmap.x[j * pixmap.width + i], pixmap.y[j * pixmap.width + i]) {
+                lo = min(lo, j); hi = j
+                break
+            }
+        }
+        return lo <= hi ? lo..<(hi + 1) : 0..<0
+    }
+
     /// The output rows (of `rows`) a drop can reach: the mapped centres' extent, widened by the
     /// kernel's reach.
     static func rowsReached(_ m: Pixmap, reach: Double, rows: Range<Int>) -> Range<Int> {
@@ -174,7 +196,28 @@ public struct DrizzleOutput: Sendable {
     }
 }
 
-/// One input as the bands read it: pixels, weights, DQ and the pixmap, row-major.
+/// Which input pixels a window of the grid (a thread's band, a tile) leaves to the others: those
+/// centred farther than the kernel's reach from its rows, or columns, when these are not the
+/// whole grid's (a NaN centre is never left out: the kernel decides).
+struct Window {
+    let rowsLimited: Bool, lowest: Double, highest: Double
+    let columnsLimited: Bool, leftmost: Double, rightmost: Double
+
+    init(rows: Range<Int>, columns: Range<Int>, grid: (rows: Range<Int>, columns: Range<Int>), reach: Double, banded: Bool = false) {
+        rowsLimited = banded || rows != grid.rows
+        lowest = Double(rows.lowerBound) - 0.5 - reach; highest = Double(rows.upperBound) - 0.5 + reach
+        columnsLimited = columns != grid.columns
+        leftmost = Double(columns.lowerBound) - 0.5 - reach; rightmost = Double(columns.upperBound) - 0.5 + reach
+    }
+
+    @inline(__always)
+    func skips(_ ox: Double, _ oy: Double) -> Bool {
+        (rowsLimited && (oy < lowest || oy > highest)) || (columnsLimited && (ox < leftmost || ox > rightmost))
+    }
+}
+
+/// One input as the bands read it: pixels, weights, DQ and the pixmap, row-major; the pixels,
+/// weights and DQ may start at a later row than the pixmap (`offset` entries in).
 struct BandInput {
     let data: UnsafePointer<Float>
     let weights: UnsafePointer<Float>?
@@ -183,6 +226,8 @@ struct BandInput {
     let y: UnsafePointer<Double>
     let width: Int
     let height: Int
+    /// Pixmap index − data index.
+    let offset: Int
 
     /// Bilinear interpolation of the map at input position (u, v), extrapolating linearly past
     /// the first and last centres (the C core's interpolate_bilinear: cell index truncated
@@ -259,24 +304,21 @@ struct Band {
             if rows.contains(row) && columns.contains(column) { missed += 1 }
         }
         let nx = input.width
-        // A pixel centred farther than `reach` from this band's rows is left to the other bands.
-        let lowest = Double(rows.lowerBound) - 0.5 - reach, highest = Double(rows.upperBound) - 0.5 + reach
-        let banded = rows.count < height
-        // Likewise columns when the planes are a tile narrower than the grid.
-        let leftmost = Double(columns.lowerBound) - 0.5 - reach, rightmost = Double(columns.upperBound) - 0.5 + reach
-        let tiled = columns != gridColumns
+        // A pixel centred farther than `reach` from this band's rows or columns is left to the
+        // other bands (`DrizzleOutput.inputRows` reads no rows for it).
+        let window = Window(rows: rows, columns: columns, grid: (grid, gridColumns), reach: reach, banded: rows.count < height)
         let half = o.pixfrac / 2, scale = o.weightScale, iscale = o.iscale
         for j in scanner.rows {
             for i in scanner.columns(j) {
                 let k = j * nx + i
                 let oy = input.y[k]
-                if banded, oy < lowest || oy > highest { continue }
-                if tiled, input.x[k] < leftmost || input.x[k] > rightmost { continue }
-                let w = (input.weights?[k] ?? 1) * scale
+                if window.skips(input.x[k], oy) { continue }
+                let kd = k - input.offset
+                let w = (input.weights?[kd] ?? 1) * scale
                 // A pixel of weight zero adds nothing (and its data may be NaN).
                 if w == 0 { continue }
-                let d = input.data[k] * iscale
-                let q = input.dq?[k] ?? 0
+                let d = input.data[kd] * iscale
+                let q = input.dq?[kd] ?? 0
                 switch kernel {
                 case .point:
                     let ox = input.x[k]

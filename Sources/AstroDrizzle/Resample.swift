@@ -93,7 +93,8 @@ public enum Resample {
         for first in stride(from: 0, to: height, by: band) {
             let rows = first..<min(first + band, height)
             let pass = try ResamplePass.run(inputs, rows: rows, columns: 0..<width, grid: outWCS, layout: layout, reach: reach,
-                                            skip: Set(notes.filter { $0.value.unused != nil }.keys), firstRatio: firstRatio, options: o)
+                                            skip: Set(notes.filter { $0.value.unused != nil }.keys),
+                                            landed: Set(notes.filter { $0.value.unused == nil }.keys), firstRatio: firstRatio, options: o)
             notes.merge(pass.notes) { old, _ in old }
             missed += pass.missed
             kernelTime += pass.kernelTime
@@ -224,15 +225,26 @@ public enum Resample {
     /// Why an input would add nothing to a `width`×`height` grid — every pixel weighs 0, or no
     /// pixel of weight > 0 has its centre on the grid — or nil when it lands.
     static func unusedReason(_ pixmap: Pixmap, weights w: [Float], width: Int, height: Int) -> String? {
+        let l = landing(pixmap, weights: w, width: width, height: height)
+        return l.lands ? nil : unusedReason(weighed: l.weighed, width: width, height: height)
+    }
+
+    static func unusedReason(weighed: Bool, width: Int, height: Int) -> String {
+        weighed ? "it does not overlap the output grid (\(width)x\(height)): no pixel centre lands on it"
+            : "every pixel has weight 0 (NaN or infinite data or ERR, flagged DQ, or zero weights)"
+    }
+
+    /// Whether a pixel of weight ≠ 0 has its centre on the grid, and whether any weighs at all,
+    /// among the weights `w` of input rows from `firstRow` on.
+    static func landing(_ pixmap: Pixmap, weights w: [Float], firstRow: Int = 0, width: Int, height: Int) -> (weighed: Bool, lands: Bool) {
         var weighed = false
-        let (right, top) = (Double(width) - 0.5, Double(height) - 0.5)
+        let (right, top) = (Double(width) - 0.5, Double(height) - 0.5), offset = firstRow * pixmap.width
         for k in w.indices where w[k] != 0 {
             weighed = true
-            let x = pixmap.x[k], y = pixmap.y[k]
-            if x > -0.5, x < right, y > -0.5, y < top { return nil }
+            let x = pixmap.x[k + offset], y = pixmap.y[k + offset]
+            if x > -0.5, x < right, y > -0.5, y < top { return (true, true) }
         }
-        return weighed ? "it does not overlap the output grid (\(width)x\(height)): no pixel centre lands on it"
-            : "every pixel has weight 0 (NaN or infinite data or ERR, flagged DQ, or zero weights)"
+        return (weighed, false)
     }
 
     /// The one-line refusal when the inputs that would land are too few: the input's own error
@@ -246,13 +258,13 @@ public enum Resample {
                           + ": " + unused.map(\.description).joined(separator: "; "))
     }
 
-    /// One input made ready to drizzle: data less its sky (divided by the exposure time for
+    /// One input (or rows of it) made ready to drizzle: data less its sky (divided by the exposure time for
     /// counts), its weights (the chosen kind, zero where DQ is bad or the data or ERR not finite),
     /// the DQ bits to carry, the sky subtracted, the exposure time and which weights were used.
     /// Throws when the exposure time is needed and is not positive.
     static func prepare(_ input: ResampleInput, _ planes: ResampleInput.Planes, _ o: ResampleOptions) throws
         -> (data: [Float], weights: [Float], bits: [UInt32]?, sky: Double, exptime: Double, what: String) {
-        let n = input.width * input.height
+        let n = planes.data.count
         let exptime = input.double(o.exptimeKey) ?? 1
         if o.units == .counts || o.weightType == .exptime, !(exptime > 0 && exptime.isFinite) {
             throw AstroError(.badData, file: input.path, hdu: input.hdu, operation: "resampling",
@@ -285,8 +297,8 @@ public enum Resample {
             // skymatch --model plane: the level is at the chip's centre, with slopes per pixel.
             let gx = input.double("SKYSLPX") ?? 0, gy = input.double("SKYSLPY") ?? 0
             let cx = Double(input.width - 1) / 2, cy = Double(input.height - 1) / 2
-            for y in 0..<input.height {
-                let row = level + gy * (Double(y) - cy)
+            for y in 0..<(n / input.width) {
+                let row = level + gy * (Double(planes.firstRow + y) - cy)
                 for x in 0..<input.width { data[y * input.width + x] -= Float(row + gx * (Double(x) - cx)) }
             }
         }

@@ -60,7 +60,7 @@ extension Resample {
                                                   unused: "it does not overlap the output grid (\(width)x\(height)): no pixel centre lands on it"),
                 expstart: nil, expend: nil)
         }
-        let unused = records.compactMap { r in r.note.unused.map { UnusedInput(input: r.name, hdu: "-", reason: $0) } }
+        let unused = records.indices.compactMap { k in records[k].note.unused.map { UnusedInput(input: records[k].name, hdu: first.hdus[k], reason: $0) } }
         if unused.count == records.count { throw refusal(unused, operation: "drizzling", grid: (width, height)) }
         let header = outputHeader(grid: first.grid, inputs: records, bunit: first.bunit, options: first.options)
 

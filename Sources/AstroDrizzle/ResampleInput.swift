@@ -86,7 +86,7 @@ struct ResampleInput {
         dqBitpix = dqBits
     }
 
-    /// The chip's pixels and its companions'.
+    /// The chip's pixels and its companions' (whole, or a range of rows).
     struct Planes {
         let data: [Float]
         let err: [Float]?
@@ -94,17 +94,23 @@ struct ResampleInput {
         let varRnoise: [Float]?
         let varPoisson: [Float]?
         let varFlat: [Float]?
+        /// The chip row of the planes' first row (they may hold only some rows).
+        var firstRow = 0
     }
 
     func has(_ role: Companion) -> Bool { companions[role] != nil }
 
-    func load() throws -> Planes {
+    /// The chip's pixels and its companions', all rows or only `rows`.
+    func load(rows: Range<Int>? = nil) throws -> Planes {
         let base = FITS.basePath(path)
-        func plane(_ role: Companion) throws -> [Float]? {
-            try companions[role].map { try FITS.readImage("\(base)[\($0)]").pixels }
+        func read(_ name: String) throws -> [Float] {
+            let file = try FITSFile(name, image: true)
+            return try rows.map { try file.readPixels(rows: $0) } ?? file.readImage().pixels
         }
-        return Planes(data: try FITSFile(path, image: true).readImage().pixels, err: try plane(.err), dq: try plane(.dq),
-                      varRnoise: try plane(.varRnoise), varPoisson: try plane(.varPoisson), varFlat: try plane(.varFlat))
+        func plane(_ role: Companion) throws -> [Float]? { try companions[role].map { try read("\(base)[\($0)]") } }
+        return Planes(data: try read(path), err: try plane(.err), dq: try plane(.dq),
+                      varRnoise: try plane(.varRnoise), varPoisson: try plane(.varPoisson), varFlat: try plane(.varFlat),
+                      firstRow: rows?.lowerBound ?? 0)
     }
 
     /// A numeric card of the chip, else of the primary header.

@@ -81,9 +81,10 @@ struct ResamplePass {
 
     /// Drizzles rows `rows` and columns `columns` of the grid from every input not in `skip`
     /// whose outline (`reach`, in output pixels) meets them. Inputs found unused here are noted
-    /// and should be skipped by later bands; every input keeps its context bit.
+    /// and should be skipped by later bands (those found to land, in `landed`, need not be
+    /// checked again); every input keeps its context bit.
     static func run(_ inputs: [ResampleInput], rows: Range<Int>, columns: Range<Int>, grid: WCS, layout: ResampleLayout,
-                    reach: [Reach], skip: Set<Int>, firstRatio: Double, options o: ResampleOptions) throws -> ResamplePass {
+                    reach: [Reach], skip: Set<Int>, landed: Set<Int> = [], firstRatio: Double, options o: ResampleOptions) throws -> ResamplePass {
         let width = columns.count, height = rows.count
         var pass = ResamplePass()
         // The planes keep the grid's row and column numbers, so pixmaps need no shift and every
@@ -108,17 +109,31 @@ struct ResamplePass {
                 out.add([0], weights: [0], pixmap: Pixmap(width: 1, height: 1, x: [.nan], y: [.nan]), exposure: 0, options: d)
                 continue
             }
-            let planes = try input.load()
-            let (data, w, bits, sky, exptime, what) = try Resample.prepare(input, planes, o)
             let pixmap = Pixmap(from: input.wcs, width: input.width, height: input.height, to: grid, sampling: o.pixmapSampling)
-            let reason = Resample.unusedReason(pixmap, weights: w, width: layout.width, height: layout.height)
+            // Only the input rows whose pixels can reach this window are read.
+            let needed = out.inputRows(pixmap, options: d)
+            let planes = try input.load(rows: needed)
+            let (data, w, bits, sky, exptime, what) = try Resample.prepare(input, planes, o)
+            // Whether it lands on the grid at all depends on every pixel's weight, as in one pass:
+            // the other rows are read a block at a time up to the first pixel that lands.
+            var (weighed, lands) = landed.contains(index) ? (true, true)
+                : Resample.landing(pixmap, weights: w, firstRow: needed.lowerBound, width: layout.width, height: layout.height)
+            let others = [0..<needed.lowerBound, needed.upperBound..<input.height].flatMap { r in
+                stride(from: r.lowerBound, to: r.upperBound, by: 256).map { $0..<min($0 + 256, r.upperBound) }
+            }
+            for rows in others where !lands {
+                let more = try Resample.landing(pixmap, weights: Resample.prepare(input, input.load(rows: rows), o).weights, firstRow: rows.lowerBound,
+                                                width: layout.width, height: layout.height)
+                (weighed, lands) = (weighed || more.weighed, more.lands)
+            }
+            let reason = lands ? nil : Resample.unusedReason(weighed: weighed, width: layout.width, height: layout.height)
             pass.notes[index] = Note(weights: what, step: pixmap.step, sky: sky, exptime: exptime, unused: reason)
             guard reason == nil else {
                 out.add([0], weights: [0], pixmap: Pixmap(width: 1, height: 1, x: [.nan], y: [.nan]), exposure: 0, options: d)
                 continue
             }
             let clock = ContinuousClock(), start = clock.now
-            pass.missed += out.add(data, weights: w, dq: bits, pixmap: pixmap, exposure: exptime, options: d)
+            pass.missed += out.add(data, weights: w, dq: bits, pixmap: pixmap, firstInputRow: needed.lowerBound, exposure: exptime, options: d)
             pass.kernelTime += clock.now - start
             var e = d
             e.context = false
@@ -128,16 +143,16 @@ struct ResamplePass {
             func scaled(_ v: [Float]?, _ f: Float) -> [Float]? { f == 1 ? v : v?.map { $0 * f } }
             let err = scaled(planes.err, perSecond)
             if let err, errOut != nil {
-                errOut!.add(err.map { $0.isFinite ? $0 : 0 }, weights: w, pixmap: pixmap, options: e)
+                errOut!.add(err.map { $0.isFinite ? $0 : 0 }, weights: w, pixmap: pixmap, firstInputRow: needed.lowerBound, options: e)
             }
             if let err, layout.err == .fromErr {
                 errVariance.add(rnoise: err.map { $0 * $0 }, poisson: nil, flat: nil, weights: w, pixmap: pixmap,
-                                options: e, weightType: o.weightType, exptime: exptime)
+                                firstInputRow: needed.lowerBound, options: e, weightType: o.weightType, exptime: exptime)
             }
             if !layout.variances.isEmpty {
                 let f = perSecond * perSecond
                 variances.add(rnoise: scaled(planes.varRnoise, f), poisson: scaled(planes.varPoisson, f), flat: scaled(planes.varFlat, f),
-                              weights: w, pixmap: pixmap, options: e, weightType: o.weightType, exptime: exptime)
+                              weights: w, pixmap: pixmap, firstInputRow: needed.lowerBound, options: e, weightType: o.weightType, exptime: exptime)
             }
         }
         let propagated = layout.err == .fromErr ? errVariance.finish(ratio: firstRatio).first?.1 : nil

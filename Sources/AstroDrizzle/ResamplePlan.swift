@@ -29,7 +29,8 @@ public struct ResamplePlan: Codable, Sendable, Equatable {
         /// The largest tile's working bytes, and a tile job's memory (those, the largest input and 64 MiB).
         public var largestTileBytes: Int
         public var tileJobBytes: Int
-        /// A combine job's memory: one row of tiles of one plane, read, assembled and converted for writing, and 64 MiB.
+        /// A combine job's memory: one row of tiles of one plane, read (as doubles for integer
+        /// planes), converted, assembled and converted again for writing (20 bytes a pixel), and 64 MiB.
         public var combineJobBytes: Int
     }
 
@@ -224,7 +225,7 @@ extension Resample {
         let cost = ResamplePlan.Cost(bytesPerPixel: layout.bytesPerPixel, largestInputBytes: input,
                                      largestTileBytes: largestTile * layout.bytesPerPixel,
                                      tileJobBytes: largestTile * layout.bytesPerPixel + input + (64 << 20),
-                                     combineJobBytes: 3 * 4 * width * tallest + (64 << 20))
+                                     combineJobBytes: 20 * width * tallest + (64 << 20))
         var plan = ResamplePlan(id: "", grid: .init(cards: cards, width: width, height: height), tilesX: nx, tilesY: ny,
                                 tiles: tiles,
                                 inputs: inputs.map(Fingerprint.of), directory: FileManager.default.currentDirectoryPath, options: options,

@@ -5,7 +5,7 @@ import Foundation
 /// The primary header of a tile's part file, and reading it back in `combine`. A part is a
 /// mosaic of its own (its WCS shifted to the tile, its bookkeeping over what reached the tile),
 /// plus cards naming its plan and place, and per input (0-based plan index k) what combine needs
-/// to write the whole mosaic's bookkeeping: NAMk (file name), USEk ('used', 'unused' or
+/// to write the whole mosaic's bookkeeping: NAMk (file name), HDUk (the chip), USEk ('used', 'unused' or
 /// 'unread' when the input does not reach the tile), and for inputs read WGTk, SKYk, EXPk,
 /// STPk, BEGk/ENDk (EXPSTART/EXPEND) and WHYk (why unused).
 enum TilePart {
@@ -36,6 +36,7 @@ enum TilePart {
         h.set("NINPUTS", inputs.count, comment: "inputs in the plan")
         for (k, record) in records.enumerated() {
             h.set("NAM\(k)", record.name)
+            h.set("HDU\(k)", inputs[k].hdu)
             guard let note = notes[k] else { h.set("USE\(k)", "unread"); continue }
             h.set("USE\(k)", note.unused == nil ? "used" : "unused")
             h.set("WGT\(k)", note.weights)
@@ -58,8 +59,9 @@ enum TilePart {
         var grid: Header
         var options: ResampleOptions
         var bunit: String
-        /// Per input: its record, nil when it was not read for this tile.
+        /// Per input: file name and HDU, and its record (nil when it was not read for this tile).
         var names: [String]
+        var hdus: [String]
         var records: [Resample.InputRecord?]
     }
 
@@ -83,16 +85,17 @@ enum TilePart {
         o.drizzle.pixfrac = pixfrac
         o.drizzle.fill = fill
         o.weightType = weights
-        var names: [String] = [], records: [Resample.InputRecord?] = []
+        var names: [String] = [], hdus: [String] = [], records: [Resample.InputRecord?] = []
         for k in 0..<n {
             guard let name = h.string("NAM\(k)"), let use = h.string("USE\(k)") else { return nil }
             names.append(name)
+            hdus.append(h.string("HDU\(k)") ?? "-")
             guard use != "unread" else { records.append(nil); continue }
             let note = ResamplePass.Note(weights: h.string("WGT\(k)") ?? "-", step: h.int("STP\(k)") ?? 0, sky: h.double("SKY\(k)") ?? 0,
                                          exptime: h.double("EXP\(k)") ?? 0, unused: use == "used" ? nil : (h.string("WHY\(k)") ?? "unused"))
             records.append(Resample.InputRecord(name: name, note: note, expstart: h.double("BEG\(k)"), expend: h.double("END\(k)")))
         }
         return Info(plan: plan, tile: tile, tiles: tiles, tilesX: tx, tilesY: ty, x0: x0, y0: y0, gridWidth: gw, gridHeight: gh,
-                    grid: grid, options: o, bunit: h.string("BUNIT") ?? "", names: names, records: records)
+                    grid: grid, options: o, bunit: h.string("BUNIT") ?? "", names: names, hdus: hdus, records: records)
     }
 }

@@ -12,14 +12,16 @@ enum Variance {
 
         init(width: Int, height: Int) { self.width = width; self.height = height }
 
-        mutating func add(rnoise: [Float]?, poisson: [Float]?, flat: [Float]?, weights: [Float], pixmap: Pixmap,
+        /// The planes and weights may be rows of the input from `firstInputRow` on (`DrizzleOutput.add`).
+        mutating func add(rnoise: [Float]?, poisson: [Float]?, flat: [Float]?, weights: [Float], pixmap: Pixmap, firstInputRow: Int = 0,
                           options: DrizzleOptions, weightType: ResampleOptions.WeightType, exptime: Double) {
             guard rnoise != nil || poisson != nil || flat != nil else { return }
             func resampled(_ v: [Float]) -> [Float] {
                 var out = DrizzleOutput(width: width, height: height, firstRow: firstRow, firstColumn: firstColumn)
                 // A negative or non-finite variance drizzles as NaN, so this input drops out of the
                 // plane wherever it reaches (as stcal), instead of counting as zero variance.
-                out.add(v.map { $0 >= 0 && $0.isFinite ? $0.squareRoot() : .nan }, weights: weights, pixmap: pixmap, options: options)
+                out.add(v.map { $0 >= 0 && $0.isFinite ? $0.squareRoot() : .nan }, weights: weights, pixmap: pixmap,
+                        firstInputRow: firstInputRow, options: options)
                 return out.image.map { $0 * $0 }
             }
             let rn = rnoise.map(resampled)

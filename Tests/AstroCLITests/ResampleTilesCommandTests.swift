@@ -63,9 +63,10 @@ import Testing
 
     @Test func slurmScripts() throws {
         let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
-        let inputs = try Self.frames(dir)
+        _ = try Self.frames(dir)
         let plan = dir.appendingPathComponent("plan.json").path, jobs = dir.appendingPathComponent("jobs").path
-        let out = try Self.run(["resample", "plan"] + inputs + ["--tiles", "3", "1", "-o", "plan.json", "--slurm", "jobs",
+        // Relative input names: the jobs find them from the folder the plan was made in.
+        let out = try Self.run(["resample", "plan", "a.fits", "b.fits", "--tiles", "3", "1", "-o", "plan.json", "--slurm", "jobs",
                                                                "--slurm-options", "--partition=short -A sky", "--json"], in: dir)
         #expect(out.contains("\"scripts\""))
         let tiles = try String(contentsOfFile: jobs + "/tiles.sbatch", encoding: .utf8)

@@ -26,6 +26,15 @@ import Testing
         let sci = try FITS.readImage(out).pixels.filter(\.isFinite)
         #expect(sci.count > w * ht / 2)
         #expect(sci.map { abs($0) }.max()! < 1e-4, "largest residual \(sci.map { abs($0) }.max()!)")
+        // In bands, each reading only its input rows, the plane is taken out the same way.
+        let inputs = [try ResampleInput(path)]
+        let layout = ResampleLayout(inputs, width: w, height: ht, options: o)
+        o.memoryLimit = (64 << 20) + ResampleLayout.bytesPerInput(w * ht) + 20 * layout.bytesPerPixel * w
+        let banded = dir.appendingPathComponent("banded.fits").path
+        let r = try Resample.run([path], options: o, output: banded, overwrite: false)
+        #expect(r.passes > 1)
+        #expect(try FITS.readImage(banded).pixels.map(\.bitPattern) == FITS.readImage(out).pixels.map(\.bitPattern))
+        o.memoryLimit = nil
         // Marked as subtracted already: nothing is taken out.
         h.set("SKYSUB", true)
         let done = dir.appendingPathComponent("done.fits").path

@@ -86,6 +86,58 @@ import Testing
         #expect(missing > 0, "some tiles should miss an input")
     }
 
+    /// Onto the first input's grid, with the third input far off it: it is left out of the tiled
+    /// mosaic as of one run (same HISTORY, EXPTIME, NDRIZIM), and combine reports it.
+    @Test func anInputOffTheGridIsLeftOutAlike() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        var paths = try Self.inputs(dir)
+        let far = dir.appendingPathComponent("far.fits").path
+        var h = try FITS.readHeader(paths[2])
+        h.set("CRPIX1", (h.double("CRPIX1") ?? 0) + 5000)
+        try FITSWriter.write([OutputHDU(Image(width: 128, height: 96, pixels: [Float](repeating: 1, count: 128 * 96), header: h.userCards))],
+                             to: far, overwrite: false)
+        paths[2] = far
+        var o = ResampleOptions()
+        o.grid = .reference(paths[0])
+        o.drizzle.kernel = .turbo
+        let one = dir.appendingPathComponent("one.fits").path
+        let r = try Resample.run(paths, options: o, output: one, overwrite: false)
+        #expect(r.unused.map(\.input) == [far])
+        let plan = try Resample.plan(paths, options: o, tiles: 2, 2)
+        #expect(plan.tiles.allSatisfy { !$0.inputs.contains(2) })
+        let parts = try plan.tiles.map { tile in
+            let part = dir.appendingPathComponent("part\(tile.number).fits").path
+            _ = try Resample.runTile(plan, planPath: "plan.json", paths: nil, tile: tile.number, output: part, overwrite: false)
+            return part
+        }
+        let mosaic = dir.appendingPathComponent("mosaic.fits").path
+        let c = try Resample.combine(parts, output: mosaic, overwrite: false)
+        #expect(c.unused.map(\.input) == ["far.fits"] && c.unused[0].hdu == r.unused[0].hdu && c.exposure == r.exposure)
+        try Self.expectSame(one, mosaic, "far input")
+    }
+
+    /// A band or tile reads only the input rows whose pixels can reach it (the kernel's reach
+    /// around its rows and columns), and drizzled from those rows alone it is the same.
+    @Test func aWindowReadsOnlyTheRowsReachingIt() {
+        let (nx, ny) = (50, 40), pixmap = Pixmap.identity(width: nx, height: ny)
+        let data = (0..<(nx * ny)).map { Float($0 % 13) }
+        var o = DrizzleOptions()
+        o.kernel = .lanczos2
+        o.gridRows = 0..<50; o.gridColumns = 0..<60
+        var whole = DrizzleOutput(width: 60, height: 50)
+        whole.add(data, pixmap: pixmap, options: o)
+        #expect(whole.inputRows(pixmap, options: o) == 0..<ny)
+        var tile = DrizzleOutput(width: 20, height: 10, firstRow: 10, firstColumn: 30)
+        let rows = tile.inputRows(pixmap, options: o)
+        // Reach 2 + 4/r + 2·pixfrac = 8 pixels: centres within 1.5…27.5.
+        #expect(rows == 2..<28)
+        tile.add(Array(data[(rows.lowerBound * nx)..<(rows.upperBound * nx)]), pixmap: pixmap, firstInputRow: rows.lowerBound, options: o)
+        for r in 0..<10 {
+            let mine = tile.image[(r * 20)..<(r * 20 + 20)], theirs = whole.image[((r + 10) * 60 + 30)..<((r + 10) * 60 + 50)]
+            #expect(mine.elementsEqual(theirs) { $0.bitPattern == $1.bitPattern }, "row \(r + 10)")
+        }
+    }
+
     @Test func thePlanRecordsTheGridTilesInputsAndOptions() throws {
         let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
         let paths = try Self.inputs(dir)
