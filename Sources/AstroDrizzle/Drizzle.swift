@@ -307,12 +307,13 @@ struct Band {
         // A pixel centred farther than `reach` from this band's rows or columns is left to the
         // other bands (`DrizzleOutput.inputRows` reads no rows for it).
         let window = Window(rows: rows, columns: columns, grid: (grid, gridColumns), reach: reach, banded: rows.count < height)
+        let limited = window.rowsLimited || window.columnsLimited
         let half = o.pixfrac / 2, scale = o.weightScale, iscale = o.iscale
         for j in scanner.rows {
             for i in scanner.columns(j) {
                 let k = j * nx + i
                 let oy = input.y[k]
-                if window.skips(input.x[k], oy) { continue }
+                if limited, window.skips(input.x[k], oy) { continue }
                 let kd = k - input.offset
                 let w = (input.weights?[kd] ?? 1) * scale
                 // A pixel of weight zero adds nothing (and its data may be NaN).
