@@ -211,9 +211,9 @@ struct Window {
     }
 
     @inline(__always)
-    func skips(_ ox: Double, _ oy: Double) -> Bool {
-        (rowsLimited && (oy < lowest || oy > highest)) || (columnsLimited && (ox < leftmost || ox > rightmost))
-    }
+    func skips(_ ox: Double, _ oy: Double) -> Bool { skipsRow(oy) || skipsColumn(ox) }
+    @inline(__always) func skipsRow(_ oy: Double) -> Bool { rowsLimited && (oy < lowest || oy > highest) }
+    @inline(__always) func skipsColumn(_ ox: Double) -> Bool { columnsLimited && (ox < leftmost || ox > rightmost) }
 }
 
 /// One input as the bands read it: pixels, weights, DQ and the pixmap, row-major; the pixels,
@@ -313,7 +313,7 @@ struct Band {
             for i in scanner.columns(j) {
                 let k = j * nx + i
                 let oy = input.y[k]
-                if limited, window.skips(input.x[k], oy) { continue }
+                if limited, window.skipsRow(oy) || (window.columnsLimited && window.skipsColumn(input.x[k])) { continue }
                 let kd = k - input.offset
                 let w = (input.weights?[kd] ?? 1) * scale
                 // A pixel of weight zero adds nothing (and its data may be NaN).
