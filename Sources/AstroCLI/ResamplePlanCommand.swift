@@ -58,6 +58,8 @@ struct ResamplePlanCommand: ParsableCommand {
             if mosaic != nil, !FileManager.default.fileExists(atPath: folder) {
                 throw AstroError(.cannotCreate, file: target, operation: "planning the combine job", reason: "folder \(folder) does not exist")
             }
+            // The plan's own output checked before DIR is made.
+            _ = try AtomicOutput(planPath, overwrite: common.overwrite)
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let jobs = SlurmScripts(plan: plan, planPath: planPath, folder: dir, mosaic: target,
                                     tool: SlurmScripts.executable(), extra: slurmOptions)
