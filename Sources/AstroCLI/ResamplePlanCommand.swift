@@ -21,7 +21,7 @@ struct ResamplePlanCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The plan (JSON).") var output: String
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Tiles across and up.", valueName: "NX NY")) var tiles: [Int]
     @Option(help: ArgumentHelp("Also write Slurm scripts into this folder (created if missing).", valueName: "DIR")) var slurm: String?
-    @Option(help: ArgumentHelp("The combined mosaic the Slurm combine job writes (default: DIR/mosaic.fits).", valueName: "PATH")) var mosaic: String?
+    @Option(help: ArgumentHelp("The combined mosaic the Slurm combine job writes (default: DIR/mosaic.fits; its folder must exist).", valueName: "PATH")) var mosaic: String?
     @Option(parsing: .unconditional, help: ArgumentHelp("Extra #SBATCH options for both jobs, e.g. \"--partition=short --account=sky\".", valueName: "OPTIONS")) var slurmOptions = ""
     @OptionGroup var drizzle: ResampleOutputOptions
     @OptionGroup var grid: ResampleGridOptions
@@ -52,9 +52,16 @@ struct ResamplePlanCommand: ParsableCommand {
         var writes = [(planPath, plan.json, false)]
         var scripts: [String] = []
         if let slurm {
-            let dir = absolute(slurm)
+            let dir = absolute(slurm), target = absolute(mosaic ?? dir + "/mosaic.fits")
+            // The combine job must be able to write the mosaic: its folder exists (DIR is made here).
+            let folder = URL(fileURLWithPath: target).deletingLastPathComponent().path
+            if mosaic != nil, !FileManager.default.fileExists(atPath: folder) {
+                throw AstroError(.cannotCreate, file: target, operation: "planning the combine job", reason: "folder \(folder) does not exist")
+            }
+            // The plan's own output checked before DIR is made.
+            _ = try AtomicOutput(planPath, overwrite: common.overwrite)
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let jobs = SlurmScripts(plan: plan, planPath: planPath, folder: dir, mosaic: absolute(mosaic ?? dir + "/mosaic.fits"),
+            let jobs = SlurmScripts(plan: plan, planPath: planPath, folder: dir, mosaic: target,
                                     tool: SlurmScripts.executable(), extra: slurmOptions)
             for (name, text, executable) in jobs.files() { writes.append((dir + "/" + name, Data(text.utf8), executable)) }
             scripts = jobs.files().map { dir + "/" + $0.name }

@@ -211,9 +211,9 @@ struct Window {
     }
 
     @inline(__always)
-    func skips(_ ox: Double, _ oy: Double) -> Bool {
-        (rowsLimited && (oy < lowest || oy > highest)) || (columnsLimited && (ox < leftmost || ox > rightmost))
-    }
+    func skips(_ ox: Double, _ oy: Double) -> Bool { skipsRow(oy) || skipsColumn(ox) }
+    @inline(__always) func skipsRow(_ oy: Double) -> Bool { rowsLimited && (oy < lowest || oy > highest) }
+    @inline(__always) func skipsColumn(_ ox: Double) -> Bool { columnsLimited && (ox < leftmost || ox > rightmost) }
 }
 
 /// One input as the bands read it: pixels, weights, DQ and the pixmap, row-major; the pixels,
@@ -307,12 +307,13 @@ struct Band {
         // A pixel centred farther than `reach` from this band's rows or columns is left to the
         // other bands (`DrizzleOutput.inputRows` reads no rows for it).
         let window = Window(rows: rows, columns: columns, grid: (grid, gridColumns), reach: reach, banded: rows.count < height)
+        let limited = window.rowsLimited || window.columnsLimited
         let half = o.pixfrac / 2, scale = o.weightScale, iscale = o.iscale
         for j in scanner.rows {
             for i in scanner.columns(j) {
                 let k = j * nx + i
                 let oy = input.y[k]
-                if window.skips(input.x[k], oy) { continue }
+                if limited, window.skipsRow(oy) || (window.columnsLimited && window.skipsColumn(input.x[k])) { continue }
                 let kd = k - input.offset
                 let w = (input.weights?[kd] ?? 1) * scale
                 // A pixel of weight zero adds nothing (and its data may be NaN).

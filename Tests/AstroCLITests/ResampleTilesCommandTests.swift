@@ -106,6 +106,29 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: jobs + "/mosaic.fits"))
     }
 
+    /// Usage errors (exit 64) and an existing plan (73): nothing written.
+    @Test func planUsage() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let inputs = try Self.frames(dir)
+        let plan = dir.appendingPathComponent("plan.json").path
+        for extra in [["--tiles", "2"], ["--tiles", "0", "1"], ["--tiles", "100", "1"], ["--tiles", "2", "2", "--mosaic", "m.fits"],
+                      ["--tiles", "2", "2", "--slurm-options", "--partition=x"]] {
+            let r = try TestSupport.runTool(["resample", "plan"] + inputs + ["-o", plan] + extra, in: dir)
+            #expect(r.code == 64 && !FileManager.default.fileExists(atPath: plan), "\(extra): \(r.code) \(r.stderr)")
+        }
+        // The mosaic's folder must exist.
+        let missing = try TestSupport.runTool(["resample", "plan"] + inputs + ["-o", plan, "--tiles", "2", "1", "--slurm", "jobs", "--mosaic", "out/m.fits"], in: dir)
+        #expect(missing.code == 73 && missing.stderr.contains("does not exist") && !FileManager.default.fileExists(atPath: plan))
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("out"), withIntermediateDirectories: true)
+        _ = try Self.run(["resample", "plan"] + inputs + ["-o", plan, "--tiles", "2", "1", "--slurm", "jobs", "--mosaic", "out/m.fits"], in: dir)
+        let combine = try String(contentsOfFile: dir.appendingPathComponent("jobs/combine.sbatch").path, encoding: .utf8)
+        #expect(combine.contains("-o '\(dir.appendingPathComponent("out/m.fits").path)'"))
+        // Exists: refused, the scripts left as they were.
+        let again = try TestSupport.runTool(["resample", "plan"] + inputs + ["-o", plan, "--tiles", "3", "1", "--slurm", "jobs"], in: dir)
+        let tiles = try String(contentsOfFile: dir.appendingPathComponent("jobs/tiles.sbatch").path, encoding: .utf8)
+        #expect(again.code == 73 && tiles.contains("--array=1-2"))
+    }
+
     @Test func badPlansAndPartsAreRefused() throws {
         let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
         let inputs = try Self.frames(dir)
