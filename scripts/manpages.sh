@@ -4,7 +4,8 @@
 # prints by swift-argument-parser's GenerateManual plugin (`swift package plugin
 # generate-manual`), which builds the package in release mode first (a no-op after `make`) and
 # needs no network once the dependencies are resolved under .build.
-# Usage: scripts/manpages.sh OUTDIR        (SWIFT=... to choose the swift driver)
+# Usage: scripts/manpages.sh OUTDIR        (SWIFT=... to choose the swift driver; SWIFT_BUILD_FLAGS=...
+# the flags `make build` used, so the plugin's release build is the same no-op)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd -P)"
 out="$1"
@@ -23,7 +24,8 @@ fi
 mkdir -p .build
 find .build/plugins -type f -name 'astrotool*.1' -delete 2>/dev/null || true
 log="$(mktemp .build/manpages-log.XXXXXX)"
-if ! "$SWIFT" package plugin generate-manual --multi-page --date "$date" >"$log" 2>&1; then
+# shellcheck disable=SC2086 # the flags are words
+if ! "$SWIFT" package ${SWIFT_BUILD_FLAGS:-} plugin generate-manual --multi-page --date "$date" >"$log" 2>&1; then
     cat "$log" >&2; rm -f "$log"
     echo "astrotool: generating the man pages failed (swift package plugin generate-manual)" >&2
     exit 1
