@@ -64,6 +64,10 @@ public struct DrizzleOutput: Sendable {
     /// The OR of the DQ bits of every input pixel that reached each output pixel (drizzle's
     /// propagate_dq), present once an input brought a DQ plane.
     public var dq: [UInt32]?
+    /// The variance of each output value, propagated from the inputs' errors (`add(errors:)`):
+    /// Σ (a·w)²·σ² / (Σ a·w)² over the drops' overlaps a and weights w — each output pixel's own
+    /// variance, correlations between pixels not counted. Present once an input brought errors.
+    public var variance: [Float]?
     /// Inputs added so far.
     public private(set) var count = 0
     public private(set) var exposure = 0.0
@@ -95,13 +99,15 @@ public struct DrizzleOutput: Sendable {
     /// `data`, `weights` and `dq` may hold only the input rows from `firstInputRow` on that
     /// `inputRows` names (a band or tile of a larger grid reads no more); the pixmap is whole.
     @discardableResult
-    public mutating func add(_ data: [Float], weights: [Float]? = nil, dq inDQ: [UInt32]? = nil, pixmap: Pixmap, firstInputRow: Int = 0,
-                             exposure t: Double = 1, options o: DrizzleOptions) -> Int {
+    public mutating func add(_ data: [Float], weights: [Float]? = nil, dq inDQ: [UInt32]? = nil, errors: [Float]? = nil, pixmap: Pixmap,
+                             firstInputRow: Int = 0, exposure t: Double = 1, options o: DrizzleOptions) -> Int {
         precondition(data.count % pixmap.width == 0 && firstInputRow >= 0 && firstInputRow + data.count / pixmap.width <= pixmap.height,
                      "data must be whole rows of the pixmap")
         precondition(weights == nil || weights!.count == data.count, "weights must match the data")
         precondition(inDQ == nil || inDQ!.count == data.count, "dq must match the data")
+        precondition(errors == nil || errors!.count == data.count, "errors must match the data")
         if inDQ != nil && dq == nil { dq = [UInt32](repeating: 0, count: width * height) }
+        if errors != nil && variance == nil { variance = [Float](repeating: .nan, count: width * height) }
         let plane = count / 32, bit = Int32(bitPattern: UInt32(1) << UInt32(count % 32))
         if o.context && plane >= context.count { context.append([Int32](repeating: 0, count: width * height)) }
         let kernel: DrizzleOptions.Kernel = o.pixfrac <= 0.001 ? .point : o.kernel
@@ -118,10 +124,12 @@ public struct DrizzleOutput: Sendable {
         let (w, h, first, left) = (width, height, firstRow, firstColumn)
         // The planes are taken out of self while threads write into them.
         var img = image, wht = weight, ctx = o.context ? context[plane] : [], odq = inDQ != nil ? dq! : []
+        var vars = errors != nil ? variance! : []
         image = []; weight = []
         if o.context { context[plane] = [] }
         if inDQ != nil { dq = [] }
-        let inputs = (data, weights ?? [], inDQ ?? [], pixmap.x, pixmap.y)
+        if errors != nil { variance = [] }
+        let inputs = (data, weights ?? [], inDQ ?? [], pixmap.x, pixmap.y, errors ?? [])
         inputs.0.withUnsafeBufferPointer { dp in
         inputs.1.withUnsafeBufferPointer { wp in
         inputs.2.withUnsafeBufferPointer { qp in
@@ -131,12 +139,16 @@ public struct DrizzleOutput: Sendable {
         wht.withUnsafeMutableBufferPointer { op in
         ctx.withUnsafeMutableBufferPointer { cp in
         odq.withUnsafeMutableBufferPointer { oq in
+        inputs.5.withUnsafeBufferPointer { ep in
+        vars.withUnsafeMutableBufferPointer { vp in
             let source = BandInput(data: dp.baseAddress!, weights: weights != nil ? wp.baseAddress : nil,
-                                   dq: inDQ != nil ? qp.baseAddress : nil, x: xp.baseAddress!, y: yp.baseAddress!,
+                                   dq: inDQ != nil ? qp.baseAddress : nil, errors: errors != nil ? ep.baseAddress : nil,
+                                   x: xp.baseAddress!, y: yp.baseAddress!,
                                    width: pixmap.width, height: pixmap.height, offset: firstInputRow * pixmap.width)
             let shared = UncheckedBand(band: Band(image: ip.baseAddress!, weight: op.baseAddress!,
                                                   context: o.context ? cp.baseAddress! : nil,
-                                                  dq: inDQ != nil ? oq.baseAddress! : nil, bit: bit, width: w, height: h, firstRow: first, firstColumn: left,
+                                                  dq: inDQ != nil ? oq.baseAddress! : nil, variance: errors != nil ? vp.baseAddress! : nil,
+                                                  bit: bit, width: w, height: h, firstRow: first, firstColumn: left,
                                                   incremental: kernel == .lanczos2 || kernel == .lanczos3),
                                        input: source)
             Parallel.forEachBlock(count: bands) { range in
@@ -150,10 +162,11 @@ public struct DrizzleOutput: Sendable {
                     missed.add(m, ordering: .relaxed)
                 }
             }
-        }}}}}}}}}
+        }}}}}}}}}}}
         image = img; weight = wht
         if o.context { context[plane] = ctx }
         if inDQ != nil { dq = odq }
+        if errors != nil { variance = vars }
         count += 1
         exposure += t
         return missed.load(ordering: .relaxed)
@@ -222,6 +235,8 @@ struct BandInput {
     let data: UnsafePointer<Float>
     let weights: UnsafePointer<Float>?
     let dq: UnsafePointer<UInt32>?
+    /// 1σ errors of the data (variance propagation), or nil.
+    let errors: UnsafePointer<Float>?
     let x: UnsafePointer<Double>
     let y: UnsafePointer<Double>
     let width: Int
@@ -249,6 +264,8 @@ struct Band {
     let weight: UnsafeMutablePointer<Float>
     let context: UnsafeMutablePointer<Int32>?
     let dq: UnsafeMutablePointer<UInt32>?
+    /// The propagated variance (`DrizzleOutput.variance`), or nil.
+    let variance: UnsafeMutablePointer<Float>?
     let bit: Int32
     let width: Int
     let height: Int
@@ -262,9 +279,9 @@ struct Band {
     var rows = 0..<0
 
     init(image: UnsafeMutablePointer<Float>, weight: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Int32>?,
-         dq: UnsafeMutablePointer<UInt32>?, bit: Int32, width: Int, height: Int, firstRow: Int = 0, firstColumn: Int = 0,
-         incremental: Bool = false) {
-        self.image = image; self.weight = weight; self.context = context; self.dq = dq; self.bit = bit
+         dq: UnsafeMutablePointer<UInt32>?, variance: UnsafeMutablePointer<Float>? = nil, bit: Int32, width: Int, height: Int,
+         firstRow: Int = 0, firstColumn: Int = 0, incremental: Bool = false) {
+        self.image = image; self.weight = weight; self.context = context; self.dq = dq; self.variance = variance; self.bit = bit
         self.width = width; self.height = height; self.incremental = incremental
         self.firstRow = firstRow; self.firstColumn = firstColumn
         columns = firstColumn..<(firstColumn + width)
@@ -275,14 +292,21 @@ struct Band {
     /// square drops stretched by distortion.
     static func reach(_ o: DrizzleOptions) -> Double { 2 + 4 / max(o.pixelScaleRatio, 1e-3) + 2 * o.pixfrac }
 
-    /// Means → weighted sums over these rows (0 where nothing landed yet).
+    /// Means → weighted sums over these rows (0 where nothing landed yet); variances → Σ (a·w)²σ².
     func toSums(_ r: Range<Int>) {
+        let span = ((r.lowerBound - firstRow) * width)..<((r.upperBound - firstRow) * width)
+        if let variance { for p in span { variance[p] = weight[p] != 0 ? variance[p] * weight[p] * weight[p] : 0 } }
         guard !incremental else { return }
-        for p in ((r.lowerBound - firstRow) * width)..<((r.upperBound - firstRow) * width) { image[p] = weight[p] != 0 ? image[p] * weight[p] : 0 }
+        for p in span { image[p] = weight[p] != 0 ? image[p] * weight[p] : 0 }
     }
 
     /// Weighted sums → means over these rows; `fill` where the weight is still zero.
     func toMeans(_ r: Range<Int>, fill: Float) {
+        if let variance {
+            for p in ((r.lowerBound - firstRow) * width)..<((r.upperBound - firstRow) * width) {
+                variance[p] = weight[p] != 0 ? variance[p] / (weight[p] * weight[p]) : .nan
+            }
+        }
         if incremental {
             for p in ((r.lowerBound - firstRow) * width)..<((r.upperBound - firstRow) * width) where weight[p] == 0 { image[p] = fill }
             return
@@ -320,27 +344,28 @@ struct Band {
                 if w == 0 { continue }
                 let d = input.data[kd] * iscale
                 let q = input.dq?[kd] ?? 0
+                let e2 = input.errors.map { $0[kd] * $0[kd] * iscale * iscale } ?? 0
                 switch kernel {
                 case .point:
                     let ox = input.x[k]
                     guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
                     let ii = nearest(ox), jj = nearest(oy)
                     guard ii >= columns.lowerBound, ii < columns.upperBound, jj >= rows.lowerBound, jj < rows.upperBound else { continue }
-                    update(jj, ii, d, w, q)
+                    update(jj, ii, d, w, q, e2)
                 case .square:
                     guard let c = squareCorners(input, i, j, half) else { miss(input.x[k], oy); continue }
-                    dropSquare(c, d, Double(w), q)
+                    dropSquare(c, d, Double(w), q, e2)
                 case .turbo, .gaussian, .lanczos2, .lanczos3:
                     let ox = input.x[k]
                     guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
-                    dropAt(ox, oy, kernel, d, w, q, o)
+                    dropAt(ox, oy, kernel, d, w, q, e2, o)
                 }
             }
         }
         return missed
     }
     /// The kernels centred on the drop's mapped centre, whose size is set by r and pixfrac.
-    private func dropAt(_ ox: Double, _ oy: Double, _ kernel: DrizzleOptions.Kernel, _ d: Float, _ w: Float, _ q: UInt32,
+    private func dropAt(_ ox: Double, _ oy: Double, _ kernel: DrizzleOptions.Kernel, _ d: Float, _ w: Float, _ q: UInt32, _ e2: Float,
                         _ o: DrizzleOptions) {
         // The C core keeps the ratio in single precision; its Lanczos table index depends on it.
         let r = Double(Float(o.pixelScaleRatio)), pixfrac = o.pixfrac
@@ -362,7 +387,7 @@ struct Band {
                 for ii in xs {
                     let fx = min(xhi, Double(ii) + 0.5) - max(xlo, Double(ii) - 0.5)
                     guard fx > 0 else { continue }
-                    update(jj, ii, d, Float(fx * fy * scale * Double(w)), q)
+                    update(jj, ii, d, Float(fx * fy * scale * Double(w)), q, e2)
                 }
             }
         case .gaussian:
@@ -374,7 +399,7 @@ struct Band {
             for jj in ys {
                 for ii in xs {
                     let dx = ox - Double(ii), dy = oy - Double(jj)
-                    update(jj, ii, d, Float(es * exp(-(dx * dx + dy * dy) * efac)) * w, q)
+                    update(jj, ii, d, Float(es * exp(-(dx * dx + dy * dy) * efac)) * w, q, e2)
                 }
             }
         case .lanczos2, .lanczos3:
@@ -389,7 +414,7 @@ struct Band {
                 for ii in x0...x1 {
                     let kx = nearest(abs(ox - Double(ii)) * r / Lanczos.spacing)
                     guard kx < lut.values.count else { continue }
-                    update(jj, ii, d, lut.values[kx] * lut.values[ky] * w, q)
+                    update(jj, ii, d, lut.values[kx] * lut.values[ky] * w, q, e2)
                 }
             }
         case .square, .point:
@@ -401,7 +426,7 @@ struct Band {
     /// branches: a zero weight adds nothing and sets no context or DQ bit. Incremental: the C
     /// core's running mean (a cancelling negative lobe that would divide by ~0 is skipped).
     @inline(__always)
-    private func update(_ row: Int, _ column: Int, _ d: Float, _ dow: Float, _ q: UInt32) {
+    private func update(_ row: Int, _ column: Int, _ d: Float, _ dow: Float, _ q: UInt32, _ e2: Float) {
         let p = (row - firstRow) * width + (column - firstColumn)
         if incremental {
             let vc = Double(weight[p]), total = vc + Double(dow)
@@ -412,6 +437,8 @@ struct Band {
             image[p] += dow * d
             weight[p] += dow
         }
+        // The variance as Σ (a·w)²σ², whichever form the image is kept in.
+        if let variance { variance[p] += dow * dow * e2 }
         if let context { context[p] |= dow > 0 ? bit : 0 }
         if let dq { dq[p] |= dow != 0 ? q : 0 }
     }
@@ -442,7 +469,7 @@ struct Band {
     }
 
     /// Spreads one square drop: weight w·overlap/area to each output pixel it covers.
-    private func dropSquare(_ q: Quad, _ d: Float, _ w: Double, _ bits: UInt32) {
+    private func dropSquare(_ q: Quad, _ d: Float, _ w: Double, _ bits: UInt32, _ e2: Float) {
         // Nearest pixel of a coordinate, by truncation (cheaper than rounding; out-of-range
         // values are clamped below, and a pixel too many only adds a zero overlap).
         @inline(__always) func pixel(_ v: Double) -> Int { Int(min(max(v + 0.5, -1e9), 1e9)) }
@@ -463,7 +490,7 @@ struct Band {
             for jj in j0...j1 {
                 let oy = Double(jj) - 0.5
                 let a = c0.area(oy) + c1.area(oy) + c2.area(oy) + c3.area(oy)
-                if a != 0 { update(jj, ii, d, Float(a * wj), bits) }
+                if a != 0 { update(jj, ii, d, Float(a * wj), bits, e2) }
             }
         }
     }

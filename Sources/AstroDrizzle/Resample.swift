@@ -18,9 +18,9 @@ public struct ResampleOptions: Sendable {
     public enum WeightType: String, Sendable, CaseIterable { case ivm, exptime, none }
     public enum Units: String, Sendable, CaseIterable { case rate, counts }
     /// Where the output ERR comes from: the resampled variances (stcal's from_var), the inputs'
-    /// ERR² propagated as a variance (from_err: the error of the weighted mean), the inputs' ERR
-    /// drizzled like data and divided by r (driz_err, drizzle's), or the first available of
-    /// from_var and from_err (auto).
+    /// ERR propagated through the drizzle with squared weights (from_err: each output value's
+    /// own error, `DrizzleOutput.variance`), the inputs' ERR drizzled like data and divided by r
+    /// (driz_err, drizzle's), or the first available of from_var and from_err (auto).
     public enum ErrorSource: String, Sendable, CaseIterable { case auto, fromVar = "from_var", fromErr = "from_err", drizErr = "driz_err", none }
 
     public var grid = Grid.cover(pixelScale: nil, ratio: 1, rotation: 0, centre: nil, shape: nil)

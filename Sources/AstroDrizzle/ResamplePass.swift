@@ -46,7 +46,7 @@ struct ResampleLayout {
     /// Working bytes per output pixel while a band is drizzled: the planes and their
     /// accumulators, then the copies made for writing.
     var bytesPerPixel: Int {
-        4 + 4 + 4 * contextPlanes + 4 + (err == .drizzled ? 8 : err == .fromErr ? 40 : 0) + 40 * variances.count + 8
+        4 + 4 + 4 * contextPlanes + 4 + (err == .drizzled ? 8 : err == .fromErr ? 8 : 0) + 40 * variances.count + 8
     }
 
     /// Working bytes for one input of `pixels` pixels: the science plane and its prepared copy,
@@ -95,8 +95,6 @@ struct ResamplePass {
         var variances = Variance.Accumulators(width: width, height: height)
         variances.firstRow = rows.lowerBound
         variances.firstColumn = columns.lowerBound
-        // from_err: ERR² through the same propagation as a read-noise variance.
-        var errVariance = variances
         let outScale = grid.pixelScale(x: Double(layout.width - 1) / 2, y: Double(layout.height - 1) / 2)
         for (index, input) in inputs.enumerated() {
             var d = o.drizzle
@@ -132,22 +130,20 @@ struct ResamplePass {
                 out.add([0], weights: [0], pixmap: Pixmap(width: 1, height: 1, x: [.nan], y: [.nan]), exposure: 0, options: d)
                 continue
             }
-            let clock = ContinuousClock(), start = clock.now
-            pass.missed += out.add(data, weights: w, dq: bits, pixmap: pixmap, firstInputRow: needed.lowerBound, exposure: exptime, options: d)
-            pass.kernelTime += clock.now - start
-            var e = d
-            e.context = false
-            e.fill = .nan
             // In counts the data were divided by the exposure time: errors by it, variances by its square.
             let perSecond = o.units == .counts ? Float(1 / exptime) : 1
             func scaled(_ v: [Float]?, _ f: Float) -> [Float]? { f == 1 ? v : v?.map { $0 * f } }
             let err = scaled(planes.err, perSecond)
+            let clock = ContinuousClock(), start = clock.now
+            // from_err: the errors ride along with the data, squared weights and all.
+            pass.missed += out.add(data, weights: w, dq: bits, errors: layout.err == .fromErr ? err : nil, pixmap: pixmap,
+                                   firstInputRow: needed.lowerBound, exposure: exptime, options: d)
+            pass.kernelTime += clock.now - start
+            var e = d
+            e.context = false
+            e.fill = .nan
             if let err, errOut != nil {
                 errOut!.add(err.map { $0.isFinite ? $0 : 0 }, weights: w, pixmap: pixmap, firstInputRow: needed.lowerBound, options: e)
-            }
-            if let err, layout.err == .fromErr {
-                errVariance.add(rnoise: err.map { $0 * $0 }, poisson: nil, flat: nil, weights: w, pixmap: pixmap,
-                                firstInputRow: needed.lowerBound, options: e, weightType: o.weightType, exptime: exptime)
             }
             if !layout.variances.isEmpty {
                 let f = perSecond * perSecond
@@ -155,14 +151,13 @@ struct ResamplePass {
                               weights: w, pixmap: pixmap, firstInputRow: needed.lowerBound, options: e, weightType: o.weightType, exptime: exptime)
             }
         }
-        let propagated = layout.err == .fromErr ? errVariance.finish(ratio: firstRatio).first?.1 : nil
-        pass.hdus = planes(out, errOut, propagated, variances.finish(ratio: firstRatio), layout: layout, width: width, height: height,
+        pass.hdus = planes(out, errOut, variances.finish(ratio: firstRatio), layout: layout, width: width, height: height,
                            ratio: firstRatio)
         return pass
     }
 
     /// The window's output planes in layout order.
-    private static func planes(_ out: DrizzleOutput, _ errOut: DrizzleOutput?, _ errVariance: [Float]?, _ vars: [(String, [Float])], layout: ResampleLayout,
+    private static func planes(_ out: DrizzleOutput, _ errOut: DrizzleOutput?, _ vars: [(String, [Float])], layout: ResampleLayout,
                                width: Int, height: Int, ratio: Double) -> [OutputHDU] {
         let n = width * height
         func float(_ pixels: [Float], _ name: String?) -> OutputHDU {
@@ -182,7 +177,7 @@ struct ResamplePass {
             }
             hdus.append(float(err, "ERR"))
         case .fromErr:
-            hdus.append(float(errVariance.map { $0.map { $0.squareRoot() } } ?? [Float](repeating: .nan, count: n), "ERR"))
+            hdus.append(float(out.variance.map { $0.map { $0.squareRoot() } } ?? [Float](repeating: .nan, count: n), "ERR"))
         case .drizzled:
             hdus.append(float(errOut.map { $0.image.map { $0 / Float(ratio) } } ?? [Float](repeating: .nan, count: n), "ERR"))
         case nil:
