@@ -111,29 +111,33 @@ public enum Align {
         let transformOut = try reserveOutputs(output, o, overwrite: overwrite)
         let (read, hduIndex, base) = try readSource(source)
         var image = read
-        var background: BackgroundMap?
-        let sourceDetections: [Detection]
-        if let sourceCatalogue {
-            sourceDetections = try Catalogue.read(sourceCatalogue, columns: o.columns)
-        } else {
-            let r = try AstroError.naming(source) { try Detector.detectWithBackground(image, options: o.detection) }
-            sourceDetections = r.detections
-            background = r.background
+        let detection = o.detection
+        // The source's detections (with its background map) or its catalogue's.
+        let detectSource: @Sendable () throws -> (detections: [Detection], background: BackgroundMap?) = { [read] in
+            if let sourceCatalogue { return (try Catalogue.read(sourceCatalogue, columns: o.columns), nil) }
+            let r = try AstroError.naming(source) { try Detector.detectWithBackground(read, options: detection) }
+            return (r.detections, r.background)
         }
-
         var templateWCS: WCS?
         var grid = (width: o.outputWidth ?? image.width, height: o.outputHeight ?? image.height)
-        let templateDetections: [Detection]
+        let sourceDetections: [Detection], templateDetections: [Detection], background: BackgroundMap?
         switch template {
         case .image(let path):
-            let timage = try FITS.readImage(path)
-            guard timage.pixels.contains(where: { $0.isFinite }) else {
-                throw AstroError(.badData, file: path, operation: "reading image", reason: "no finite pixel (all NaN or infinite)")
+            // Both images are searched at once: each detection has serial stretches that would
+            // leave a core idle.
+            let (s, t) = try Parallel.both(detectSource) {
+                let timage = try FITS.readImage(path)
+                guard timage.pixels.contains(where: { $0.isFinite }) else {
+                    throw AstroError(.badData, file: path, operation: "reading image", reason: "no finite pixel (all NaN or infinite)")
+                }
+                return (detections: try AstroError.naming(path) { try Detector.detect(timage, options: detection) },
+                        width: timage.width, height: timage.height)
             }
-            templateDetections = try AstroError.naming(path) { try Detector.detect(timage, options: o.detection) }
+            (sourceDetections, background, templateDetections) = (s.detections, s.background, t.detections)
             templateWCS = try? WCS.read(path: path)
-            grid = (o.outputWidth ?? timage.width, o.outputHeight ?? timage.height)
+            grid = (o.outputWidth ?? t.width, o.outputHeight ?? t.height)
         case .catalogue(let path):
+            (sourceDetections, background) = try detectSource()
             templateDetections = try Catalogue.read(path, columns: o.columns)
         case .reference:
             preconditionFailure("handled by fitToReference")

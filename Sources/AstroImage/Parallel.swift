@@ -45,6 +45,20 @@ public enum Parallel {
         return results.withLock { $0.map { $0! } }
     }
 
+    /// Runs `a` and `b` at the same time (each may use `forEachBlock` itself) and returns both
+    /// results; the first error thrown, `a`'s before `b`'s, is rethrown once both are done. For
+    /// two independent jobs whose serial parts would leave cores idle one after the other.
+    public static func both<A: Sendable, B: Sendable>(_ a: @Sendable () throws -> A, _ b: @Sendable () throws -> B) throws -> (A, B) {
+        guard threads > 1 else { return (try a(), try b()) }
+        let ra = Mutex<Result<A, any Error>?>(nil), rb = Mutex<Result<B, any Error>?>(nil)
+        DispatchQueue.concurrentPerform(iterations: 2) { k in
+            if k == 0 { let r = Result { try a() }; ra.withLock { $0 = r } }
+            else { let r = Result { try b() }; rb.withLock { $0 = r } }
+        }
+        let x = try ra.withLock { $0! }.get(), y = try rb.withLock { $0! }.get()
+        return (x, y)
+    }
+
     private static var activeProcessorCount: Int {
         #if canImport(Glibc)
         Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
