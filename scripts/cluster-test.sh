@@ -37,7 +37,12 @@ say "$(ls "$W"/cal/*.fits | wc -l) calibrated frames in $W/cal"
     --slurm "$W/jobs" --mosaic "$W/mosaic.fits" --overwrite -q
 make --no-print-directory -f "$HERE/../recipes/tiles.mk" -j 2 AT="$AT" PLAN="$W/plan.json" PARTS="$W/make-parts" \
     MOSAIC="$W/mosaic-make.fits"
-trap '"$HERE/slurm-local.sh" stop "$W/slurm"' EXIT
+# On any exit: the daemons stopped (by the pids under $W), then a temporary $W removed if it passed.
+finish() {
+    "$HERE/slurm-local.sh" stop "$W/slurm" || true
+    if [ -n "${CLEAN:-}" ] && [ -n "${PASSED:-}" ]; then rm -rf "$W"; fi
+}
+trap finish EXIT
 "$HERE/slurm-local.sh" start "$W/slurm"
 export SLURM_CONF="$W/slurm/slurm.conf"
 ids=$("$W/jobs/submit.sh")
@@ -89,5 +94,5 @@ done
 done
 [ "$checked" = 10 ] || { say "only $checked of 2 x 5 planes (SCI, WHT, CON, ERR, DQ) compared"; exit 1; }
 [ "$failed" = 0 ] || exit 1
-[ -z "${CLEAN:-}" ] || rm -rf "$W"
+PASSED=1
 say "passed: the make-built and the Slurm-built mosaics ($TILES tiles) equal the single-process one"
