@@ -33,6 +33,14 @@ import Testing
         // Two equal frames: 30 e⁻ / 60 s each, the mean's error 0.5 / √2 e⁻/s.
         #expect(abs(err.pixels[centre] - Float(0.5 / 2.squareRoot())) < 1e-5, "\(err.pixels[centre])")
         #expect(sci.header.string("BUNIT") == "ELECTRONS/s")
+        // Drizzled in bands of rows (each reading only its input rows), ERR comes out the same.
+        let inputs = try paths.map { try ResampleInput($0) }
+        let layout = ResampleLayout(inputs, width: w, height: ht, options: o)
+        o.memoryLimit = (64 << 20) + ResampleLayout.bytesPerInput(w * ht) + 20 * layout.bytesPerPixel * w
+        let banded = dir.appendingPathComponent("banded.fits").path
+        #expect(try Resample.run(paths, options: o, output: banded, overwrite: false).passes > 1)
+        #expect(try FITS.readImage(banded + "[ERR]").pixels.map(\.bitPattern) == err.pixels.map(\.bitPattern))
+        o.memoryLimit = nil
         // driz_err keeps drizzle's meaning (the weighted mean of the errors), in the same unit.
         o.errorSource = .drizErr
         _ = try Resample.run(paths, options: o, output: out, overwrite: true)
