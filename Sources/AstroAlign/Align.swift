@@ -109,23 +109,24 @@ public enum Align {
                                       options: o, overwrite: overwrite)
         }
         let transformOut = try reserveOutputs(output, o, overwrite: overwrite)
-        let (read, hduIndex, base) = try readSource(source)
-        var image = read
         let detection = o.detection
-        // The source's detections (with its background map) or its catalogue's.
-        let detectSource: @Sendable () throws -> (detections: [Detection], background: BackgroundMap?) = { [read] in
-            if let sourceCatalogue { return (try Catalogue.read(sourceCatalogue, columns: o.columns), nil) }
-            let r = try AstroError.naming(source) { try Detector.detectWithBackground(read, options: detection) }
-            return (r.detections, r.background)
+        // The source read, and its detections (with its background map) or its catalogue's.
+        let readAndDetectSource: @Sendable () throws
+            -> (read: (image: Image, hduIndex: Int, base: String), detections: [Detection], background: BackgroundMap?) = {
+            let read = try readSource(source)
+            if let sourceCatalogue { return (read, try Catalogue.read(sourceCatalogue, columns: o.columns), nil) }
+            let r = try AstroError.naming(source) { try Detector.detectWithBackground(read.image, options: detection) }
+            return (read, r.detections, r.background)
         }
         var templateWCS: WCS?
-        var grid = (width: o.outputWidth ?? image.width, height: o.outputHeight ?? image.height)
+        var templateGrid: (width: Int, height: Int)?
+        let sourceRead: (image: Image, hduIndex: Int, base: String)
         let sourceDetections: [Detection], templateDetections: [Detection], background: BackgroundMap?
         switch template {
         case .image(let path):
-            // Both images are searched at once: each detection has serial stretches that would
-            // leave a core idle.
-            let (s, t) = try Parallel.both(detectSource) {
+            // Both images are read and searched at once: each has serial stretches (reading,
+            // components, meshes) that would leave a core idle.
+            let (s, t) = try Parallel.both(readAndDetectSource) {
                 let timage = try FITS.readImage(path)
                 guard timage.pixels.contains(where: { $0.isFinite }) else {
                     throw AstroError(.badData, file: path, operation: "reading image", reason: "no finite pixel (all NaN or infinite)")
@@ -133,15 +134,18 @@ public enum Align {
                 return (detections: try AstroError.naming(path) { try Detector.detect(timage, options: detection) },
                         width: timage.width, height: timage.height)
             }
-            (sourceDetections, background, templateDetections) = (s.detections, s.background, t.detections)
+            (sourceRead, sourceDetections, background, templateDetections) = (s.read, s.detections, s.background, t.detections)
             templateWCS = try? WCS.read(path: path)
-            grid = (o.outputWidth ?? t.width, o.outputHeight ?? t.height)
+            templateGrid = (o.outputWidth ?? t.width, o.outputHeight ?? t.height)
         case .catalogue(let path):
-            (sourceDetections, background) = try detectSource()
+            (sourceRead, sourceDetections, background) = try readAndDetectSource()
             templateDetections = try Catalogue.read(path, columns: o.columns)
         case .reference:
             preconditionFailure("handled by fitToReference")
         }
+        var image = sourceRead.image
+        let (hduIndex, base) = (sourceRead.hduIndex, sourceRead.base)
+        let grid = templateGrid ?? (width: o.outputWidth ?? image.width, height: o.outputHeight ?? image.height)
         for (name, list) in [(sourceCatalogue ?? source, sourceDetections), (template.path, templateDetections)] {
             let usable = Registrar.select(list, o.registration).count
             guard usable >= 3 else {
