@@ -16,9 +16,37 @@ extension Align {
     /// tangent point, CD·M, moved CRPIX); it is then re-centred so CRPIX stays where it was and
     /// CRVAL becomes the sky position of that pixel (CD refitted over the frame on the new
     /// tangent plane; the two agree to ≪ 10⁻⁴ px, else the first form is written).
+    ///
+    /// A multi-chip file named without an HDU has each SCI chip fitted on its own (each has
+    /// its own header WCS); the file is written once, and the report is the first chip's.
     static func fitToReference(source: String, catalogue: String, sourceCatalogue: String?, output: String,
                                options o: AlignOptions, overwrite: Bool) throws -> AlignReport {
         let transformOut = try reserveOutputs(output, o, overwrite: overwrite)
+        let chips = sourceCatalogue == nil ? try sciChips(source) : [source]
+        var headers: [Int: Header] = [:], reports: [AlignReport] = [], base = FITS.basePath(source)
+        for chip in chips {
+            let fit = try fitChip(chip, catalogue: catalogue, sourceCatalogue: sourceCatalogue, output: output, options: o)
+            headers[fit.hduIndex] = fit.header
+            reports.append(fit.report)
+            base = fit.base
+        }
+        let hdus = try HDUCopy.hdus(of: base, headers: headers)
+        try write(hdus, to: output, report: reports[0], transform: transformOut, overwrite: overwrite)
+        return reports[0]
+    }
+
+    /// The SCI chips of a file named without an HDU when it has several, `file[SCI,n]`; else the name.
+    static func sciChips(_ source: String) throws -> [String] {
+        guard FITS.basePath(source) == source else { return [source] }
+        let sci = try FITS.listHDUs(source).filter {
+            ($0.extname ?? "").uppercased() == "SCI" && $0.kind == .image && $0.shape.count >= 2 && !$0.shape.contains(0)
+        }
+        return sci.count < 2 ? [source] : sci.map { "\(source)[SCI,\($0.header.int("EXTVER") ?? 1)]" }
+    }
+
+    /// One chip fitted to the catalogue: its new header, HDU, file and report.
+    private static func fitChip(_ source: String, catalogue: String, sourceCatalogue: String?, output: String,
+                                options o: AlignOptions) throws -> (header: Header, hduIndex: Int, base: String, report: AlignReport) {
         func fail(_ reason: String) -> AstroError {
             AstroError(.badData, file: source, operation: "fitting the WCS to a reference catalogue", reason: reason)
         }
@@ -109,9 +137,7 @@ extension Align {
         header.addHistory("align: WCS fitted to the RA/Dec catalogue (\(reference.count) of \(cat.count) stars in the frame); pixels unchanged")
         header.addHistory(String(format: "align: reference pixel moved %.4f arcsec on the sky, rotation %.5f deg; rms %.4f arcsec",
                                  moved, r.rotation, r.rms * scale))
-        let hdus = try HDUCopy.hdus(of: base, headers: [hduIndex: header])
-        try write(hdus, to: output, report: report, transform: transformOut, overwrite: overwrite)
-        return report
+        return (header, hduIndex, base, report)
     }
 }
 
