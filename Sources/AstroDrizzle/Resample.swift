@@ -120,9 +120,8 @@ public enum Resample {
             whole[0].image.header = header
             try FITSWriter.write(whole, to: output, overwrite: overwrite)
         }
-        let used = inputs.indices.filter { notes[$0]!.unused == nil }
         return ResampleReport(output: output, inputs: inputs.count, width: width, height: height, kernel: o.drizzle.kernel.rawValue,
-                              weights: inputs.indices.map { notes[$0]!.weights }, exposure: used.reduce(0) { $0 + notes[$1]!.exptime },
+                              weights: inputs.indices.map { notes[$0]!.weights }, exposure: totalExposure(records(inputs, notes)),
                               kernelSeconds: Double(kernelTime.components.seconds) + Double(kernelTime.components.attoseconds) * 1e-18,
                               pixmapSteps: inputs.indices.map { notes[$0]!.step }, missed: missed, unused: unused,
                               passes: (height + band - 1) / band)
@@ -135,6 +134,14 @@ public enum Resample {
         var note: ResamplePass.Note
         var expstart: Double?
         var expend: Double?
+    }
+
+    /// The exposure time of the inputs drizzled, each file once: the chips of one multi-chip
+    /// exposure (`f.fits[SCI,1]`, `[SCI,2]`) were exposed together.
+    static func totalExposure(_ inputs: [InputRecord]) -> Double {
+        var files = Set<String>(), total = 0.0
+        for input in inputs where input.note.unused == nil && files.insert(FITS.basePath(input.name)).inserted { total += input.note.exptime }
+        return total
     }
 
     /// The inputs' records; `otherwise` stands for inputs without a note (not read).
@@ -155,19 +162,17 @@ public enum Resample {
     /// HISTORY line per input. One run and a combined tiled mosaic both write it.
     static func outputHeader(grid: Header, inputs: [InputRecord], bunit: String, options o: ResampleOptions) -> Header {
         var header = grid
-        var exposure = 0.0
         for input in inputs {
             let note = input.note
             if let reason = note.unused {
                 header.addHistory("astrotool resample: \(input.name) not drizzled: \(reason)")
             } else {
-                exposure += note.exptime
                 header.addHistory("astrotool resample: \(input.name) weights \(note.weights)"
                     + (note.sky != 0 ? ", sky \(String(format: "%.6g", note.sky)) subtracted" : "") + ", exposure \(note.exptime) s")
             }
         }
         let used = inputs.filter { $0.note.unused == nil }
-        header.set(o.exptimeKey, exposure, comment: "total exposure of the inputs")
+        header.set(o.exptimeKey, totalExposure(inputs), comment: "total exposure of the inputs")
         // The span of the exposures (MJD), where the inputs say when they were taken.
         let starts = used.compactMap(\.expstart), ends = used.compactMap(\.expend)
         if let first = starts.min() { header.set("EXPSTART", first, comment: "start of the first exposure (MJD)") }

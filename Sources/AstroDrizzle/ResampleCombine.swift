@@ -96,7 +96,7 @@ extension Resample {
         }
         try stream.finish(headers: [header] + plans.dropFirst().map { _ in Header() })
         return ResampleCombineReport(output: output, plan: first.plan, tiles: parts.count, width: width, height: height,
-                                     exposure: records.filter { $0.note.unused == nil }.reduce(0) { $0 + $1.note.exptime }, unused: unused)
+                                     exposure: totalExposure(records), unused: unused)
     }
 
     /// Copies a tile's rows into the band at column x0.

@@ -23,6 +23,8 @@ import Testing
         #expect(r.inputs == 4 && r.unused.isEmpty)
         let h = try FITS.readImage(out).header
         #expect(h.int("NDRIZIM") == 4)
+        // Two exposures of 60 s, two chips each: 120 s, not 240.
+        #expect(h.double("EXPTIME") == 120 && r.exposure == 120)
         // Both chips of each exposure land: the context holds all four bits somewhere.
         let con = try FITS.readImage(out + "[CON]").pixels.map { Int32($0) }
         #expect(con.reduce(Int32(0)) { $0 | $1 } == 0b1111)
