@@ -53,6 +53,19 @@ public struct Canvas: Sendable {
     }
 
     /// Width in pixels of `s` drawn at `scale`.
+    /// A plot's frame: the left and bottom axis lines of the box at (left, top), pw × ph, and
+    /// five ticks labelled with `label` along the bottom, from `lo` to `hi` at `position`.
+    mutating func plotFrame(left: Int, top: Int, width pw: Int, height ph: Int, from lo: Double, to hi: Double,
+                            position: (Double) -> Int, label: (Double) -> String, _ c: Color) {
+        line(left, top + ph, left + pw, top + ph, c)
+        line(left, top, left, top + ph, c)
+        for t in 0...4 {
+            let v = lo + (hi - lo) * Double(t) / 4, x = position(v), text = label(v)
+            line(x, top + ph, x, top + ph + 4, c)
+            self.text(text, x: max(0, min(width - Canvas.textWidth(text), x - Canvas.textWidth(text) / 2)), y: top + ph + 8, c)
+        }
+    }
+
     public static func textWidth(_ s: String, scale: Int = 1) -> Int {
         max(0, s.count * (BitmapFont.width + 1) * scale - scale)
     }

@@ -90,14 +90,7 @@ public enum HistogramPlot {
             c.text("P" + format(p), x: x + 3, y: top + 2, (200, 0, 0))
         }
         // Axes, ticks and labels.
-        c.line(left, top + ph, left + pw, top + ph, black)
-        c.line(left, top, left, top + ph, black)
-        for t in 0...4 {
-            let v = lo + (hi - lo) * Double(t) / 4, x = px(v)
-            c.line(x, top + ph, x, top + ph + 4, black)
-            let label = format(v)
-            c.text(label, x: max(0, min(o.width - Canvas.textWidth(label), x - Canvas.textWidth(label) / 2)), y: top + ph + 8, black)
-        }
+        c.plotFrame(left: left, top: top, width: pw, height: ph, from: lo, to: hi, position: px, label: format, black)
         let yLabel = format(Double(h.counts.max() ?? 0))
         c.text(yLabel, x: max(0, left - 6 - Canvas.textWidth(yLabel)), y: top, black)
         c.text("0", x: left - 12, y: top + ph - 7, black)

@@ -51,13 +51,8 @@ public enum ScatterPlot {
                 c.line(cx - 2, cy + 2, cx + 2, cy - 2, red)
             }
         }
-        c.line(left, top + ph, left + pw, top + ph, black)
-        c.line(left, top, left, top + ph, black)
+        c.plotFrame(left: left, top: top, width: pw, height: ph, from: x0, to: x1, position: px, label: label, black)
         for t in 0...4 {
-            let vx = x0 + (x1 - x0) * Double(t) / 4, xx = px(vx)
-            c.line(xx, top + ph, xx, top + ph + 4, black)
-            let lx = label(vx)
-            c.text(lx, x: max(0, min(o.width - Canvas.textWidth(lx), xx - Canvas.textWidth(lx) / 2)), y: top + ph + 8, black)
             let vy = y0 + (y1 - y0) * Double(t) / 4, yy = py(vy)
             c.line(left - 4, yy, left, yy, black)
             let ly = label(vy)
