@@ -18,27 +18,20 @@ struct SkyPlane: Sendable {
 /// arcsec, and each chip's pixels mapped onto it by an affine fit (a TAN chip of a few thousand
 /// pixels departs from affine there by far less than a pixel).
 struct MosaicPlane {
-    let ra0: Double, dec0: Double
+    let plane: TangentPlane
 
     init(_ chips: [SkyChip]) {
-        var v = (0.0, 0.0, 0.0)
-        for c in chips {
+        let centres = chips.map { c in
             let p = c.wcs.pixelToWorld(x: [Double(c.width - 1) / 2], y: [Double(c.height - 1) / 2])
-            let ra = p.ra[0] * .pi / 180, dec = p.dec[0] * .pi / 180
-            v.0 += cos(dec) * cos(ra); v.1 += cos(dec) * sin(ra); v.2 += sin(dec)
+            return Vec3(ra: p.ra[0], dec: p.dec[0])
         }
-        ra0 = atan2(v.1, v.0) * 180 / .pi
-        dec0 = atan2(v.2, (v.0 * v.0 + v.1 * v.1).squareRoot()) * 180 / .pi
+        plane = TangentPlane(at: centres.dropFirst().reduce(centres[0], +))
     }
 
-    /// (ξ, η) in arcsec of a sky position; NaN on the far hemisphere.
+    /// (ξ, η) in arcsec of a sky position (chips stay within 60° of the tangent point).
     func project(ra: Double, dec: Double) -> (xi: Double, eta: Double) {
-        let d = Double.pi / 180
-        let dra = (ra - ra0) * d, sd = sin(dec * d), cd = cos(dec * d), s0 = sin(dec0 * d), c0 = cos(dec0 * d)
-        let cosc = s0 * sd + c0 * cd * cos(dra)
-        guard cosc > 0 else { return (.nan, .nan) }
-        let k = 180 / .pi * 3600 / cosc
-        return (k * cd * sin(dra), k * (c0 * sd - s0 * cd * cos(dra)))
+        let q = plane.project(Vec3(ra: ra, dec: dec)) * (180 / .pi * 3600)
+        return (q.x, q.y)
     }
 
     /// ξ = x₀ + x₁·x + x₂·y and η = y₀ + y₁·x + y₂·y for the chip's pixels, least squares over a
