@@ -12,19 +12,11 @@ enum AlignSIP {
     /// - Throws: `.badData` for a template WCS with its own distortion, a non-TAN projection, or
     ///   a polynomial that does not reach the template's reference pixel.
     static func tied(_ source: Header, template: WCS, push: PolyMap, near start: (x: Double, y: Double)) throws -> Header {
-        let t = template.header
         guard !template.hasDistortion, template.ctype.allSatisfy({ $0.hasSuffix("-TAN") }) else {
             throw AstroError(.badData, operation: "updating the WCS",
                              reason: "a polynomial model is written as TAN-SIP on an undistorted TAN template WCS only (this one: \(template.ctype.joined(separator: ", ")))")
         }
-        func value(_ key: String, _ fallback: Double) -> Double { t.double(key) ?? fallback }
-        var cd = [[0.0, 0.0], [0.0, 0.0]]
-        for i in 0..<2 {
-            for j in 0..<2 {
-                cd[i][j] = t.double("CD\(i + 1)_\(j + 1)") ?? value("PC\(i + 1)_\(j + 1)", i == j ? 1 : 0) * value("CDELT\(i + 1)", 1)
-            }
-        }
-        let target = (x: value("CRPIX1", 1) - 1, y: value("CRPIX2", 1) - 1)
+        let target = template.referencePixel
         guard let p0 = solve(push, for: target, from: start) else {
             throw AstroError(.badData, operation: "updating the WCS", reason: "the polynomial does not reach the template's reference pixel")
         }
@@ -36,24 +28,14 @@ enum AlignSIP {
             throw AstroError(.badData, operation: "updating the WCS", reason: "the transform is singular")
         }
         let inv = [[l[1][1] / det, -l[0][1] / det], [-l[1][0] / det, l[0][0] / det]]
-        var h = AlignWCS.withoutWCS(source)
-        let replaced = ["CRPIX1", "CRPIX2", "CDELT1", "CDELT2", "PC1_1", "PC1_2", "PC2_1", "PC2_2", "CD1_1", "CD1_2", "CD2_1", "CD2_2",
-                        "CTYPE1", "CTYPE2"]
-        h.cards += t.cards.filter { $0.keyword != "COMMENT" && $0.keyword != "" && !replaced.contains($0.keyword) }
+        var h = AlignWCS.composed(source, template: template, crpix: p0, matrix: l)
         h.set("CTYPE1", template.ctype[0] + "-SIP", comment: "TAN projection with SIP distortion")
         h.set("CTYPE2", template.ctype[1] + "-SIP", comment: "TAN projection with SIP distortion")
-        h.set("CRPIX1", p0.x + 1, comment: "Pixel coordinate of reference point")
-        h.set("CRPIX2", p0.y + 1, comment: "Pixel coordinate of reference point")
-        for i in 0..<2 {
-            for j in 0..<2 {
-                h.set("CD\(i + 1)_\(j + 1)", cd[i][0] * l[0][j] + cd[i][1] * l[1][j], comment: "Linear transformation matrix element")
-            }
-        }
         // SIP: u + f(u, v) with f = (L⁻¹·N)ₓ, v + g(u, v) with g = (L⁻¹·N)ᵧ, terms of degree ≥ 2.
         let order = push.order
         h.set("A_ORDER", order, comment: "SIP polynomial order, axis 1")
         h.set("B_ORDER", order, comment: "SIP polynomial order, axis 2")
-        for d in 2...max(2, order) where d <= order {
+        for d in stride(from: 2, through: order, by: 1) {
             for q in 0...d {
                 let p = d - q
                 let nx = c.x[p][q], ny = c.y[p][q]

@@ -76,21 +76,25 @@ enum AlignWCS {
             throw AstroError(.badData, operation: "updating the WCS",
                              reason: "the template's WCS has a distortion (\(template.ctype.joined(separator: ", "))); --update-wcs handles undistorted template WCSs only so far")
         }
+        guard let pull = push.inverse else {
+            throw AstroError(.badData, operation: "updating the WCS", reason: "the transform is singular")
+        }
+        let r = template.referencePixel
+        return composed(source, template: template, crpix: pull.apply(r.x, r.y), matrix: [[push.a, push.b], [push.d, push.e]])
+    }
+
+    /// The source's cards without its WCS, the template's WCS cards, and CRPIX (`crpix`, 0-based)
+    /// and CD = CD_template·`matrix` of the composition: what a linear or SIP tie writes.
+    static func composed(_ source: Header, template: WCS, crpix: (x: Double, y: Double), matrix m: [[Double]]) -> Header {
         let t = template.header
         func value(_ key: String, _ fallback: Double) -> Double { t.double(key) ?? fallback }
         // wcslib writes PCi_j and CDELTi; CD = diag(CDELT)·PC.
         var cd = [[0.0, 0.0], [0.0, 0.0]]
         for i in 0..<2 {
             for j in 0..<2 {
-                let pc = t.double("CD\(i + 1)_\(j + 1)") ?? value("PC\(i + 1)_\(j + 1)", i == j ? 1 : 0) * value("CDELT\(i + 1)", 1)
-                cd[i][j] = pc
+                cd[i][j] = t.double("CD\(i + 1)_\(j + 1)") ?? value("PC\(i + 1)_\(j + 1)", i == j ? 1 : 0) * value("CDELT\(i + 1)", 1)
             }
         }
-        guard let pull = push.inverse else {
-            throw AstroError(.badData, operation: "updating the WCS", reason: "the transform is singular")
-        }
-        let crpix = pull.apply(value("CRPIX1", 1) - 1, value("CRPIX2", 1) - 1)
-        let m = [[push.a, push.b], [push.d, push.e]]
         var h = withoutWCS(source)
         let replaced = ["CRPIX1", "CRPIX2", "CDELT1", "CDELT2", "PC1_1", "PC1_2", "PC2_1", "PC2_2", "CD1_1", "CD1_2", "CD2_1", "CD2_2"]
         h.cards += t.cards.filter { $0.keyword != "COMMENT" && $0.keyword != "" && !replaced.contains($0.keyword) }
