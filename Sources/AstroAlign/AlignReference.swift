@@ -22,7 +22,7 @@ extension Align {
     static func fitToReference(source: String, catalogue: String, sourceCatalogue: String?, output: String,
                                options o: AlignOptions, overwrite: Bool) throws -> AlignReport {
         let transformOut = try reserveOutputs(output, o, overwrite: overwrite)
-        let chips = sourceCatalogue == nil ? try sciChips(source) : [source]
+        let chips = sourceCatalogue == nil ? try FITS.sciChips(source) : [source]
         var headers: [Int: Header] = [:], reports: [AlignReport] = [], base = FITS.basePath(source)
         for chip in chips {
             let fit = try fitChip(chip, catalogue: catalogue, sourceCatalogue: sourceCatalogue, output: output, options: o)
@@ -33,15 +33,6 @@ extension Align {
         let hdus = try HDUCopy.hdus(of: base, headers: headers)
         try write(hdus, to: output, report: reports[0], transform: transformOut, overwrite: overwrite)
         return reports[0]
-    }
-
-    /// The SCI chips of a file named without an HDU when it has several, `file[SCI,n]`; else the name.
-    static func sciChips(_ source: String) throws -> [String] {
-        guard FITS.basePath(source) == source else { return [source] }
-        let sci = try FITS.listHDUs(source).filter {
-            ($0.extname ?? "").uppercased() == "SCI" && $0.kind == .image && $0.shape.count >= 2 && !$0.shape.contains(0)
-        }
-        return sci.count < 2 ? [source] : sci.map { "\(source)[SCI,\($0.header.int("EXTVER") ?? 1)]" }
     }
 
     /// One chip fitted to the catalogue: its new header, HDU, file and report.

@@ -63,8 +63,9 @@ struct ResamplePlanCommand: ParsableCommand {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let jobs = SlurmScripts(plan: plan, planPath: planPath, folder: dir, mosaic: target,
                                     tool: SlurmScripts.executable(), extra: slurmOptions)
-            for (name, text, executable) in jobs.files() { writes.append((dir + "/" + name, Data(text.utf8), executable)) }
-            scripts = jobs.files().map { dir + "/" + $0.name }
+            let files = jobs.files()
+            for (name, text, executable) in files { writes.append((dir + "/" + name, Data(text.utf8), executable)) }
+            scripts = files.map { dir + "/" + $0.name }
         }
         // Every output is checked before any is written.
         let outputs = try writes.map { try AtomicOutput($0.0, overwrite: common.overwrite) }

@@ -52,7 +52,6 @@ public struct Canvas: Sendable {
         }
     }
 
-    /// Width in pixels of `s` drawn at `scale`.
     /// A plot's frame: the left and bottom axis lines of the box at (left, top), pw × ph, and
     /// five ticks labelled with `label` along the bottom, from `lo` to `hi` at `position`.
     mutating func plotFrame(left: Int, top: Int, width pw: Int, height ph: Int, from lo: Double, to hi: Double,
@@ -66,6 +65,7 @@ public struct Canvas: Sendable {
         }
     }
 
+    /// Width in pixels of `s` drawn at `scale`.
     public static func textWidth(_ s: String, scale: Int = 1) -> Int {
         max(0, s.count * (BitmapFont.width + 1) * scale - scale)
     }

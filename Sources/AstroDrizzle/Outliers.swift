@@ -51,7 +51,7 @@ public enum Outliers {
         guard paths.count >= 2 else {
             throw AstroError(.usage, operation: "finding outliers", reason: "needs at least two exposures of the same field")
         }
-        let inputs = try ResampleInput.chips(paths).map { try ResampleInput($0) }
+        let inputs = try ResampleInput.read(paths)
         var owners: [String: String] = [:]
         for base in Set(inputs.map { FITS.basePath($0.path) }).sorted() {
             let out = outputPath(base, outdir)

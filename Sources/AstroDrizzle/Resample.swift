@@ -76,7 +76,7 @@ public struct UnusedInput: Sendable, Encodable, CustomStringConvertible {
 public enum Resample {
     public static func run(_ paths: [String], options o: ResampleOptions, output: String, overwrite: Bool) throws -> ResampleReport {
         guard !paths.isEmpty else { throw AstroError(.noInput, operation: "resampling", reason: "no input frames") }
-        let inputs = try ResampleInput.chips(paths).map { try ResampleInput($0) }
+        let inputs = try ResampleInput.read(paths)
         let (outWCS, width, height) = try grid(o.grid, inputs)
         let layout = ResampleLayout(inputs, width: width, height: height, options: o)
         let band = try rowsPerPass(inputs, layout: layout, options: o)
@@ -113,7 +113,8 @@ public enum Resample {
         }
         let unused = inputs.indices.compactMap { k in notes[k]!.unused.map { UnusedInput(input: inputs[k].path, hdu: inputs[k].hdu, reason: $0) } }
         if unused.count == inputs.count { throw refusal(unused, operation: "drizzling", grid: (width, height)) }
-        let header = outputHeader(grid: outWCS.header, inputs: records(inputs, notes), bunit: bunit(inputs, o), options: o)
+        let records = records(inputs, notes)
+        let header = outputHeader(grid: outWCS.header, inputs: records, bunit: bunit(inputs, o), options: o)
         if let stream {
             try stream.finish(headers: [header] + layout.hdus.dropFirst().map { _ in Header() })
         } else {
@@ -121,7 +122,7 @@ public enum Resample {
             try FITSWriter.write(whole, to: output, overwrite: overwrite)
         }
         return ResampleReport(output: output, inputs: inputs.count, width: width, height: height, kernel: o.drizzle.kernel.rawValue,
-                              weights: inputs.indices.map { notes[$0]!.weights }, exposure: totalExposure(records(inputs, notes)),
+                              weights: inputs.indices.map { notes[$0]!.weights }, exposure: totalExposure(records),
                               kernelSeconds: Double(kernelTime.components.seconds) + Double(kernelTime.components.attoseconds) * 1e-18,
                               pixmapSteps: inputs.indices.map { notes[$0]!.step }, missed: missed, unused: unused,
                               passes: (height + band - 1) / band)
@@ -131,6 +132,9 @@ public enum Resample {
     /// when it was taken (EXPSTART/EXPEND, MJD, when its header says).
     struct InputRecord {
         var name: String
+        /// Which file it is: the index of the first input from the same file (the chips of a
+        /// multi-chip exposure share one).
+        var file: Int
         var note: ResamplePass.Note
         var expstart: Double?
         var expend: Double?
@@ -139,15 +143,16 @@ public enum Resample {
     /// The exposure time of the inputs drizzled, each file once: the chips of one multi-chip
     /// exposure (`f.fits[SCI,1]`, `[SCI,2]`) were exposed together.
     static func totalExposure(_ inputs: [InputRecord]) -> Double {
-        var files = Set<String>(), total = 0.0
-        for input in inputs where input.note.unused == nil && files.insert(FITS.basePath(input.name)).inserted { total += input.note.exptime }
+        var files = Set<Int>(), total = 0.0
+        for input in inputs where input.note.unused == nil && files.insert(input.file).inserted { total += input.note.exptime }
         return total
     }
 
     /// The inputs' records; `otherwise` stands for inputs without a note (not read).
     static func records(_ inputs: [ResampleInput], _ notes: [Int: ResamplePass.Note], otherwise: ResamplePass.Note? = nil) -> [InputRecord] {
-        inputs.enumerated().map { k, input in
-            InputRecord(name: URL(fileURLWithPath: input.path).lastPathComponent, note: notes[k] ?? otherwise!,
+        let files = inputs.map { FITS.basePath($0.path) }
+        return inputs.enumerated().map { k, input in
+            InputRecord(name: URL(fileURLWithPath: input.path).lastPathComponent, file: files.firstIndex(of: files[k])!, note: notes[k] ?? otherwise!,
                         expstart: input.double("EXPSTART"), expend: input.double("EXPEND"))
         }
     }

@@ -56,7 +56,7 @@ extension Resample {
         let (width, height) = (first.gridWidth, first.gridHeight)
         let records = first.names.indices.map { k in
             parts.lazy.compactMap { $0.info.records[k] }.first ?? InputRecord(
-                name: first.names[k], note: .init(weights: "-", step: 0, sky: 0, exptime: 0,
+                name: first.names[k], file: k, note: .init(weights: "-", step: 0, sky: 0, exptime: 0,
                                                   unused: "it does not overlap the output grid (\(width)x\(height)): no pixel centre lands on it"),
                 expstart: nil, expend: nil)
         }

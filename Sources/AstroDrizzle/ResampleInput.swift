@@ -36,17 +36,9 @@ struct ResampleInput {
         }
     }
 
-    /// The chips a list of inputs names: a file given without an HDU that holds several SCI
-    /// image extensions stands for each of them, `file[SCI,n]` (as drizzlepac and skymatch take
-    /// a multi-chip exposure); any other name is one chip.
-    static func chips(_ paths: [String]) throws -> [String] {
-        try paths.flatMap { path -> [String] in
-            guard FITS.basePath(path) == path else { return [path] }
-            let sci = try FITS.listHDUs(path).filter {
-                ($0.extname ?? "").uppercased() == "SCI" && $0.kind == .image && $0.shape.count >= 2 && !$0.shape.contains(0)
-            }
-            return sci.count < 2 ? [path] : sci.map { "\(path)[SCI,\($0.header.int("EXTVER") ?? 1)]" }
-        }
+    /// Every input chip of `paths` (`FITS.sciChips`), headers read and checked.
+    static func read(_ paths: [String]) throws -> [ResampleInput] {
+        try paths.flatMap(FITS.sciChips).map { try ResampleInput($0) }
     }
 
     /// Reads the headers, checks the WCS and the companions' shapes; no pixels yet.

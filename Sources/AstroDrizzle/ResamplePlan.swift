@@ -193,7 +193,7 @@ extension Resample {
     /// tile the inputs whose outline (widened by the kernel's reach) meets it.
     public static func plan(_ paths: [String], options o: ResampleOptions, tiles nx: Int, _ ny: Int) throws -> ResamplePlan {
         guard !paths.isEmpty else { throw AstroError(.noInput, operation: "planning", reason: "no input frames") }
-        let inputs = try ResampleInput.chips(paths).map { try ResampleInput($0) }
+        let inputs = try ResampleInput.read(paths)
         let (wcs, width, height) = try grid(o.grid, inputs)
         guard nx >= 1, ny >= 1, nx <= width, ny <= height else {
             throw AstroError(.usage, operation: "planning", reason: "--tiles \(nx) \(ny) does not fit the \(width)x\(height) grid")

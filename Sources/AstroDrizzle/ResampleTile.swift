@@ -48,10 +48,10 @@ extension Resample {
     /// The plan's inputs, headers read and checked against the plan: the same list (when given),
     /// the same HDU, shape, file size and header cards.
     static func checkedInputs(_ plan: ResamplePlan, planPath: String, paths named: [String]?) throws -> [ResampleInput] {
-        let given = try named.map { try ResampleInput.chips($0) }
-        let paths = given ?? plan.inputs.map { plan.resolved($0.path) }
+        let given = try named?.flatMap(FITS.sciChips)
+        let expected = plan.inputs.map { plan.resolved($0.path) }
+        let paths = given ?? expected
         if let given {
-            let expected = plan.inputs.map { plan.resolved($0.path) }
             guard given.count == expected.count else {
                 throw AstroError(.badData, file: planPath, operation: "checking the inputs",
                                  reason: "\(given.count) inputs given, the plan has \(expected.count)")

@@ -36,6 +36,7 @@ enum TilePart {
         h.set("NINPUTS", inputs.count, comment: "inputs in the plan")
         for (k, record) in records.enumerated() {
             h.set("NAM\(k)", record.name)
+            h.set("FID\(k)", record.file)
             h.set("HDU\(k)", inputs[k].hdu)
             guard let note = notes[k] else { h.set("USE\(k)", "unread"); continue }
             h.set("USE\(k)", note.unused == nil ? "used" : "unused")
@@ -53,7 +54,7 @@ enum TilePart {
     /// What one part's header says.
     struct Info {
         var plan: String
-        var tile: Int, tiles: Int, tilesX: Int, tilesY: Int
+        var tile: Int, tiles: Int
         var x0: Int, y0: Int
         var gridWidth: Int, gridHeight: Int
         var grid: Header
@@ -67,8 +68,8 @@ enum TilePart {
 
     /// Reads a part's primary header; nil for a header that is not a part's.
     static func info(_ h: Header) -> Info? {
-        guard let plan = h.string("PLANID"), let tile = h.int("TILE"), let tiles = h.int("NTILES"), let tx = h.int("TILESNX"),
-              let ty = h.int("TILESNY"), let x0 = h.int("TILEX0"), let y0 = h.int("TILEY0"), let gw = h.int("GRIDNX"),
+        guard let plan = h.string("PLANID"), let tile = h.int("TILE"), let tiles = h.int("NTILES"), h.int("TILESNX") != nil,
+              h.int("TILESNY") != nil, let x0 = h.int("TILEX0"), let y0 = h.int("TILEY0"), let gw = h.int("GRIDNX"),
               let gh = h.int("GRIDNY"), let count = h.int("GRIDCRDS"), let c1 = h.double("GCRPIX1"),
               let c2 = h.double("GCRPIX2"), let n = h.int("NINPUTS"), let key = h.string("EXPKEY"),
               let kernel = h.string("KERNEL").flatMap(DrizzleOptions.Kernel.init(rawValue:)), let pixfrac = h.double("PIXFRAC"),
@@ -93,9 +94,10 @@ enum TilePart {
             guard use != "unread" else { records.append(nil); continue }
             let note = ResamplePass.Note(weights: h.string("WGT\(k)") ?? "-", step: h.int("STP\(k)") ?? 0, sky: h.double("SKY\(k)") ?? 0,
                                          exptime: h.double("EXP\(k)") ?? 0, unused: use == "used" ? nil : (h.string("WHY\(k)") ?? "unused"))
-            records.append(Resample.InputRecord(name: name, note: note, expstart: h.double("BEG\(k)"), expend: h.double("END\(k)")))
+            records.append(Resample.InputRecord(name: name, file: h.int("FID\(k)") ?? k, note: note,
+                                                expstart: h.double("BEG\(k)"), expend: h.double("END\(k)")))
         }
-        return Info(plan: plan, tile: tile, tiles: tiles, tilesX: tx, tilesY: ty, x0: x0, y0: y0, gridWidth: gw, gridHeight: gh,
+        return Info(plan: plan, tile: tile, tiles: tiles, x0: x0, y0: y0, gridWidth: gw, gridHeight: gh,
                     grid: grid, options: o, bunit: h.string("BUNIT") ?? "", names: names, hdus: hdus, records: records)
     }
 }

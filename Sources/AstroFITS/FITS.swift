@@ -16,6 +16,17 @@ public enum FITS {
     /// The file part of an extended name (`f.fits[SCI,2]` → `f.fits`): what exists on disk.
     public static func basePath(_ name: String) -> String { FITSStatus.basePath(name) }
 
+    /// The chips a name stands for: a file named without an HDU that holds several SCI image
+    /// extensions is each of them, `file[SCI,n]` (a multi-chip exposure, as drizzlepac and
+    /// skymatch take it); any other name is itself.
+    public static func sciChips(_ name: String) throws -> [String] {
+        guard basePath(name) == name else { return [name] }
+        let sci = try listHDUs(name).filter {
+            ($0.extname ?? "").uppercased() == "SCI" && $0.kind == .image && $0.shape.count >= 2 && !$0.shape.contains(0)
+        }
+        return sci.count < 2 ? [name] : sci.map { "\(name)[SCI,\($0.header.int("EXTVER") ?? 1)]" }
+    }
+
     /// Every HDU of the file, or only the one the name selects.
     public static func listHDUs(_ name: String) throws -> [HDUInfo] {
         var out: [HDUInfo] = []

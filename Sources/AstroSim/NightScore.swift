@@ -95,8 +95,9 @@ public enum NightScore {
         let sci = try FITS.readImage(path)
         let wcs = try WCS.read(path: path)
         let base = FITS.basePath(path)
+        let extnames = Set(try FITS.listHDUs(base).compactMap { $0.extname?.uppercased() })
         func plane(_ name: String) throws -> [Float]? {
-            guard try FITS.listHDUs(base).contains(where: { $0.extname?.uppercased() == name }) else { return nil }
+            guard extnames.contains(name) else { return nil }
             let image = try FITS.readImage("\(base)[\(name)]")
             guard image.width == sci.width, image.height == sci.height else {
                 throw AstroError(.badData, file: "\(base)[\(name)]", operation: "reading the mosaic",

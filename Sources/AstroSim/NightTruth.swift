@@ -9,8 +9,6 @@ import Foundation
 struct NightTruth {
     /// One science frame: an exposure seen by one chip.
     struct Frame {
-        /// `001` or `001_2`: the suffix of its truth files.
-        let name: String
         let wcs: WCS
         let width: Int, height: Int
         /// The cosmic-ray mask (`cr_NNN.fits`, the chip's HDU for two chips).
@@ -113,7 +111,7 @@ struct NightTruth {
                     throw AstroError(.badData, file: skyTable.path, operation: "reading the truth", reason: "no sky for exposure \(e) chip \(c)")
                 }
                 let bias = try FITS.readHeader(chips > 1 ? "\(biasFile)[SCI,\(c)]" : biasFile).double("BIASLVL") ?? 0
-                frames.append(Frame(name: name, wcs: wcs, width: w, height: h, cosmicRays: cr,
+                frames.append(Frame(wcs: wcs, width: w, height: h, cosmicRays: cr,
                                     sky: (level[row], gx[row], gy[row]), bias: bias))
             }
         }

@@ -14,8 +14,8 @@ import Testing
                                            "--nbias", "0", "--ndark", "0", "--nflat", "0", "--nsci", "2", "--stars", "40", "-q"])
         #expect(sim.code == 0, "\(sim.stderr)")
         let files = ["\(night)/sci_R_001.fits", "\(night)/sci_R_002.fits"]
-        #expect(try ResampleInput.chips(files) == files.flatMap { ["\($0)[SCI,1]", "\($0)[SCI,2]"] })
-        #expect(try ResampleInput.chips(["\(files[0])[SCI,2]"]) == ["\(files[0])[SCI,2]"])
+        #expect(try files.flatMap(FITS.sciChips) == files.flatMap { ["\($0)[SCI,1]", "\($0)[SCI,2]"] })
+        #expect(try FITS.sciChips("\(files[0])[SCI,2]") == ["\(files[0])[SCI,2]"])
         var o = ResampleOptions()
         o.skyKey = nil
         let out = dir.appendingPathComponent("mosaic.fits").path
