@@ -99,7 +99,7 @@ extension NightScore {
                     if px >= 0, px < f.width { peak = max(peak, stamp.values[j * stamp.size + i]) }
                 }
             }
-            let sky = f.sky(x: p.x, y: p.y)
+            let sky = f.sky.value(p.x, p.y)
             if (Double(peak) + galaxy) * 1.1 + sky + f.bias >= truth.saturation { saturated = true }
             guard p.x >= 0, p.y >= 0, p.x <= Double(f.width - 1), p.y <= Double(f.height - 1) else { continue }
             frames += 1

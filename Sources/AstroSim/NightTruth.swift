@@ -14,14 +14,9 @@ struct NightTruth {
         /// The cosmic-ray mask (`cr_NNN.fits`, the chip's HDU for two chips).
         let cosmicRays: String
         /// Sky in ADU: level at the chip centre and gradients per pixel.
-        let sky: (level: Double, gx: Double, gy: Double)
+        let sky: SkyPlane
         /// Raw bias level of the chip, ADU.
         let bias: Double
-
-        /// The sky at a pixel of this frame, ADU.
-        func sky(x: Double, y: Double) -> Double {
-            sky.level + sky.gx * (x - Double(width - 1) / 2) + sky.gy * (y - Double(height - 1) / 2)
-        }
     }
 
     let folder: String
@@ -112,7 +107,8 @@ struct NightTruth {
                 }
                 let bias = try FITS.readHeader(chips > 1 ? "\(biasFile)[SCI,\(c)]" : biasFile).double("BIASLVL") ?? 0
                 frames.append(Frame(wcs: wcs, width: w, height: h, cosmicRays: cr,
-                                    sky: (level[row], gx[row], gy[row]), bias: bias))
+                                    sky: SkyPlane(level: level[row], gradX: gx[row], gradY: gy[row],
+                                                  centreX: Double(w - 1) / 2, centreY: Double(h - 1) / 2), bias: bias))
             }
         }
         return NightTruth(folder: dir, stars: stars, galaxy: galaxy, psf: psf, gain: gain, readNoise: readNoise, saturation: saturation,
