@@ -22,19 +22,31 @@ final class SkyChip {
     let wcs: WCS
     let footprint: SphericalPolygon
 
-    init(name: String, input: Int, file: String, hdu: Int, image: Image, excluded: [UInt8], wcs: WCS,
-         footprint: SphericalPolygon) {
+    init(name: String, input: Int, file: String, hdu: Int, width: Int, height: Int, pixels: [Float], header: Header,
+         excluded: [UInt8], wcs: WCS, footprint: SphericalPolygon) {
         self.name = name
         self.input = input
         self.file = file
         self.hdu = hdu
-        width = image.width
-        height = image.height
-        pixels = image.pixels
-        header = image.header
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+        self.header = header
         self.excluded = excluded
         self.wcs = wcs
         self.footprint = footprint
+    }
+
+    /// The chips of every input, in input order (the mask of input k is `masks[k]` when given).
+    static func read(_ paths: [String], goodBits: GoodBits, masks: [String], footprintStep: Int) throws -> [SkyChip] {
+        // Reading and decoding is most of the time of small runs: the inputs are read two (or
+        // more) at a time; the first failing input in the list is the one reported.
+        let parts = Parallel.mapBlocks(count: paths.count) { block in
+            Unshared(block.map { k in
+                Result { try read(paths[k], input: k, goodBits: goodBits, userMask: masks.isEmpty ? nil : masks[k], footprintStep: footprintStep) }
+            })
+        }
+        return try parts.flatMap(\.value).flatMap { try $0.get() }
     }
 
     /// The chips of one input: the HDU its name selects, else every `SCI` image extension, else
@@ -94,8 +106,24 @@ final class SkyChip {
             guard polygon.radius <= SphericalPolygon.maxRadius else {
                 throw fail("computing footprint", "the chip spans more than 60 degrees, which skymatch does not handle")
             }
-            return SkyChip(name: name, input: input, file: base, hdu: info.index, image: image, excluded: excluded,
-                           wcs: wcs, footprint: polygon)
+            return SkyChip(name: name, input: input, file: base, hdu: info.index, width: image.width, height: image.height,
+                           pixels: image.pixels, header: image.header, excluded: excluded, wcs: wcs, footprint: polygon)
         }
     }
+}
+
+extension SkyChip {
+    /// The same chip (its arrays shared, not copied) with its own copy of the WCS, for another thread.
+    func twin() -> SkyChip {
+        SkyChip(name: name, input: input, file: file, hdu: hdu, width: width, height: height, pixels: pixels, header: header,
+                excluded: excluded, wcs: wcs.copy(), footprint: footprint)
+    }
+}
+
+/// Hands chips (not Sendable, for their WCS) and closures over them across threads where the
+/// code guarantees no two threads use one WCS at once: chips read on a worker and used after
+/// it, or read-only twins made on each worker.
+struct Unshared<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -127,12 +127,8 @@ public enum SkyMatch {
         if let lo = o.stats.lower, let hi = o.stats.upper, !(lo <= hi) {
             throw AstroError(.usage, operation: "matching sky", reason: "the lower limit \(lo) is above the upper limit \(hi)")
         }
-        var chips: [SkyChip] = []
-        for (k, path) in paths.enumerated() {
-            // --compat: the references' default outline, the four corners joined by great circles.
-            chips += try SkyChip.read(path, input: k, goodBits: o.goodBits, userMask: o.masks.isEmpty ? nil : o.masks[k],
-                                      footprintStep: o.compat ? 1 << 40 : o.footprintStep)
-        }
+        // --compat: the references' default outline, the four corners joined by great circles.
+        let chips = try SkyChip.read(paths, goodBits: o.goodBits, masks: o.masks, footprintStep: o.compat ? 1 << 40 : o.footprintStep)
         let (groupOf, groupNames) = if let file = o.groupsFile {
             try SkyLists.groups(file, chips: chips, paths: paths)
         } else {
@@ -228,24 +224,18 @@ public enum SkyMatch {
         offsetStats.lower = nil
         offsetStats.upper = nil
         let limits = (stats.lower.map(Float.init) ?? -.infinity)...(stats.upper.map(Float.init) ?? .infinity)
-        var pairs: [PairSky] = [], reported: [SkyMatchReport.Pair] = []
-        var overlapPixels = [Int](repeating: 0, count: chips.count)
-        var scratch: [Float] = []
-        for gi in members.indices {
-            for gj in members.indices where gj > gi {
-                // The offset seen from both sides (each side's pixels, the other interpolated), averaged.
-                var none: Positions? = nil
-                let a = differences(members[gi], against: members[gj], chips, limits: limits, scratch: &scratch, &overlapPixels, positions: &none)
-                let b = differences(members[gj], against: members[gi], chips, limits: limits, scratch: &scratch, &overlapPixels, positions: &none)
-                guard a.area > 0, let da = measure(a.values, offsetStats), let db = measure(b.values, offsetStats) else { continue }
-                let offset = (da.value - db.value) / 2
-                pairs.append(PairSky(i: gi, j: gj, si: SkyValue(value: offset, npix: da.npix), sj: SkyValue(value: 0, npix: db.npix)))
-                let arcsec2 = a.area * pow(180 / Double.pi * 3600, 2)
-                reported.append(.init(groups: [groupNames[gi], groupNames[gj]], offsets: [da.value, -db.value],
-                                      npix: [da.npix, db.npix], area: arcsec2))
-            }
+        let found = PairWorker.map(groups: members.count, chips: chips) { worker, gi, gj -> (PairSky, SkyMatchReport.Pair)? in
+            // The offset seen from both sides (each side's pixels, the other interpolated), averaged.
+            var none: Positions? = nil
+            let a = differences(members[gi], against: members[gj], &worker, limits: limits, positions: &none)
+            let b = differences(members[gj], against: members[gi], &worker, limits: limits, positions: &none)
+            guard a.area > 0, let da = measure(a.values, offsetStats), let db = measure(b.values, offsetStats) else { return nil }
+            let offset = (da.value - db.value) / 2
+            let arcsec2 = a.area * pow(180 / Double.pi * 3600, 2)
+            return (PairSky(i: gi, j: gj, si: SkyValue(value: offset, npix: da.npix), sj: SkyValue(value: 0, npix: db.npix)),
+                    .init(groups: [groupNames[gi], groupNames[gj]], offsets: [da.value, -db.value], npix: [da.npix, db.npix], area: arcsec2))
         }
-        return (pairs, reported, overlapPixels)
+        return (found.results.map(\.0), found.results.map(\.1), found.overlapPixels)
     }
 
     /// The pairs as stcal forms them (`--compat`): each side's own statistic in its rasterised
@@ -290,8 +280,9 @@ public enum SkyMatch {
     /// The pixel differences `side − other` at the pixels of group `side` that group `other`
     /// also covers (a pixel covered by several members of `other` counts once), pooled over
     /// `side`'s members, where both values are within `limits`; and the summed overlap area (sr).
-    static func differences(_ side: [Int], against other: [Int], _ chips: [SkyChip], limits: ClosedRange<Float>,
-                            scratch: inout [Float], _ counts: inout [Int], positions: inout Positions?) -> (values: [Float], area: Double) {
+    static func differences(_ side: [Int], against other: [Int], _ worker: inout PairWorker, limits: ClosedRange<Float>,
+                            positions: inout Positions?) -> (values: [Float], area: Double) {
+        let chips = worker.chips
         var values: [Float] = [], area = 0.0
         for m in side {
             let chip = chips[m]
@@ -306,12 +297,12 @@ public enum SkyMatch {
             }
             let ww = window.x.count, size = ww * window.y.count
             // One buffer for every member and pair (no page faults for each new one).
-            if scratch.count < size { scratch = [Float](repeating: .nan, count: size) } else {
-                scratch.withUnsafeMutableBufferPointer { UnsafeMutableBufferPointer(rebasing: $0[0..<size]).update(repeating: .nan) }
+            if worker.scratch.count < size { worker.scratch = [Float](repeating: .nan, count: size) } else {
+                worker.scratch.withUnsafeMutableBufferPointer { UnsafeMutableBufferPointer(rebasing: $0[0..<size]).update(repeating: .nan) }
             }
             for (k, region) in regions {
                 area += region.area
-                Overlap.sample(&scratch, window: window, of: chip, from: chips[k], region: region)
+                Overlap.sample(&worker.scratch, window: window, of: chip, from: chips[k], region: region)
             }
             values.reserveCapacity(values.count + size)
             var n = 0
@@ -319,7 +310,7 @@ public enum SkyMatch {
             // (ξ, η) of each kept pixel when the plane model asks: the chip's affine map.
             let map = positions?.maps[m]
             var xis: [Float] = [], etas: [Float] = []
-            scratch.withUnsafeBufferPointer { seen in
+            worker.scratch.withUnsafeBufferPointer { seen in
                 chip.pixels.withUnsafeBufferPointer { pix in
                     for y in window.y {
                         let row = (y - window.y.lowerBound) * ww - window.x.lowerBound, prow = y * chip.width
@@ -339,7 +330,7 @@ public enum SkyMatch {
                     }
                 }
             }
-            counts[m] += n
+            worker.overlapPixels[m] += n
             if map != nil { positions!.xi += xis; positions!.eta += etas }
         }
         return (values, area)

@@ -12,26 +12,20 @@ enum SkyMatchPlane {
         let mosaic = MosaicPlane(chips)
         let maps = chips.map { mosaic.affine($0) }
         let limits = (o.stats.lower.map(Float.init) ?? -.infinity)...(o.stats.upper.map(Float.init) ?? .infinity)
-        var pairs: [(i: Int, j: Int, weight: Int, plane: SkyPlane)] = [], reported: [SkyMatchReport.Pair] = []
-        var overlapPixels = [Int](repeating: 0, count: chips.count)
-        var scratch: [Float] = []
-        for gi in members.indices {
-            for gj in members.indices where gj > gi {
-                // Both sides' differences, as gi − gj, at their positions on the mosaic plane.
-                var pa: SkyMatch.Positions? = .init(maps: maps), pb: SkyMatch.Positions? = .init(maps: maps)
-                let a = SkyMatch.differences(members[gi], against: members[gj], chips, limits: limits, scratch: &scratch,
-                                             &overlapPixels, positions: &pa)
-                let b = SkyMatch.differences(members[gj], against: members[gi], chips, limits: limits, scratch: &scratch,
-                                             &overlapPixels, positions: &pb)
-                guard a.area > 0, let fit = PlaneFit.fit(a.values + b.values.map { -$0 }, xi: pa!.xi + pb!.xi, eta: pa!.eta + pb!.eta)
-                else { continue }
-                pairs.append((gi, gj, fit.npix, fit.plane))
-                let level = fit.plane.level
-                reported.append(.init(groups: [groupNames[gi], groupNames[gj]], offsets: [level, level],
-                                      npix: [a.values.count, b.values.count], area: a.area * pow(180 / Double.pi * 3600, 2),
-                                      slope: [fit.plane.slopeX, fit.plane.slopeY]))
-            }
+        let found = PairWorker.map(groups: members.count, chips: chips) { worker, gi, gj
+            -> ((i: Int, j: Int, weight: Int, plane: SkyPlane), SkyMatchReport.Pair)? in
+            // Both sides' differences, as gi − gj, at their positions on the mosaic plane.
+            var pa: SkyMatch.Positions? = .init(maps: maps), pb: SkyMatch.Positions? = .init(maps: maps)
+            let a = SkyMatch.differences(members[gi], against: members[gj], &worker, limits: limits, positions: &pa)
+            let b = SkyMatch.differences(members[gj], against: members[gi], &worker, limits: limits, positions: &pb)
+            guard a.area > 0, let fit = PlaneFit.fit(a.values + b.values.map { -$0 }, xi: pa!.xi + pb!.xi, eta: pa!.eta + pb!.eta)
+            else { return nil }
+            let level = fit.plane.level
+            return ((gi, gj, fit.npix, fit.plane),
+                    .init(groups: [groupNames[gi], groupNames[gj]], offsets: [level, level], npix: [a.values.count, b.values.count],
+                          area: a.area * pow(180 / Double.pi * 3600, 2), slope: [fit.plane.slopeX, fit.plane.slopeY]))
         }
+        let pairs = found.results.map(\.0), reported = found.results.map(\.1), overlapPixels = found.overlapPixels
         let planes = PlaneFit.solve(count: members.count, pairs: pairs)
         let island = SkyMatchSolver.islands(count: members.count, pairs: pairs.map {
             PairSky(i: $0.i, j: $0.j, si: SkyValue(value: 0, npix: 1), sj: SkyValue(value: 0, npix: 1))

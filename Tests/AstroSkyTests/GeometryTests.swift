@@ -12,8 +12,8 @@ import Testing
         let wcs = try WCS.tan(ra: ra, dec: dec, pixelScale: scale, rotation: rotation, width: size, height: size)
         let outline = wcs.footprint(width: size, height: size, step: step)
         let polygon = SphericalPolygon(ra: outline.map(\.ra), dec: outline.map(\.dec))!
-        let image = Image(width: size, height: size, value: value)
-        return SkyChip(name: "t", input: 0, file: "t.fits", hdu: 0, image: image,
+        return SkyChip(name: "t", input: 0, file: "t.fits", hdu: 0, width: size, height: size,
+                       pixels: [Float](repeating: value, count: size * size), header: Header(),
                        excluded: [UInt8](repeating: 0, count: size * size), wcs: wcs, footprint: polygon)
     }
 
