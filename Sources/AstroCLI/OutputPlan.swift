@@ -24,13 +24,9 @@ struct OutputPlan {
 
     /// Throws when an output is one of the inputs (the same file on disk).
     static func checkDistinct(inputs: [String], outputs: [String]) throws {
-        let ins = Set(inputs.map { canonical(FITS.basePath($0)) })
-        for out in outputs where ins.contains(canonical(out)) {
+        let ins = Set(inputs.map(FITS.canonicalPath))
+        for out in outputs where ins.contains(FITS.canonicalPath(out)) {
             throw AstroError(.cannotCreate, file: out, operation: "creating output", reason: "it is one of the inputs")
         }
-    }
-
-    static func canonical(_ path: String) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 }

@@ -78,26 +78,23 @@ public enum Resample {
         guard !paths.isEmpty else { throw AstroError(.noInput, operation: "resampling", reason: "no input frames") }
         let inputs = try ResampleInput.read(paths)
         let (outWCS, width, height) = try grid(o.grid, inputs)
-        let layout = ResampleLayout(inputs, width: width, height: height, options: o)
+        let setup = PassSetup(inputs, grid: outWCS, width: width, height: height, options: o)
+        let layout = setup.layout
         let band = try rowsPerPass(inputs, layout: layout, options: o)
-        let reach = inputs.map { reached($0, grid: outWCS, width: width, height: height) }
-        let outScale = outWCS.pixelScale(x: Double(width - 1) / 2, y: Double(height - 1) / 2)
-        // The variances' 1/r² uses the first input's ratio, as stcal does.
-        let firstRatio = outScale / inputs[0].wcs.pixelScale(x: Double(inputs[0].width - 1) / 2, y: Double(inputs[0].height - 1) / 2)
 
         // One band of rows at a time: the whole grid when it fits in memory (the usual case),
         // else bands written into their places in the file as they are done.
-        var notes: [Int: ResamplePass.Note] = [:], missed = 0, kernelTime = Duration.zero
+        var notes: [Int: ResamplePass.Note] = [:], missed = 0, kernelSeconds = 0.0
         var stream: FITSStreamWriter?
         var whole: [OutputHDU] = []
         for first in stride(from: 0, to: height, by: band) {
             let rows = first..<min(first + band, height)
-            let pass = try ResamplePass.run(inputs, rows: rows, columns: 0..<width, grid: outWCS, layout: layout, reach: reach,
+            let pass = try ResamplePass.run(inputs, rows: rows, columns: 0..<width, setup: setup,
                                             skip: Set(notes.filter { $0.value.unused != nil }.keys),
-                                            landed: Set(notes.filter { $0.value.unused == nil }.keys), firstRatio: firstRatio, options: o)
+                                            landed: Set(notes.filter { $0.value.unused == nil }.keys), options: o)
             notes.merge(pass.notes) { old, _ in old }
             missed += pass.missed
-            kernelTime += pass.kernelTime
+            kernelSeconds += pass.kernelSeconds
             if rows.count == height { whole = pass.hdus; break }
             if stream == nil {
                 let plans = layout.hdus.map { FITSStreamWriter.Plan(width: width, height: height, pixelType: $0.type, extname: $0.extname, extver: $0.extver) }
@@ -123,7 +120,7 @@ public enum Resample {
         }
         return ResampleReport(output: output, inputs: inputs.count, width: width, height: height, kernel: o.drizzle.kernel.rawValue,
                               weights: inputs.indices.map { notes[$0]!.weights }, exposure: totalExposure(records),
-                              kernelSeconds: Double(kernelTime.components.seconds) + Double(kernelTime.components.attoseconds) * 1e-18,
+                              kernelSeconds: kernelSeconds,
                               pixmapSteps: inputs.indices.map { notes[$0]!.step }, missed: missed, unused: unused,
                               passes: (height + band - 1) / band)
     }

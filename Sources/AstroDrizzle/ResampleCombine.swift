@@ -77,21 +77,19 @@ extension Resample {
         for (y0, row) in rows {
             let bandHeight = row[0].hdus[0].shape[1]
             for (k, type) in types.enumerated() {
-                if type == .float32 {
-                    var band = [Float](repeating: .nan, count: width * bandHeight)
+                // The band of plane k, each tile's rows placed at its column.
+                func band<T>(_ fill: T, _ read: (String) throws -> [T]) throws -> [T] {
+                    var band = [T](repeating: fill, count: width * bandHeight)
                     for part in row {
-                        let pixels = try FITS.readImage("\(part.path)[\(k)]").pixels
-                        place(pixels, width: part.hdus[k].shape[0], at: part.info.x0, into: &band, bandWidth: width)
+                        place(try read("\(part.path)[\(k)]"), width: part.hdus[k].shape[0], at: part.info.x0, into: &band, bandWidth: width)
                     }
-                    try stream.write(rows: y0, of: k, OutputHDU(Image(width: width, height: bandHeight, pixels: band)))
-                } else {
-                    var band = [Int32](repeating: 0, count: width * bandHeight)
-                    for part in row {
-                        let pixels = try FITSFile("\(part.path)[\(k)]").readImageDouble().pixels.map { Int32($0) }
-                        place(pixels, width: part.hdus[k].shape[0], at: part.info.x0, into: &band, bandWidth: width)
-                    }
-                    try stream.write(rows: y0, of: k, OutputHDU(integers: band, width: width, height: bandHeight, storage: type))
+                    return band
                 }
+                let hdu = type == .float32
+                    ? OutputHDU(Image(width: width, height: bandHeight, pixels: try band(Float.nan) { try FITS.readImage($0).pixels }))
+                    : OutputHDU(integers: try band(Int32(0)) { try FITSFile($0).readImageDouble().pixels.map { Int32($0) } },
+                                width: width, height: bandHeight, storage: type)
+                try stream.write(rows: y0, of: k, hdu)
             }
         }
         try stream.finish(headers: [header] + plans.dropFirst().map { _ in Header() })

@@ -61,6 +61,27 @@ struct Reach: Equatable, Sendable {
     let columns: Range<Int>
 }
 
+/// What every window of one output grid shares, whether a run drizzles it band by band or a
+/// tile job drizzles one tile: the grid, the planes written, where each input can reach, and the
+/// pixel-scale ratio of the variances' 1/r² (the first input's, as stcal uses).
+struct PassSetup {
+    let grid: WCS
+    let layout: ResampleLayout
+    let reach: [Reach]
+    /// The grid's pixel scale at its centre, and its ratio to the first input's.
+    let outScale: Double
+    let firstRatio: Double
+
+    init(_ inputs: [ResampleInput], grid: WCS, width: Int, height: Int, options o: ResampleOptions) {
+        self.grid = grid
+        layout = ResampleLayout(inputs, width: width, height: height, options: o)
+        reach = inputs.map { Resample.reached($0, grid: grid, width: width, height: height) }
+        let centre = { (w: WCS, width: Int, height: Int) in w.pixelScale(x: Double(width - 1) / 2, y: Double(height - 1) / 2) }
+        outScale = centre(grid, width, height)
+        firstRatio = outScale / centre(inputs[0].wcs, inputs[0].width, inputs[0].height)
+    }
+}
+
 /// One window of the output grid (a band of rows, or a tile), drizzled from every input that reaches it.
 struct ResamplePass {
     /// The window's planes in `ResampleLayout.hdus` order (its rows and columns only).
@@ -69,6 +90,7 @@ struct ResamplePass {
     var notes: [Int: Note] = [:]
     var missed = 0
     var kernelTime = Duration.zero
+    var kernelSeconds: Double { Double(kernelTime.components.seconds) + Double(kernelTime.components.attoseconds) * 1e-18 }
 
     struct Note {
         var weights: String
@@ -80,11 +102,12 @@ struct ResamplePass {
     }
 
     /// Drizzles rows `rows` and columns `columns` of the grid from every input not in `skip`
-    /// whose outline (`reach`, in output pixels) meets them. Inputs found unused here are noted
+    /// whose outline (`setup.reach`, in output pixels) meets them. Inputs found unused here are noted
     /// and should be skipped by later bands (those found to land, in `landed`, need not be
     /// checked again); every input keeps its context bit.
-    static func run(_ inputs: [ResampleInput], rows: Range<Int>, columns: Range<Int>, grid: WCS, layout: ResampleLayout,
-                    reach: [Reach], skip: Set<Int>, landed: Set<Int> = [], firstRatio: Double, options o: ResampleOptions) throws -> ResamplePass {
+    static func run(_ inputs: [ResampleInput], rows: Range<Int>, columns: Range<Int>, setup: PassSetup,
+                    skip: Set<Int>, landed: Set<Int> = [], options o: ResampleOptions) throws -> ResamplePass {
+        let (grid, layout, reach, outScale, firstRatio) = (setup.grid, setup.layout, setup.reach, setup.outScale, setup.firstRatio)
         let width = columns.count, height = rows.count
         var pass = ResamplePass()
         // The planes keep the grid's row and column numbers, so pixmaps need no shift and every
@@ -95,7 +118,6 @@ struct ResamplePass {
         var variances = Variance.Accumulators(width: width, height: height)
         variances.firstRow = rows.lowerBound
         variances.firstColumn = columns.lowerBound
-        let outScale = grid.pixelScale(x: Double(layout.width - 1) / 2, y: Double(layout.height - 1) / 2)
         for (index, input) in inputs.enumerated() {
             var d = o.drizzle
             d.context = o.context

@@ -29,19 +29,13 @@ extension Resample {
         let inputs = try checkedInputs(plan, planPath: planPath, paths: paths)
         let o = try plan.resampleOptions()
         let grid = try plan.gridWCS(file: planPath)
-        let (width, height) = (plan.grid.width, plan.grid.height)
-        let layout = ResampleLayout(inputs, width: width, height: height, options: o)
-        let reach = inputs.map { reached($0, grid: grid, width: width, height: height) }
-        let outScale = grid.pixelScale(x: Double(width - 1) / 2, y: Double(height - 1) / 2)
-        let firstRatio = outScale / inputs[0].wcs.pixelScale(x: Double(inputs[0].width - 1) / 2, y: Double(inputs[0].height - 1) / 2)
+        let setup = PassSetup(inputs, grid: grid, width: plan.grid.width, height: plan.grid.height, options: o)
         let skip = Set(inputs.indices).subtracting(tile.inputs)
-        var pass = try ResamplePass.run(inputs, rows: tile.y0..<tile.y1, columns: tile.x0..<tile.x1, grid: grid, layout: layout,
-                                        reach: reach, skip: skip, firstRatio: firstRatio, options: o)
+        var pass = try ResamplePass.run(inputs, rows: tile.y0..<tile.y1, columns: tile.x0..<tile.x1, setup: setup, skip: skip, options: o)
         pass.hdus[0].image.header = TilePart.header(plan, tile: tile, inputs: inputs, notes: pass.notes, options: o)
         try FITSWriter.write(pass.hdus, to: output, overwrite: overwrite)
-        let t = pass.kernelTime.components
         return ResampleTileReport(output: output, plan: plan.id, tile: number, x0: tile.x0, x1: tile.x1, y0: tile.y0, y1: tile.y1,
-                                  read: pass.notes.keys.sorted(), kernelSeconds: Double(t.seconds) + Double(t.attoseconds) * 1e-18,
+                                  read: pass.notes.keys.sorted(), kernelSeconds: pass.kernelSeconds,
                                   missed: pass.missed)
     }
 
@@ -81,8 +75,7 @@ extension Resample {
     /// Two names for one chip: the same text, or the same file (after links) and selector.
     private static func sameInput(_ a: String, _ b: String) -> Bool {
         guard a != b else { return true }
-        func canonical(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path }
         let (ba, bb) = (FITS.basePath(a), FITS.basePath(b))
-        return canonical(ba) == canonical(bb) && a.dropFirst(ba.count) == b.dropFirst(bb.count)
+        return FITS.canonicalPath(ba) == FITS.canonicalPath(bb) && a.dropFirst(ba.count) == b.dropFirst(bb.count)
     }
 }

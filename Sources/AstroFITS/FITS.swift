@@ -1,4 +1,5 @@
 import AstroImage
+import Foundation
 
 /// One-call conveniences over `FITSFile` for the common cases.
 public enum FITS {
@@ -15,6 +16,13 @@ public enum FITS {
 
     /// The file part of an extended name (`f.fits[SCI,2]` → `f.fits`): what exists on disk.
     public static func basePath(_ name: String) -> String { FITSStatus.basePath(name) }
+
+    /// The file on disk a name stands for, absolute with links resolved (`f.fits[SCI,2]` →
+    /// `/data/f.fits`): two names for one file compare equal, so an output can be refused
+    /// when it is an input.
+    public static func canonicalPath(_ name: String) -> String {
+        URL(fileURLWithPath: basePath(name)).standardizedFileURL.resolvingSymlinksInPath().path
+    }
 
     /// The chips a name stands for: a file named without an HDU that holds several SCI image
     /// extensions is each of them, `file[SCI,n]` (a multi-chip exposure, as drizzlepac and

@@ -358,9 +358,9 @@ public enum SkyMatch {
             for c in chips { planned[c.file] = c.file }
         case .copies(let paths):
             for c in chips { planned[c.file] = paths[c.input] }
-            let inputs = Set(chips.map { canonical($0.file) })
+            let inputs = Set(chips.map { FITS.canonicalPath($0.file) })
             for out in Set(planned.values) {
-                if inputs.contains(canonical(out)) {
+                if inputs.contains(FITS.canonicalPath(out)) {
                     throw AstroError(.cannotCreate, file: out, operation: "creating output", reason: "it is one of the inputs")
                 }
                 if !overwrite && FileManager.default.fileExists(atPath: out) {
@@ -369,10 +369,6 @@ public enum SkyMatch {
             }
         }
         return planned
-    }
-
-    private static func canonical(_ path: String) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
     /// Writes every input file once, with its chips' keywords (and data, with `subtract`).
