@@ -62,13 +62,26 @@ public enum Statistics {
     /// pair is a Double, as `np.median(data.astype(np.float64))`; numpy on the float32 array
     /// would round it to float32.
     /// - Complexity: O(n): one pass when the bucket of the middle values is guessed right from a
-    ///   subsample (the usual case), else two; no sort, no copy.
+    ///   subsample (the usual case), else two; no sort, no copy. Small samples (under
+    ///   `sortedMedianLimit` values) are copied and sorted instead, which costs less than the
+    ///   radix buckets' set-up there.
     public static func median(_ values: UnsafeBufferPointer<Float>,
                               mask: UnsafeBufferPointer<UInt8>? = nil) -> Double {
+        if values.count < sortedMedianLimit {
+            var v: [Float] = []
+            v.reserveCapacity(values.count)
+            for i in values.indices where values[i].isFinite && (mask?[i] ?? 0) == 0 { v.append(values[i]) }
+            guard !v.isEmpty else { return .nan }
+            v.sort()
+            return (Double(v[(v.count - 1) / 2]) + Double(v[v.count / 2])) / 2
+        }
         let sample = SampleHandle(values, mask: mask)
         let index = RadixIndex(sample, withSums: false, speculative: Guess.percentiles(sample, [0.5]))
         return median(of: index, in: .finite)
     }
+
+    /// Below this many values `median` sorts a copy.
+    static let sortedMedianLimit = 4096
 
     /// `median` of an array, with no mask.
     public static func median(_ values: [Float]) -> Double {

@@ -23,7 +23,7 @@ extension NightScore {
         func blockMedian(_ xs: Range<Int>, _ ys: Range<Int>) -> Double {
             var v: [Float] = []
             for y in ys { for x in xs where usable(y * m.width + x) { v.append(m.data[y * m.width + x] - model.galaxy[y * m.width + x]) } }
-            return v.count * 4 >= max(1, xs.count * ys.count) ? median(v) : .nan
+            return v.count * 4 >= max(1, xs.count * ys.count) ? Statistics.median(v) : .nan
         }
         func span(_ t: Int, _ n: Int, _ parts: Int) -> Range<Int> { (t * n / parts)..<((t + 1) * n / parts) }
         var tiles: [Double] = []
@@ -35,7 +35,7 @@ extension NightScore {
         }
         let mean = tiles.reduce(0, +) / Double(max(1, tiles.count))
         let std = tiles.isEmpty ? Double.nan : (tiles.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(tiles.count)).squareRoot()
-        let report = ScoreReport.Background(bias: median(all), pixels: all.count, grid: o.grid,
+        let report = ScoreReport.Background(bias: Statistics.median(all), pixels: all.count, grid: o.grid,
                                             tiles: tiles.count, tileStd: std,
                                             tileRange: tiles.isEmpty ? .nan : tiles.max()! - tiles.min()!)
 

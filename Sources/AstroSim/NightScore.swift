@@ -147,14 +147,8 @@ public enum NightScore {
 
     /// The same for many Float values (a mosaic's pixels).
     static func robust(_ values: [Float]) -> (median: Double, scatter: Double) {
-        let m = median(values)
-        return (m, 1.4826 * median(values.map { abs($0 - Float(m)) }))
-    }
-
-    /// NumPy's median (the mean of the middle two for an even count), NaN for none. Small sets
-    /// are sorted: `Statistics.median`'s radix buckets pay off only for large ones.
-    static func median(_ v: [Float]) -> Double {
-        v.count > 50_000 ? Statistics.median(v) : median(sorted: v.filter(\.isFinite).map(Double.init).sorted())
+        let m = Statistics.median(values)
+        return (m, 1.4826 * Statistics.median(values.map { abs($0 - Float(m)) }))
     }
 
     static func median(sorted v: [Double]) -> Double {
