@@ -75,8 +75,8 @@ public struct DrizzleOutput: Sendable {
     public init(width: Int, height: Int, fill: DrizzleOptions.Fill = .nan, firstRow: Int = 0, firstColumn: Int = 0) {
         self.width = width; self.height = height; self.firstRow = firstRow; self.firstColumn = firstColumn
         let start = fill.initialValue
-        image = [Float](repeating: start, count: width * height)
-        weight = [Float](repeating: 0, count: width * height)
+        image = [Float](parallelRepeating: start, count: width * height)
+        weight = [Float](parallelRepeating: 0, count: width * height)
         context = []
     }
 
@@ -106,10 +106,10 @@ public struct DrizzleOutput: Sendable {
         precondition(weights == nil || weights!.count == data.count, "weights must match the data")
         precondition(inDQ == nil || inDQ!.count == data.count, "dq must match the data")
         precondition(errors == nil || errors!.count == data.count, "errors must match the data")
-        if inDQ != nil && dq == nil { dq = [UInt32](repeating: 0, count: width * height) }
-        if errors != nil && variance == nil { variance = [Float](repeating: .nan, count: width * height) }
+        if inDQ != nil && dq == nil { dq = [UInt32](parallelRepeating: 0, count: width * height) }
+        if errors != nil && variance == nil { variance = [Float](parallelRepeating: .nan, count: width * height) }
         let plane = count / 32, bit = Int32(bitPattern: UInt32(1) << UInt32(count % 32))
-        if o.context && plane >= context.count { context.append([Int32](repeating: 0, count: width * height)) }
+        if o.context && plane >= context.count { context.append([Int32](parallelRepeating: 0, count: width * height)) }
         let kernel: DrizzleOptions.Kernel = o.pixfrac <= 0.001 ? .point : o.kernel
         let own = firstRow..<(firstRow + height), columns = firstColumn..<(firstColumn + width)
         guard let scanner = OverlapScanner(pixmap, outputColumns: o.gridColumns ?? columns, outputRows: o.gridRows ?? own), !data.isEmpty else {

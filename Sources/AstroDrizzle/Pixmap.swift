@@ -156,10 +156,11 @@ private struct Nodes {
         let nc = cols.count, w = width
         var colCell = [Int](repeating: 0, count: w), colFrac = [Double](repeating: 0, count: w)
         for i in 0..<w { (colCell[i], colFrac[i]) = Self.cell(cols, Double(i)) }
-        var gx = [Double](repeating: .nan, count: width * height), gy = gx
-        let cc = colCell, cf = colFrac
-        gx.withUnsafeMutableBufferPointer { bx in
-            gy.withUnsafeMutableBufferPointer { by in
+        let cc = colCell, cf = colFrac, n = width * height
+        // Both planes written once, rows across the cores (no fill pass, no copy).
+        var gy: [Double] = []
+        let gx = [Double](unsafeUninitializedCapacity: n) { bx, filledX in
+            gy = [Double](unsafeUninitializedCapacity: n) { by, filledY in
                 let ox = SendableMutableBuffer(bx), oy = SendableMutableBuffer(by)
                 Parallel.forEachBlock(count: height, minBlock: 16) { js in
                     for j in js {
@@ -169,12 +170,14 @@ private struct Nodes {
                             let fx = cf[i], k = a * nc + cc[i]
                             let x00 = mx[k], x01 = mx[k + right], x10 = mx[k + down], x11 = mx[k + down + right]
                             let y00 = my[k], y01 = my[k + right], y10 = my[k + down], y11 = my[k + down + right]
-                            ox[j * w + i] = (x00 * (1 - fx) + x01 * fx) * (1 - fy) + (x10 * (1 - fx) + x11 * fx) * fy
-                            oy[j * w + i] = (y00 * (1 - fx) + y01 * fx) * (1 - fy) + (y10 * (1 - fx) + y11 * fx) * fy
+                            (ox.base + j * w + i).initialize(to: (x00 * (1 - fx) + x01 * fx) * (1 - fy) + (x10 * (1 - fx) + x11 * fx) * fy)
+                            (oy.base + j * w + i).initialize(to: (y00 * (1 - fx) + y01 * fx) * (1 - fy) + (y10 * (1 - fx) + y11 * fx) * fy)
                         }
                     }
                 }
+                filledY = n
             }
+            filledX = n
         }
         return (gx, gy)
     }
