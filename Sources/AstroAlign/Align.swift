@@ -243,6 +243,9 @@ public enum Align {
         if let k = r.polyOrder {
             h.addHistory(String(format: "align: polynomial of order %d, at most %.4f px from its affine part:", k, r.polyMaxDeviation ?? .nan))
         }
+        if let k = r.splineOrder {
+            h.addHistory(String(format: "align: spline of degree %d, %d inner knots, at most %.4f px off linear:", k, r.splineKnots ?? 0, r.splineMaxDeviation ?? .nan))
+        }
         h.addHistory(String(format: "align: source->template x' = %.10g x + %.10g y + %.10g", p.a, p.b, p.c))
         h.addHistory(String(format: "align: source->template y' = %.10g x + %.10g y + %.10g", p.d, p.e, p.f))
     }
