@@ -66,7 +66,7 @@ struct AlignRegisterCommand: ParsableCommand {
     @Argument(help: "Source image (FITS or extension).") var source: String
     @Argument(help: "Output FITS file.") var output: String
     @Option(name: [.customLong("tf", withSingleDash: true), .customLong("template-fits")], help: "Template image.") var templateFits: String?
-    @Option(name: [.customLong("tc", withSingleDash: true), .customLong("template-cat")], help: "Template catalogue (SExtractor ASCII_HEAD).") var templateCat: String?
+    @Option(name: [.customLong("tc", withSingleDash: true), .customLong("template-cat")], help: "Template catalogue (SExtractor ASCII_HEAD or FITS_LDAC).") var templateCat: String?
     @Option(name: [.customLong("sc", withSingleDash: true), .customLong("source-cat")], help: "Source catalogue instead of detecting in SOURCE.") var sourceCat: String?
     @Option(help: "RA/Dec reference catalogue (CSV with ra/dec columns, or a FITS binary table), with --update-wcs: fit SOURCE's own WCS to it.") var refCat: String?
     @Option(help: "Reference catalogue column of RA in degrees (default: ra, ra_icrs, raj2000, alpha_j2000, ...).") var raCol: String?
@@ -207,27 +207,36 @@ struct AlignRegisterCommand: ParsableCommand {
     }
 }
 
-/// `astrotool align detect IMAGE -o CAT`: sources into a SExtractor ASCII_HEAD catalogue.
+/// `astrotool align detect IMAGE -o CAT`: sources into a SExtractor catalogue.
 struct AlignDetectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detect",
-        abstract: "Detect sources and write a SExtractor ASCII_HEAD catalogue (1-based X_IMAGE/Y_IMAGE, XWIN_IMAGE/YWIN_IMAGE).",
-        discussion: "Example: astrotool align detect sci_001.fits -o sci_001.cat --regions sci_001.reg"
+        abstract: "Detect sources and write a SExtractor catalogue, ASCII_HEAD or FITS_LDAC (1-based X_IMAGE/Y_IMAGE, XWIN_IMAGE/YWIN_IMAGE).",
+        discussion: """
+        The format follows --format, or the catalogue's name: FITS_LDAC for .ldac, .fits, .fit and .fts, \
+        ASCII_HEAD otherwise.
+        Example: astrotool align detect sci_001.fits -o sci_001.cat --regions sci_001.reg
+        """
     )
 
     @Argument(help: "Image (FITS or extension).") var image: String
     @Option(name: .shortAndLong, help: "Output catalogue.") var output: String
+    @Option(help: "auto (by the output's name: .ldac/.fits/.fit/.fts are FITS_LDAC), ascii (ASCII_HEAD) or ldac (FITS_LDAC).") var format = "auto"
     @Option(help: "Also write DS9 regions (image coordinates) here.") var regions: String?
     @OptionGroup var detection: AlignDetectionOptions
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        guard format == "auto" || CatalogueFormat(rawValue: format) != nil else { throw ValidationError("--format takes auto, ascii or ldac") }
+    }
+
     func run() throws {
         common.apply()
         try OutputPlan.checkDistinct(inputs: [image], outputs: [output, regions].compactMap { $0 })
-        let r = try Align.detect(image: image, catalogue: output, regions: regions, options: detection.options,
-                                 overwrite: common.overwrite)
+        let r = try Align.detect(image: image, catalogue: output, format: CatalogueFormat(rawValue: format), regions: regions,
+                                 options: detection.options, overwrite: common.overwrite)
         if common.json { try printJSON(r); return }
-        Console.out("astrotool align detect: \(r.image): \(r.detections) sources -> \(r.catalogue)"
+        Console.out("astrotool align detect: \(r.image): \(r.detections) sources -> \(r.catalogue), \(r.format == "ldac" ? "FITS_LDAC" : "ASCII_HEAD")"
                     + String(format: " (background %.6g, rms %.4g)", r.background, r.rms))
     }
 }

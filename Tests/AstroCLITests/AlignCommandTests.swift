@@ -129,6 +129,17 @@ import Testing
         #expect(cat.code == 0, "\(cat.stderr)")
         let stats = (try JSONSerialization.jsonObject(with: Data(cat.stdout.utf8)) as! [String: Any])["transform"] as! [String: Any]
         #expect(abs((stats["rotation"] as! Double) + 20) < 0.05)
+
+        // FITS_LDAC by the name (or --format), read back as a template catalogue.
+        let ldac = dir.appendingPathComponent("t.ldac").path
+        let d2 = try TestSupport.runTool(["align", "detect", template, "-o", ldac])
+        #expect(d2.code == 0 && d2.stdout.contains("FITS_LDAC"), "\(d2.stderr)")
+        #expect(try TestSupport.runTool(["align", "detect", template, "-o", ldac]).code == 73)
+        #expect(try TestSupport.runTool(["align", "detect", template, "-o", dir.appendingPathComponent("x.cat").path, "--format", "votable"]).code == 64)
+        let fromLDAC = try TestSupport.runTool(["align", source, out, "-tc", ldac, "-sc", sc, "--json", "--overwrite"])
+        #expect(fromLDAC.code == 0, "\(fromLDAC.stderr)")
+        let ls = (try JSONSerialization.jsonObject(with: Data(fromLDAC.stdout.utf8)) as! [String: Any])["transform"] as! [String: Any]
+        #expect(abs((ls["rotation"] as! Double) + 20) < 0.05)
     }
 
     @Test func updateWCSFromReferenceCatalogue() throws {
