@@ -65,10 +65,25 @@ public struct AlignReport: Sendable, Encodable {
     public var transform: RegistrationReport
 }
 
+/// The catalogue format `align detect` writes.
+public enum CatalogueFormat: String, Sendable, CaseIterable {
+    /// SExtractor ASCII_HEAD text.
+    case ascii
+    /// SExtractor FITS_LDAC (binary tables LDAC_IMHEAD and LDAC_OBJECTS).
+    case ldac
+
+    /// By the name: FITS_LDAC for `.ldac`, `.fits`, `.fit`, `.fts`; ASCII_HEAD otherwise.
+    public init(path: String) {
+        let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
+        self = ["ldac", "fits", "fit", "fts"].contains(ext) ? .ldac : .ascii
+    }
+}
+
 /// `astrotool align detect`'s summary.
 public struct DetectReport: Sendable, Encodable {
     public var image: String
     public var catalogue: String
+    public var format: String
     public var regions: String?
     public var detections: Int
     public var background: Double
@@ -78,19 +93,26 @@ public struct DetectReport: Sendable, Encodable {
 /// The file-level runs: detect to a catalogue; register a source onto a template and write it
 /// warped onto the template grid or with its WCS corrected.
 public enum Align {
-    /// Detects the sources of an image and writes them as an ASCII_HEAD catalogue (and DS9
-    /// regions), atomically.
-    public static func detect(image path: String, catalogue: String, regions: String?,
+    /// Detects the sources of an image and writes them as a SExtractor catalogue, ASCII_HEAD or
+    /// FITS_LDAC (`format`, by default from the catalogue's name), and DS9 regions, atomically.
+    public static func detect(image path: String, catalogue: String, format: CatalogueFormat? = nil, regions: String?,
                               options: DetectionOptions, overwrite: Bool) throws -> DetectReport {
-        let outputs = try [catalogue, regions].compactMap { $0 }.map { try AtomicOutput($0, overwrite: overwrite) }
+        let format = format ?? CatalogueFormat(path: catalogue)
+        let output = try AtomicOutput(catalogue, overwrite: overwrite)
+        let regionOutput = try regions.map { try AtomicOutput($0, overwrite: overwrite) }
         let image = try FITS.readImage(path)
         let (found, bg) = try AstroError.naming(path) { try Detector.detectWithBackground(image, options: options) }
         let sorted = found.sorted { $0.flux > $1.flux }
-        let texts = [Catalogue.text(sorted), Catalogue.regions(sorted)]
-        for (output, text) in zip(outputs, texts) {
-            try output.write { tmp in try writeText(text, to: tmp, path: output.path) }
+        switch format {
+        case .ascii:
+            try output.write { tmp in try writeText(Catalogue.text(sorted), to: tmp, path: output.path) }
+        case .ldac:
+            try FITSWriter.writeTables(Catalogue.ldac(sorted, header: image.header, width: image.width, height: image.height), to: output)
         }
-        return DetectReport(image: path, catalogue: catalogue, regions: regions, detections: sorted.count,
+        if let regionOutput {
+            try regionOutput.write { tmp in try writeText(Catalogue.regions(sorted), to: tmp, path: regionOutput.path) }
+        }
+        return DetectReport(image: path, catalogue: catalogue, format: format.rawValue, regions: regions, detections: sorted.count,
                             background: Double(bg.globalLevel), rms: Double(bg.globalRMS))
     }
 
@@ -242,6 +264,9 @@ public enum Align {
         let p = r.push
         if let k = r.polyOrder {
             h.addHistory(String(format: "align: polynomial of order %d, at most %.4f px from its affine part:", k, r.polyMaxDeviation ?? .nan))
+        }
+        if let k = r.splineOrder {
+            h.addHistory(String(format: "align: spline of degree %d, %d inner knots, at most %.4f px off linear:", k, r.splineKnots ?? 0, r.splineMaxDeviation ?? .nan))
         }
         h.addHistory(String(format: "align: source->template x' = %.10g x + %.10g y + %.10g", p.a, p.b, p.c))
         h.addHistory(String(format: "align: source->template y' = %.10g x + %.10g y + %.10g", p.d, p.e, p.f))

@@ -61,7 +61,11 @@ enum AlignWCS {
 
     /// The source's cards with a WCS tied to the template's through the registration: TAN
     /// for a linear model, TAN-SIP for a polynomial one.
+    /// - Throws: `.badData` for a spline model, which no WCS holds.
     static func tied(_ source: Header, template: WCS, registration reg: Registration) throws -> Header {
+        guard reg.spline == nil else {
+            throw AstroError(.badData, operation: "updating the WCS", reason: "a spline model cannot be written as a WCS; fit a polynomial (TAN-SIP) instead")
+        }
         guard let poly = reg.pushPoly else { return try tiedToTemplate(source, template: template, push: reg.push) }
         return try AlignSIP.tied(source, template: template, push: poly, near: reg.pull.apply(template.referencePixel.x, template.referencePixel.y))
     }

@@ -1,3 +1,4 @@
+import AstroFITS
 import AstroImage
 import Foundation
 
@@ -23,39 +24,76 @@ public struct CatalogueColumns: Sendable {
 /// SExtractor catalogues — ASCII_HEAD (`# n NAME description [unit]` lines, then one row per
 /// source) and FITS_LDAC — and DS9 region files.
 public enum Catalogue {
+    /// A column `align detect` writes: SExtractor's name, description and unit, its FITS type
+    /// and display format (as SExtractor's LDAC), the ASCII_HEAD printf format, and the value.
+    struct Column {
+        enum Kind { case int16, int32, float32, float64 }
+        let name: String, description: String, unit: String
+        let kind: Kind, display: String, format: String
+        let value: @Sendable (_ number: Int, _ d: Detection) -> Double
+    }
+
+    /// The columns of `align detect`'s catalogues, both formats, positions 1-based.
+    static let columns: [Column] = [
+        Column(name: "NUMBER", description: "Running object number", unit: "", kind: .int32, display: "I10", format: "%10d") { n, _ in Double(n) },
+        Column(name: "X_IMAGE", description: "Object position along x", unit: "pixel", kind: .float64, display: "F11.4", format: "%11.4f") { $1.xBarycentre + 1 },
+        Column(name: "Y_IMAGE", description: "Object position along y", unit: "pixel", kind: .float64, display: "F11.4", format: "%11.4f") { $1.yBarycentre + 1 },
+        Column(name: "XWIN_IMAGE", description: "Windowed position estimate along x", unit: "pixel", kind: .float64, display: "F11.4", format: "%11.4f") { $1.x + 1 },
+        Column(name: "YWIN_IMAGE", description: "Windowed position estimate along y", unit: "pixel", kind: .float64, display: "F11.4", format: "%11.4f") { $1.y + 1 },
+        Column(name: "ERRAWIN_IMAGE", description: "RMS windowed position error along x and y", unit: "pixel", kind: .float32, display: "F9.5", format: "%9.5f") { $1.positionError },
+        Column(name: "FLUX_ISO", description: "Isophotal flux", unit: "count", kind: .float32, display: "G12.7", format: "%14.6g") { $1.flux },
+        Column(name: "FLUXERR_ISO", description: "RMS error for isophotal flux", unit: "count", kind: .float32, display: "G12.7", format: "%12.6g") { $1.snr > 0 ? $1.flux / $1.snr : .nan },
+        Column(name: "FLUX_MAX", description: "Peak flux above background", unit: "count", kind: .float32, display: "G12.7", format: "%12.6g") { $1.peak },
+        Column(name: "BACKGROUND", description: "Background at centroid position", unit: "count", kind: .float32, display: "G12.7", format: "%12.6g") { $1.background },
+        Column(name: "FWHM_IMAGE", description: "FWHM assuming a gaussian core", unit: "pixel", kind: .float32, display: "F8.2", format: "%8.3f") { $1.fwhm },
+        Column(name: "A_IMAGE", description: "Profile RMS along major axis", unit: "pixel", kind: .float32, display: "F9.3", format: "%8.3f") { $1.a },
+        Column(name: "B_IMAGE", description: "Profile RMS along minor axis", unit: "pixel", kind: .float32, display: "F9.3", format: "%8.3f") { $1.b },
+        Column(name: "THETA_IMAGE", description: "Position angle (CCW/x)", unit: "deg", kind: .float32, display: "F6.2", format: "%7.2f") { $1.theta },
+        Column(name: "ISOAREA_IMAGE", description: "Isophotal area above Analysis threshold", unit: "pixel**2", kind: .int32, display: "I9", format: "%7d") { Double($1.area) },
+        Column(name: "FLAGS", description: "Extraction flags", unit: "", kind: .int16, display: "I3", format: "%4d") { Double($1.flags) },
+    ]
+
     /// Detections as a SExtractor ASCII_HEAD catalogue, 1-based: X_IMAGE/Y_IMAGE the
     /// barycentre, XWIN_IMAGE/YWIN_IMAGE the windowed centroid (what `read` prefers).
     public static func text(_ detections: [Detection]) -> String {
-        let columns: [(String, String, String)] = [
-            ("NUMBER", "Running object number", ""),
-            ("X_IMAGE", "Object position along x", "[pixel]"),
-            ("Y_IMAGE", "Object position along y", "[pixel]"),
-            ("XWIN_IMAGE", "Windowed position estimate along x", "[pixel]"),
-            ("YWIN_IMAGE", "Windowed position estimate along y", "[pixel]"),
-            ("ERRAWIN_IMAGE", "RMS windowed position error along x and y", "[pixel]"),
-            ("FLUX_ISO", "Isophotal flux", "[count]"),
-            ("FLUXERR_ISO", "RMS error for isophotal flux", "[count]"),
-            ("FLUX_MAX", "Peak flux above background", "[count]"),
-            ("BACKGROUND", "Background at centroid position", "[count]"),
-            ("FWHM_IMAGE", "FWHM assuming a gaussian core", "[pixel]"),
-            ("A_IMAGE", "Profile RMS along major axis", "[pixel]"),
-            ("B_IMAGE", "Profile RMS along minor axis", "[pixel]"),
-            ("THETA_IMAGE", "Position angle (CCW/x)", "[deg]"),
-            ("ISOAREA_IMAGE", "Isophotal area above Analysis threshold", "[pixel**2]"),
-            ("FLAGS", "Extraction flags", ""),
-        ]
         var lines = columns.enumerated().map { i, c in
             let number = String(i + 1)
-            let name = c.0.padding(toLength: 22, withPad: " ", startingAt: 0)
-            return "# " + String(repeating: " ", count: 3 - number.count) + number + " " + name + " " + c.1 + (c.2.isEmpty ? "" : " " + c.2)
+            let name = c.name.padding(toLength: 22, withPad: " ", startingAt: 0)
+            return "# " + String(repeating: " ", count: 3 - number.count) + number + " " + name + " " + c.description + (c.unit.isEmpty ? "" : " [\(c.unit)]")
         }
         for (n, d) in detections.enumerated() {
-            let fluxErr = d.snr > 0 ? d.flux / d.snr : .nan
-            lines.append(String(format: "%10d %11.4f %11.4f %11.4f %11.4f %9.5f %14.6g %12.6g %12.6g %12.6g %8.3f %8.3f %8.3f %7.2f %7d %4d",
-                                n + 1, d.xBarycentre + 1, d.yBarycentre + 1, d.x + 1, d.y + 1, d.positionError,
-                                d.flux, fluxErr, d.peak, d.background, d.fwhm, d.a, d.b, d.theta, d.area, d.flags))
+            lines.append(columns.map { c in
+                let v = c.value(n + 1, d)
+                return c.kind == .int16 || c.kind == .int32 ? String(format: c.format, Int(v)) : String(format: c.format, v)
+            }.joined(separator: " "))
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Detections as a SExtractor FITS_LDAC catalogue: LDAC_IMHEAD, the image's header as one
+    /// row of 80-character card images ("Field Header Card", TDIM (80, cards), ending in END),
+    /// then LDAC_OBJECTS with the ASCII_HEAD columns (1-based, units in TUNIT).
+    public static func ldac(_ detections: [Detection], header: Header, width: Int, height: Int) -> [OutputTable] {
+        var image = Header()
+        image.set("SIMPLE", true, comment: "conforms to FITS standard")
+        image.set("BITPIX", -32, comment: "array data type")
+        image.set("NAXIS", 2, comment: "number of array dimensions")
+        image.set("NAXIS1", width)
+        image.set("NAXIS2", height)
+        let cards = (image.cardImages + header.userCards.cardImages).map { $0.padding(toLength: 80, withPad: " ", startingAt: 0) }
+            + ["END".padding(toLength: 80, withPad: " ", startingAt: 0)]
+        let imhead = TableColumn("Field Header Card", .text([cards.joined()], width: 80 * cards.count), dimensions: [80, cards.count])
+        let objects = columns.map { c -> TableColumn in
+            let v = detections.enumerated().map { c.value($0.offset + 1, $0.element) }
+            let values: TableColumn.Values = switch c.kind {
+            case .int16: .int16(v.map { Int16(clamping: Int($0)) })
+            case .int32: .int32(v.map { Int32(clamping: Int($0)) })
+            case .float32: .float32(v.map(Float.init))
+            case .float64: .float64(v)
+            }
+            return TableColumn(c.name, values, unit: c.unit.isEmpty ? nil : c.unit, description: c.description, display: c.display)
+        }
+        return [OutputTable(extname: "LDAC_IMHEAD", columns: [imhead]), OutputTable(extname: "LDAC_OBJECTS", columns: objects)]
     }
 
     /// DS9 regions in image coordinates (1-based): a circle of one FWHM per detection.

@@ -147,25 +147,12 @@ enum PolyFit {
         }
     }
 
-    /// The fit with clipping as `TransformFit.robust`: χ = r/σ, robust scale median(χ)/1.1774,
-    /// pairs beyond `clip`·scale left out, refitted until stable (≤ 8 rounds).
+    /// The fit with clipping (`RobustFit.clipped`), starting from the pairs `start` marks.
     static func robust(_ order: Int, _ p: PointPairs, start: [Bool], clip: Double, centre: (Double, Double), scale: Double)
         -> (map: PolyMap, used: [Bool], scale: Double)? {
-        var use = start
-        guard var m = fit(order, p, use: use, centre: centre, scale: scale) else { return nil }
-        var chiScale = 1.0
-        for _ in 0..<8 {
-            let chi = zip(residuals(m, p), p.sigma).map { $0 / $1 }
-            let kept = chi.indices.filter { use[$0] }.map { chi[$0] }.sorted()
-            guard !kept.isEmpty else { break }
-            chiScale = max(kept[kept.count / 2] / 1.1774, 1e-9)
-            let next = chi.map { $0 <= clip * chiScale }
-            guard next != use, next.filter({ $0 }).count > (order + 1) * (order + 2) / 2 + 1 else { break }
-            use = next
-            guard let refit = fit(order, p, use: use, centre: centre, scale: scale) else { break }
-            m = refit
-        }
-        return (m, use, chiScale)
+        RobustFit.clipped(start: start, sigma: p.sigma, clip: clip, minKept: (order + 1) * (order + 2) / 2 + 2,
+                          fit: { fit(order, p, use: $0, centre: centre, scale: scale) },
+                          residuals: { residuals($0, p) }).map { ($0.model, $0.used, $0.scale) }
     }
 
     /// The pairs with source and template swapped (to fit the pull map directly).

@@ -29,6 +29,12 @@ public struct RegistrationOptions: Sendable {
     public var polyOrders: ClosedRange<Int>?
     /// Use the highest polynomial order of `polyOrders` (`--model poly`), not BIC.
     public var forcePoly = false
+    /// Degree (1…5) of the residual spline surfaces fitted after the linear model (`--model
+    /// spline`, docs/align.md); nil: none. Takes the place of `polyOrders`.
+    public var splineOrder: Int?
+    /// RMS residual per axis (px) below which the spline stays one patch, without interior knots
+    /// (spalipy's smoothing s = number of points, with unit weights: 1 px).
+    public var splineSmoothing = 1.0
 
     public init() {}
 }
@@ -50,6 +56,11 @@ public struct RegistrationReport: Sendable, Encodable {
     /// its own best affine over the source frame (px).
     public var polyOrder: Int?
     public var polyMaxDeviation: Double?
+    /// The spline's degree when the model is one (`spline3`…), its interior knots per axis,
+    /// and the largest correction it applies to the linear part over its box (px).
+    public var splineOrder: Int?
+    public var splineKnots: Int?
+    public var splineMaxDeviation: Double?
     public var matches: Int
     /// Matches kept by the clipping, which the transform was fitted to.
     public var used: Int
@@ -76,6 +87,8 @@ public struct RegistrationReport: Sendable, Encodable {
     /// The polynomial maps when the model is one (pull fitted directly, not inverted).
     public var pushPoly: PolyMap?
     public var pullPoly: PolyMap?
+    /// The spline model when it is one: knots, coefficients and its linear part.
+    public var spline: SplineMap?
 }
 
 /// The outcome of registering one detection list onto another.
@@ -86,10 +99,15 @@ public struct Registration: Sendable {
     /// Set when a polynomial distortion model won: then these are the maps to use.
     public var pushPoly: PolyMap?
     public var pullPoly: PolyMap?
+    /// Set when the model is a spline (`--model spline`): its pull map is the one to use.
+    public var spline: SplineMap?
     public var report: RegistrationReport
 
-    /// The pull map to resample with: the polynomial when there is one.
-    public var pullMap: any PixelMap { pullPoly ?? pull }
+    /// The pull map to resample with: the spline or polynomial when there is one.
+    public var pullMap: any PixelMap {
+        if let spline { return spline }
+        return pullPoly ?? pull
+    }
 }
 
 /// Detections of a source → the transform onto a template's pixels: filter, triangle
@@ -132,19 +150,12 @@ public enum Registrar {
         var result: (model: TransformModel, transform: AffineMap, used: [Bool], scale: Double)?
         var pairs = PointPairs(), lastMatched: [Int] = []
         for _ in 0..<4 {
-            let predicted = src.map { transform.apply($0.x, $0.y) }
-            let matched = CrossMatch.pairs(px: predicted.map(\.x), py: predicted.map(\.y), template: tIndex, radius: radius)
-            guard matched.count >= minMatches else { break }
-            var p = PointPairs()
-            for (i, j) in matched {
-                let sigma = (src[i].positionError * src[i].positionError + tpl[j].positionError * tpl[j].positionError + 1e-4).squareRoot()
-                p.append(sx: src[i].x, sy: src[i].y, tx: tpl[j].x, ty: tpl[j].y, sigma: sigma)
-            }
+            let (p, key) = matched(src, tpl, tIndex, through: transform, radius: radius)
+            guard p.count >= minMatches else { break }
             guard let fit = TransformFit.choose(candidates, parity: start.hyp.parity, p, clip: o.clipSigma) else { break }
             result = fit
             pairs = p
             transform = fit.transform
-            let key = matched.map { $0.0 * tpl.count + $0.1 }
             if key == lastMatched { break }
             lastMatched = key
             let rms = rmsOf(p.residuals(fit.transform), fit.used)
@@ -156,6 +167,13 @@ public enum Registrar {
         }
         guard let pull = fit.transform.inverse else { throw fail("the fitted transform is singular") }
         let counts = (source.count, template.count, src.count, tpl.count)
+        if let degree = o.splineOrder {
+            let s = try spline(degree, src: src, tpl: tpl, tIndex: tIndex, pairs: pairs, linear: fit.transform, minMatches: minMatches, options: o)
+            var report = makeReport((fit.model, fit.transform, s.used, s.scale), pairs: s.pairs, pull: pull, parity: start.hyp.parity,
+                                    counts: counts, hypotheses: hyps.count, initial: start.count, predict: s.map.pushMap)
+            report.describe(s.map, interior: s.interior)
+            return Registration(push: fit.transform, pull: pull, model: fit.model, spline: s.map, report: report)
+        }
         if let orders = o.polyOrders,
            let poly = try polynomial(orders, src: src, tpl: tpl, tIndex: tIndex, pairs: pairs, linear: fit.model,
                                      parity: start.hyp.parity, candidates: candidates, minMatches: minMatches, options: o) {
@@ -232,16 +250,9 @@ public enum Registrar {
             let r = PolyFit.residuals(push, pairs)
             let rms = (r.indices.filter { used[$0] }.map { r[$0] * r[$0] }.reduce(0, +) / n).squareRoot()
             let radius = min(o.maxMatchDist, max(5 * rms, 1))
-            let predicted = src.map { push.apply($0.x, $0.y) }
-            let matched = CrossMatch.pairs(px: predicted.map(\.x), py: predicted.map(\.y), template: tIndex, radius: radius)
-            let key = matched.map { $0.0 * tpl.count + $0.1 }
-            guard matched.count >= minMatches, key != lastKey else { break }
+            let (next, key) = matched(src, tpl, tIndex, through: push, radius: radius)
+            guard next.count >= minMatches, key != lastKey else { break }
             lastKey = key
-            var next = PointPairs()
-            for (i, j) in matched {
-                let sigma = (src[i].positionError * src[i].positionError + tpl[j].positionError * tpl[j].positionError + 1e-4).squareRoot()
-                next.append(sx: src[i].x, sy: src[i].y, tx: tpl[j].x, ty: tpl[j].y, sigma: sigma)
-            }
             pairs = next
         }
         return chosen
@@ -266,15 +277,15 @@ public enum Registrar {
         return kept
     }
 
-    private static func rmsOf(_ r: [Double], _ used: [Bool]) -> Double {
+    static func rmsOf(_ r: [Double], _ used: [Bool]) -> Double {
         let v = r.indices.filter { used[$0] }.map { r[$0] * r[$0] }
         return v.isEmpty ? 0 : (v.reduce(0, +) / Double(v.count)).squareRoot()
     }
 
-    private static func makeReport(_ fit: (model: TransformModel, transform: AffineMap, used: [Bool], scale: Double),
-                                   pairs p: PointPairs, pull: AffineMap, parity: Int,
-                                   counts: (Int, Int, Int, Int), hypotheses: Int, initial: Int,
-                                   predict: some PixelMap) -> RegistrationReport {
+    static func makeReport(_ fit: (model: TransformModel, transform: AffineMap, used: [Bool], scale: Double),
+                           pairs p: PointPairs, pull: AffineMap, parity: Int,
+                           counts: (Int, Int, Int, Int), hypotheses: Int, initial: Int,
+                           predict: some PixelMap) -> RegistrationReport {
         let t = fit.transform
         var dx: [Double] = [], dy: [Double] = [], r: [Double] = []
         for i in 0..<p.count where fit.used[i] {

@@ -85,27 +85,13 @@ enum TransformFit {
         return centred.composed(after: AffineMap(a: 1, b: 0, c: -mx, d: 0, e: 1, f: -my))
     }
 
-    /// A fit that drops outliers: χᵢ = rᵢ/σᵢ, robust scale = median(χ)/1.1774 (the median of a
-    /// unit Rayleigh distribution), pairs with χ > `clip`·scale left out, refitted until the kept
-    /// set is stable (at most 8 rounds). Returns the transform, which pairs were kept, and the
-    /// final scale (≈ 1 when the position errors are right).
+    /// A fit that drops outliers (`RobustFit.clipped`): the transform, which pairs were kept,
+    /// and the final scale (≈ 1 when the position errors are right).
     static func robust(_ model: TransformModel, parity: Int, _ p: PointPairs, clip: Double = 3.5)
         -> (transform: AffineMap, used: [Bool], scale: Double)? {
-        var use = [Bool](repeating: true, count: p.count)
-        guard var t = fit(model, parity: parity, p, use: use) else { return nil }
-        var scale = 1.0
-        for _ in 0..<8 {
-            let chi = zip(p.residuals(t), p.sigma).map { $0 / $1 }
-            let kept = chi.indices.filter { use[$0] }.map { chi[$0] }.sorted()
-            guard !kept.isEmpty else { break }
-            scale = max(kept[kept.count / 2] / 1.1774, 1e-9)
-            let next = chi.map { $0 <= clip * scale }
-            guard next != use, next.filter({ $0 }).count >= max(model.parameters, 3) else { break }
-            use = next
-            guard let refit = fit(model, parity: parity, p, use: use) else { break }
-            t = refit
-        }
-        return (t, use, scale)
+        RobustFit.clipped(start: [Bool](repeating: true, count: p.count), sigma: p.sigma, clip: clip,
+                          minKept: max(model.parameters, 3), fit: { fit(model, parity: parity, p, use: $0) },
+                          residuals: p.residuals).map { ($0.model, $0.used, $0.scale) }
     }
 
     /// Picks the model with the lowest BIC, χ²/scale² + k·ln n, over the pairs the richest

@@ -53,7 +53,9 @@ struct AlignRegisterCommand: ParsableCommand {
         Sources are detected in both images (or read from SExtractor ASCII_HEAD catalogues, 1-based \
         X_IMAGE/Y_IMAGE converted); triangles of the brightest stars propose transforms (any rotation, \
         scale and mirror), scored by cross-matches; then rounds of guarded mutual matching and a weighted, \
-        sigma-clipped fit (shift, similarity or affine, chosen by BIC). The warp writes the source on the \
+        sigma-clipped fit (shift, similarity or affine, chosen by BIC; polynomials of order 2 to \
+        --poly-order compete unless --update-wcs; --model spline adds spline surfaces of the residuals \
+        in template pixels, applied before the inverse linear map). The warp writes the source on the \
         template grid with the template's WCS and a MASK extension (32 no_data, 64 source hole); \
         --update-wcs writes the source unchanged but for a WCS tied to the template's. Statistics go \
         to stdout (--json for scripts).
@@ -64,15 +66,17 @@ struct AlignRegisterCommand: ParsableCommand {
     @Argument(help: "Source image (FITS or extension).") var source: String
     @Argument(help: "Output FITS file.") var output: String
     @Option(name: [.customLong("tf", withSingleDash: true), .customLong("template-fits")], help: "Template image.") var templateFits: String?
-    @Option(name: [.customLong("tc", withSingleDash: true), .customLong("template-cat")], help: "Template catalogue (SExtractor ASCII_HEAD).") var templateCat: String?
+    @Option(name: [.customLong("tc", withSingleDash: true), .customLong("template-cat")], help: "Template catalogue (SExtractor ASCII_HEAD or FITS_LDAC).") var templateCat: String?
     @Option(name: [.customLong("sc", withSingleDash: true), .customLong("source-cat")], help: "Source catalogue instead of detecting in SOURCE.") var sourceCat: String?
     @Option(help: "RA/Dec reference catalogue (CSV with ra/dec columns, or a FITS binary table), with --update-wcs: fit SOURCE's own WCS to it.") var refCat: String?
     @Option(help: "Reference catalogue column of RA in degrees (default: ra, ra_icrs, raj2000, alpha_j2000, ...).") var raCol: String?
     @Option(help: "Reference catalogue column of Dec in degrees (default: dec, de_icrs, dej2000, delta_j2000, ...).") var decCol: String?
     @Option(help: "Reference catalogue column of magnitude, to pick the brightest stars (default: mag, phot_g_mean_mag, gmag, ...; else file order).") var magCol: String?
     @Flag(help: "Do not resample: write SOURCE with its WCS tied to the template's (-tf with a WCS) or fitted to --ref-cat; other HDUs untouched.") var updateWcs = false
-    @Option(help: "auto (BIC among shift, similarity, affine and, unless --update-wcs, polynomials of order 2 to --poly-order), shift, similarity, affine or poly (with --update-wcs written as TAN-SIP).") var model = "auto"
+    @Option(help: "auto (BIC among shift, similarity, affine and, unless --update-wcs, polynomials of order 2 to --poly-order; never a spline), shift, similarity, affine, poly (with --update-wcs written as TAN-SIP) or spline (the linear fit plus spline surfaces of its residuals in template pixels, as spalipy; not with --update-wcs).") var model = "auto"
     @Option(help: "Polynomial distortion order for --model poly, or the highest --model auto tries (2 to 5).") var polyOrder = 3
+    @Option(help: "Degree of the --model spline surfaces, 1 to 5 (default 3); 0: no spline, a plain affine fit (spalipy's spline_order).") var splineOrder: Int?
+    @Option(help: "While the RMS residual per axis of --model spline exceeds this many pixels, a finer grid of interior knots is tried; below it the spline is one patch (spalipy's smoothing s = number of stars means 1).") var splineSmoothing = 1.0
     @Option(help: "Initial matching: auto or triangles (auto is triangles until quads arrive).") var match = "auto"
     @Option(help: "Mirror parity: auto (try both), no, yes.") var flip = "auto"
     @Option(help: "Cross-match radius in template pixels.") var maxMatchDist = 3.0
@@ -104,11 +108,18 @@ struct AlignRegisterCommand: ParsableCommand {
         }
         if refCat != nil && !updateWcs { throw ValidationError("--ref-cat needs --update-wcs (there is no template grid to warp onto)") }
         if updateWcs && templateCat != nil { throw ValidationError("--update-wcs needs -tf TEMPLATE.fits (its WCS) or --ref-cat CATALOGUE") }
-        guard ["auto", "poly"].contains(model) || TransformModel(rawValue: model) != nil else {
-            if model == "spline" { throw ValidationError("--model spline is not available yet (see docs/align.md); use auto, shift, similarity, affine or poly") }
-            throw ValidationError("--model takes auto, shift, similarity, affine or poly")
+        guard ["auto", "poly", "spline"].contains(model) || TransformModel(rawValue: model) != nil else {
+            throw ValidationError("--model takes auto, shift, similarity, affine, poly or spline")
         }
         guard (2...5).contains(polyOrder) else { throw ValidationError("--poly-order takes 2 to 5") }
+        if let splineOrder {
+            guard (0...5).contains(splineOrder) else { throw ValidationError("--spline-order takes 0 (no spline) to 5") }
+            if splineOrder > 0 && model != "spline" { throw ValidationError("--spline-order \(splineOrder) goes with --model spline (auto never fits a spline)") }
+        }
+        guard splineSmoothing > 0 else { throw ValidationError("--spline-smoothing must be positive") }
+        if model == "spline" && splineOrder != 0 && updateWcs {
+            throw ValidationError("--update-wcs cannot carry a spline model (a WCS holds a polynomial): use --model poly, written as TAN-SIP")
+        }
         guard ["auto", "triangles"].contains(match) else {
             if match == "quads" { throw ValidationError("--match quads is not available yet (see docs/align.md); use auto or triangles") }
             throw ValidationError("--match takes auto or triangles")
@@ -140,7 +151,11 @@ struct AlignRegisterCommand: ParsableCommand {
         var o = AlignOptions()
         o.detection = detection.options
         o.registration.model = TransformModel(rawValue: model)
-        if model == "poly" {
+        if model == "spline" {
+            // --spline-order 0: spalipy's plain affine.
+            if splineOrder == 0 { o.registration.model = .affine } else { o.registration.splineOrder = splineOrder ?? 3 }
+            o.registration.splineSmoothing = splineSmoothing
+        } else if model == "poly" {
             o.registration.polyOrders = polyOrder...polyOrder
             o.registration.forcePoly = true
         } else if model == "auto" && !updateWcs {
@@ -179,6 +194,9 @@ struct AlignRegisterCommand: ParsableCommand {
         if let k = t.polyOrder {
             Console.out(String(format: "polynomial order %d: at most %.4f px from its affine part (the linear part below)", k, t.polyMaxDeviation ?? .nan))
         }
+        if let k = t.splineOrder {
+            Console.out(String(format: "spline of degree %d, %d interior knots per axis: corrects the linear part below by at most %.4f px", k, t.splineKnots ?? 0, t.splineMaxDeviation ?? .nan))
+        }
         Console.out(String(format: "rms %.4f px, robust rms %.4f px, p90 %.4f px, chi scale %.3f", t.rms, t.robustRMS, t.p90, t.chiScale))
         if let n = r.referenceStars {
             Console.out(String(format: "reference catalogue: %d stars in the frame; WCS moved %.4f arcsec at CRPIX, rotated %.5f deg; rms %.4f arcsec",
@@ -189,27 +207,36 @@ struct AlignRegisterCommand: ParsableCommand {
     }
 }
 
-/// `astrotool align detect IMAGE -o CAT`: sources into a SExtractor ASCII_HEAD catalogue.
+/// `astrotool align detect IMAGE -o CAT`: sources into a SExtractor catalogue.
 struct AlignDetectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detect",
-        abstract: "Detect sources and write a SExtractor ASCII_HEAD catalogue (1-based X_IMAGE/Y_IMAGE, XWIN_IMAGE/YWIN_IMAGE).",
-        discussion: "Example: astrotool align detect sci_001.fits -o sci_001.cat --regions sci_001.reg"
+        abstract: "Detect sources and write a SExtractor catalogue, ASCII_HEAD or FITS_LDAC (1-based X_IMAGE/Y_IMAGE, XWIN_IMAGE/YWIN_IMAGE).",
+        discussion: """
+        The format follows --format, or the catalogue's name: FITS_LDAC for .ldac, .fits, .fit and .fts, \
+        ASCII_HEAD otherwise.
+        Example: astrotool align detect sci_001.fits -o sci_001.cat --regions sci_001.reg
+        """
     )
 
     @Argument(help: "Image (FITS or extension).") var image: String
     @Option(name: .shortAndLong, help: "Output catalogue.") var output: String
+    @Option(help: "auto (by the output's name: .ldac/.fits/.fit/.fts are FITS_LDAC), ascii (ASCII_HEAD) or ldac (FITS_LDAC).") var format = "auto"
     @Option(help: "Also write DS9 regions (image coordinates) here.") var regions: String?
     @OptionGroup var detection: AlignDetectionOptions
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        guard format == "auto" || CatalogueFormat(rawValue: format) != nil else { throw ValidationError("--format takes auto, ascii or ldac") }
+    }
+
     func run() throws {
         common.apply()
         try OutputPlan.checkDistinct(inputs: [image], outputs: [output, regions].compactMap { $0 })
-        let r = try Align.detect(image: image, catalogue: output, regions: regions, options: detection.options,
-                                 overwrite: common.overwrite)
+        let r = try Align.detect(image: image, catalogue: output, format: CatalogueFormat(rawValue: format), regions: regions,
+                                 options: detection.options, overwrite: common.overwrite)
         if common.json { try printJSON(r); return }
-        Console.out("astrotool align detect: \(r.image): \(r.detections) sources -> \(r.catalogue)"
+        Console.out("astrotool align detect: \(r.image): \(r.detections) sources -> \(r.catalogue), \(r.format == "ldac" ? "FITS_LDAC" : "ASCII_HEAD")"
                     + String(format: " (background %.6g, rms %.4g)", r.background, r.rms))
     }
 }

@@ -11,10 +11,11 @@ import Testing
 @Suite struct PolyTests {
     static let size = 400
 
-    /// Template → source: rotation 2°, scale 1.008, shift, then s = c + (u − c)(1 + κρ²) + q·((Δy/h)², (Δx/h)(Δy/h)).
-    static func truth(_ x: Double, _ y: Double) -> (Double, Double) {
+    /// Template → source: rotation 2° (or `rotation`), scale 1.008, shift, then
+    /// s = c + (u − c)(1 + κρ²) + q·((Δy/h)², (Δx/h)(Δy/h)).
+    static func truth(_ x: Double, _ y: Double, rotation: Double = 2) -> (Double, Double) {
         let c = Double(size - 1) / 2, h = Double(size) / 2
-        let linear = RegistrationTests.truth(rotation: 2, scale: 1.008, shift: (5.3, -4.1)).apply(x, y)
+        let linear = RegistrationTests.truth(rotation: rotation, scale: 1.008, shift: (5.3, -4.1)).apply(x, y)
         let ux = linear.x - c, uy = linear.y - c
         let rho2 = (ux * ux + uy * uy) / (h * h)
         let kappa = 0.006, q = 0.8
@@ -23,13 +24,13 @@ import Testing
     }
 
     /// RMS of |pull − truth| over a 21×21 template grid landing inside the source.
-    static func rmsVsTruth(_ pull: some PixelMap) -> Double {
+    static func rmsVsTruth(_ pull: some PixelMap, rotation: Double = 2) -> Double {
         var sum = 0.0, n = 0
         let edge = Double(size - 1)
         for j in 0...20 {
             for i in 0...20 {
                 let tx = Double(i) * edge / 20, ty = Double(j) * edge / 20
-                let s = truth(tx, ty)
+                let s = truth(tx, ty, rotation: rotation)
                 guard s.0 >= 0, s.1 >= 0, s.0 <= edge, s.1 <= edge else { continue }
                 let q = pull.apply(tx, ty)
                 sum += (q.x - s.0) * (q.x - s.0) + (q.y - s.1) * (q.y - s.1)
@@ -39,8 +40,8 @@ import Testing
         return (sum / Double(max(n, 1))).squareRoot()
     }
 
-    static func detections(seed: UInt64) throws -> (source: [Detection], template: [Detection]) {
-        let pair = SyntheticStars.pair(width: size, height: size, stars: 300, seed: seed) { x, y in truth(x, y) }
+    static func detections(seed: UInt64, rotation: Double = 2) throws -> (source: [Detection], template: [Detection]) {
+        let pair = SyntheticStars.pair(width: size, height: size, stars: 300, seed: seed) { x, y in truth(x, y, rotation: rotation) }
         return (try Detector.detect(Image(width: size, height: size, pixels: pair.source)),
                 try Detector.detect(Image(width: size, height: size, pixels: pair.template)))
     }

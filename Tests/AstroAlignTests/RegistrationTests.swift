@@ -18,7 +18,7 @@ import Testing
     }
 
     /// RMS over a 21×21 grid of template pixels that land inside the source of |pull − truth|.
-    static func rmsVsTruth(_ pull: AffineMap, _ truth: AffineMap) -> Double {
+    static func rmsVsTruth(_ pull: some PixelMap, _ truth: AffineMap) -> Double {
         var sum = 0.0, n = 0
         for j in 0...20 {
             for i in 0...20 {

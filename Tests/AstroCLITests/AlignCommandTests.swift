@@ -70,6 +70,42 @@ import Testing
         #expect(try TestSupport.runTool(["align", source, out, "-tf", template, "--overwrite", "--poly-order", "7"]).code == 64)
     }
 
+    /// `--model spline`: reported in the JSON and the header; `--spline-order 0` is the affine
+    /// fit; no WCS can carry it.
+    @Test func splineModel() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let (template, source) = try Self.pair(in: dir)
+        let out = dir.appendingPathComponent("out.fits").path, t = dir.appendingPathComponent("t.json").path
+        func transform(_ stdout: String) throws -> [String: Any] {
+            (try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as! [String: Any])["transform"] as! [String: Any]
+        }
+        let run = try TestSupport.runTool(["align", source, out, "-tf", template, "--model", "spline", "--json", "--transform", t])
+        #expect(run.code == 0, "\(run.stderr)")
+        let sj = try transform(run.stdout)
+        let spline = try #require(sj["spline"] as? [String: Any])
+        #expect(sj["model"] as? String == "spline3" && sj["splineOrder"] as? Int == 3 && (sj["rms"] as! Double) < 0.3)
+        #expect((spline["knotsX"] as? [Double])?.count == 8 && (spline["coefficientsX"] as? [Double])?.count == 16 && spline["linear"] != nil)
+        #expect(try transform(try String(contentsOfFile: t, encoding: .utf8))["model"] as? String == "spline3")
+        #expect(try FITS.readImage(out).header.string("ALIGNMOD") == "spline3")
+        let text = try TestSupport.runTool(["align", source, out, "-tf", template, "--overwrite", "--model", "spline", "--spline-order", "2"])
+        #expect(text.code == 0 && text.stdout.contains("spline of degree 2"), "\(text.stderr)")
+
+        let zero = try TestSupport.runTool(["align", source, out, "-tf", template, "--overwrite", "--model", "spline", "--spline-order", "0", "--json"])
+        let affine = try TestSupport.runTool(["align", source, out, "-tf", template, "--overwrite", "--model", "affine", "--json"])
+        let zj = try transform(zero.stdout), aj = try transform(affine.stdout)
+        #expect(zj["model"] as? String == "affine" && zj["spline"] == nil)
+        #expect(NSDictionary(dictionary: zj["push"] as! [String: Any]) == NSDictionary(dictionary: aj["push"] as! [String: Any]))
+        #expect(zj["rms"] as? Double == aj["rms"] as? Double)
+
+        let reg = dir.appendingPathComponent("reg.fits").path
+        let wcs = try TestSupport.runTool(["align", "--update-wcs", source, reg, "-tf", template, "--model", "spline"])
+        #expect(wcs.code == 64 && wcs.stderr.contains("--update-wcs cannot carry a spline"))
+        #expect(try TestSupport.runTool(["align", "--update-wcs", source, reg, "-tf", template, "--model", "spline", "--spline-order", "0"]).code == 0)
+        for bad in [["--model", "spline", "--spline-order", "6"], ["--spline-order", "2"], ["--model", "spline", "--spline-smoothing", "0"]] {
+            #expect(try TestSupport.runTool(["align", source, out, "-tf", template, "--overwrite"] + bad).code == 64, "\(bad)")
+        }
+    }
+
     @Test func updateWCSAndCatalogues() throws {
         let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
         let (template, source) = try Self.pair(in: dir)
@@ -93,6 +129,17 @@ import Testing
         #expect(cat.code == 0, "\(cat.stderr)")
         let stats = (try JSONSerialization.jsonObject(with: Data(cat.stdout.utf8)) as! [String: Any])["transform"] as! [String: Any]
         #expect(abs((stats["rotation"] as! Double) + 20) < 0.05)
+
+        // FITS_LDAC by the name (or --format), read back as a template catalogue.
+        let ldac = dir.appendingPathComponent("t.ldac").path
+        let d2 = try TestSupport.runTool(["align", "detect", template, "-o", ldac])
+        #expect(d2.code == 0 && d2.stdout.contains("FITS_LDAC"), "\(d2.stderr)")
+        #expect(try TestSupport.runTool(["align", "detect", template, "-o", ldac]).code == 73)
+        #expect(try TestSupport.runTool(["align", "detect", template, "-o", dir.appendingPathComponent("x.cat").path, "--format", "votable"]).code == 64)
+        let fromLDAC = try TestSupport.runTool(["align", source, out, "-tc", ldac, "-sc", sc, "--json", "--overwrite"])
+        #expect(fromLDAC.code == 0, "\(fromLDAC.stderr)")
+        let ls = (try JSONSerialization.jsonObject(with: Data(fromLDAC.stdout.utf8)) as! [String: Any])["transform"] as! [String: Any]
+        #expect(abs((ls["rotation"] as! Double) + 20) < 0.05)
     }
 
     @Test func updateWCSFromReferenceCatalogue() throws {
@@ -147,7 +194,7 @@ import Testing
         let cat = try TestSupport.runTool(["align", few, out, "-tc", badCat])
         #expect(cat.code == 65 && cat.stderr.contains("bad.cat") && cat.stderr.contains("no flux column"))
 
-        #expect(try TestSupport.runTool(["align", few, out, "-tf", template, "--model", "spline"]).code == 64)
+        #expect(try TestSupport.runTool(["align", few, out, "-tf", template, "--model", "curve"]).code == 64)
         #expect(try TestSupport.runTool(["align", few, out]).code == 64)
         #expect(try Self.files(dir) == ["bad.cat", "few.fits", "nan.fits", "source.fits", "template.fits"])
     }
