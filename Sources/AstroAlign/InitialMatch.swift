@@ -113,7 +113,7 @@ extension Registrar {
             var bestTile: (transform: AffineMap, count: Int)?
             for (tile, stars) in zip(sTiles, sStars) {
                 let quads = QuadMatch.quads(mx, sy, stars, minSeparation: q.minSeparation)
-                sourceQuads += quads.count
+                if parity == parities(o)[0] { sourceQuads += quads.count }   // the same quads, mirrored or not
                 let candidates = quads.indices
                     .compactMap { i in index.nearest(quads[i].code, within: q.maxHashDistance).map { (s: i, t: $0.index, d: $0.distance) } }
                     .sorted { ($0.d, $0.s) < ($1.d, $1.s) }
