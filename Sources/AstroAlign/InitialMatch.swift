@@ -86,7 +86,7 @@ extension Registrar {
         guard !tQuads.isEmpty else {
             throw failure(QuadMatch.sparseReason(tx, ty, frame: tFrame, n: n, options: q, side: "template") ?? "no template quad")
         }
-        let index = QuadMatch.CodeIndex(tQuads.map(\.code))
+        let index = QuadMatch.CodeIndex(tQuads.map(\.code), radius: q.maxHashDistance)
         let sTiles = QuadMatch.tiles(sx, sy, frame: sFrame, count: q.subTile)
         // Tiles and the edge buffer are decided on the unmirrored positions.
         let sStars = sTiles.map { QuadMatch.quadStars($0, sx, sy, frame: sFrame, buffer: q.edgeBuffer, n: n) }
@@ -115,7 +115,7 @@ extension Registrar {
                 let quads = QuadMatch.quads(mx, sy, stars, minSeparation: q.minSeparation)
                 if parity == parities(o)[0] { sourceQuads += quads.count }   // the same quads, mirrored or not
                 let candidates = quads.indices
-                    .compactMap { i in index.nearest(quads[i].code, within: q.maxHashDistance).map { (s: i, t: $0.index, d: $0.distance) } }
+                    .compactMap { i in index.nearest(quads[i].code).map { (s: i, t: $0.index, d: $0.distance) } }
                     .sorted { ($0.d, $0.s) < ($1.d, $1.s) }
                 coded += candidates.count
                 let px = tile.map { sx[$0] }, py = tile.map { sy[$0] }

@@ -130,35 +130,27 @@ enum QuadMatch {
         (Int((xs.max() ?? 0).rounded(.up)) + 1, Int((ys.max() ?? 0).rounded(.up)) + 1)
     }
 
-    /// Codes sorted by their first component, for nearest-code queries within a small radius:
-    /// a query scans only the codes whose first component is within the radius.
+    /// Codes on a grid over their first two components, cells of the query radius: a query
+    /// looks at the codes of the 3×3 cells about it (PointIndex), a few whatever their number.
     struct CodeIndex {
-        private let order: [Int]
-        private let keys: [Double]
+        private let grid: PointIndex
         private let codes: [SIMD4<Double>]
+        let radius: Double
 
-        init(_ codes: [SIMD4<Double>]) {
+        init(_ codes: [SIMD4<Double>], radius: Double) {
             self.codes = codes
-            order = codes.indices.sorted { codes[$0][0] < codes[$1][0] }
-            keys = order.map { codes[$0][0] }
+            self.radius = radius
+            grid = PointIndex(xs: codes.map { $0[0] }, ys: codes.map { $0[1] }, cell: radius)
         }
 
-        /// The nearest code within `radius` of `code` (its index and distance); ties go to the
-        /// lower index.
-        func nearest(_ code: SIMD4<Double>, within radius: Double) -> (index: Int, distance: Double)? {
-            // First key ≥ code[0] − radius (binary search), then up to code[0] + radius.
-            var lo = 0, hi = keys.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if keys[mid] < code[0] - radius { lo = mid + 1 } else { hi = mid }
-            }
+        /// The nearest code closer than `radius` to `code` (its index and distance); ties go to
+        /// the lower index.
+        func nearest(_ code: SIMD4<Double>) -> (index: Int, distance: Double)? {
             var best: (index: Int, distance: Double)?
-            var k = lo
-            while k < keys.count, keys[k] <= code[0] + radius {
-                let i = order[k], e = codes[i] - code
+            grid.forEachCandidate(code[0], code[1], radius: radius) { i in
+                let e = codes[i] - code
                 let d = (e * e).sum().squareRoot()
                 if d < radius, d < best?.distance ?? .infinity || (d == best?.distance && i < best!.index) { best = (i, d) }
-                k += 1
             }
             return best
         }

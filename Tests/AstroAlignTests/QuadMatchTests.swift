@@ -65,17 +65,17 @@ import Testing
         #expect(abs(p.x - m[2].x) < 1e-9 && abs(p.y - m[2].y) < 1e-9)
     }
 
-    /// The sorted code index finds what a scan of every code finds.
+    /// The code grid finds what a scan of every code finds.
     @Test func codeIndexMatchesAScan() {
         var rng = SeededGenerator(seed: 5)
         let codes = (0..<3000).map { _ in SIMD4((0..<4).map { _ in Double.random(in: -0.3..<1.3, using: &rng) }) }
-        let index = QuadMatch.CodeIndex(codes)
+        let indexes = [0.005, 0.02].map { QuadMatch.CodeIndex(codes, radius: $0) }
         for k in 0..<300 {
             let probe = codes[k * 7] + SIMD4((0..<4).map { _ in Double.random(in: -0.01..<0.01, using: &rng) })
-            for radius in [0.005, 0.02] {
+            for index in indexes {
                 let scan = codes.indices.map { ($0, ((codes[$0] - probe) * (codes[$0] - probe)).sum().squareRoot()) }
-                    .filter { $0.1 < radius }.min { $0.1 < $1.1 }
-                let found = index.nearest(probe, within: radius)
+                    .filter { $0.1 < index.radius }.min { $0.1 < $1.1 }
+                let found = index.nearest(probe)
                 #expect(found?.index == scan?.0 && found?.distance == scan?.1)
             }
         }
