@@ -142,6 +142,7 @@ public enum Align {
         }
         var templateWCS: WCS?
         var templateGrid: (width: Int, height: Int)?
+        var templateFrame: PixelFrame?
         let sourceRead: (image: Image, hduIndex: Int, base: String)
         let sourceDetections: [Detection], templateDetections: [Detection], background: BackgroundMap?
         switch template {
@@ -159,6 +160,7 @@ public enum Align {
             (sourceRead, sourceDetections, background, templateDetections) = (s.read, s.detections, s.background, t.detections)
             templateWCS = try? WCS.read(path: path)
             templateGrid = (o.outputWidth ?? t.width, o.outputHeight ?? t.height)
+            templateFrame = (t.width, t.height)
         case .catalogue(let path):
             (sourceRead, sourceDetections, background) = try readAndDetectSource()
             templateDetections = try Catalogue.read(path, columns: o.columns)
@@ -168,15 +170,19 @@ public enum Align {
         var image = sourceRead.image
         let (hduIndex, base) = (sourceRead.hduIndex, sourceRead.base)
         let grid = templateGrid ?? (width: o.outputWidth ?? image.width, height: o.outputHeight ?? image.height)
-        for (name, list) in [(sourceCatalogue ?? source, sourceDetections), (template.path, templateDetections)] {
+        let sourceFrame: PixelFrame = (image.width, image.height)
+        for (name, list, frame, side) in [(sourceCatalogue ?? source, sourceDetections, sourceFrame, "source"),
+                                          (template.path, templateDetections, templateFrame, "template")] {
             let usable = Registrar.select(list, o.registration).count
             guard usable >= 3 else {
                 throw AstroError(.badData, file: name, operation: "registering",
                                  reason: "too few stars: \(usable) usable of \(list.count) detected (need at least 3)")
             }
+            try Registrar.checkQuads(list, frame: frame, side: side, file: name, options: o.registration)
         }
         let reg = try AstroError.naming(source) {
-            try Registrar.register(source: sourceDetections, template: templateDetections, options: o.registration)
+            try Registrar.register(source: sourceDetections, template: templateDetections, options: o.registration,
+                                   sourceFrame: sourceFrame, templateFrame: templateFrame)
         }
         if let limit = o.maxRMS, !(reg.report.rms <= limit) {
             throw AstroError(.badData, file: source, operation: "registering",

@@ -98,7 +98,9 @@ extension Align {
                              reason: "too few catalogue stars in the frame: \(reference.count) of \(cat.count) (need at least 3; is the source's WCS roughly right?)")
         }
         let reg = try AstroError.naming(source) {
-            try Registrar.register(source: detections, template: reference, options: registration)
+            // The catalogue is projected into the source's frame: both lists share it.
+            try Registrar.register(source: detections, template: reference, options: registration,
+                                   sourceFrame: (image.width, image.height), templateFrame: (image.width, image.height))
         }
         if let limit = o.maxRMS, !(reg.report.rms <= limit) {
             throw AstroError(.badData, file: source, operation: "registering",

@@ -39,24 +39,30 @@ struct PointIndex {
         self.order = order
     }
 
+    /// Calls `body` with every point of the grid cells that a square of half-side `radius`
+    /// about (x, y) touches: all the points within `radius`, and some beyond it.
+    @inline(__always)
+    func forEachCandidate(_ x: Double, _ y: Double, radius: Double, _ body: (Int) -> Void) {
+        let cx0 = max(0, Int(((x - radius) - x0) / cell)), cx1 = min(nx - 1, Int(((x + radius) - x0) / cell))
+        let cy0 = max(0, Int(((y - radius) - y0) / cell)), cy1 = min(ny - 1, Int(((y + radius) - y0) / cell))
+        guard cx0 <= cx1, cy0 <= cy1 else { return }
+        for cy in cy0...cy1 {
+            for cx in cx0...cx1 {
+                let k = cy * nx + cx
+                for j in starts[k]..<starts[k + 1] { body(order[j]) }
+            }
+        }
+    }
+
     /// The nearest point and the distance to it, and the distance of the second nearest, among
     /// points within `radius` of (x, y).
     func nearestTwo(_ x: Double, _ y: Double, radius: Double) -> (index: Int, d1: Double, d2: Double)? {
         let r2 = radius * radius
         var best = -1, d1 = Double.infinity, d2 = Double.infinity
-        let cx0 = max(0, Int(((x - radius) - x0) / cell)), cx1 = min(nx - 1, Int(((x + radius) - x0) / cell))
-        let cy0 = max(0, Int(((y - radius) - y0) / cell)), cy1 = min(ny - 1, Int(((y + radius) - y0) / cell))
-        guard cx0 <= cx1, cy0 <= cy1 else { return nil }
-        for cy in cy0...cy1 {
-            for cx in cx0...cx1 {
-                let k = cy * nx + cx
-                for j in starts[k]..<starts[k + 1] {
-                    let i = order[j]
-                    let dx = xs[i] - x, dy = ys[i] - y, dd = dx * dx + dy * dy
-                    guard dd <= r2 else { continue }
-                    if dd < d1 { d2 = d1; d1 = dd; best = i } else if dd < d2 { d2 = dd }
-                }
-            }
+        forEachCandidate(x, y, radius: radius) { i in
+            let dx = xs[i] - x, dy = ys[i] - y, dd = dx * dx + dy * dy
+            guard dd <= r2 else { return }
+            if dd < d1 { d2 = d1; d1 = dd; best = i } else if dd < d2 { d2 = dd }
         }
         return best < 0 ? nil : (best, d1.squareRoot(), d2.squareRoot())
     }

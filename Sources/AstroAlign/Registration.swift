@@ -11,8 +11,13 @@ public struct RegistrationOptions: Sendable {
     public var minNMatch: Int?
     /// Cap on detections per image after filtering: a count (≥ 1) or a fraction (0, 1); nil: all.
     public var nDet: Double?
-    /// Brightest detections per image that form triangles.
-    public var nControl = 40
+    /// Initial matching: astroalign's triangles or spalipy's quads.
+    public var matching = InitialMatching.triangles
+    /// Brightest detections per image that form triangles, or per sub-tile that form quads
+    /// (`--n-quad-det`); nil: 40 for triangles, 20 for quads (spalipy's).
+    public var nControl: Int?
+    /// `--match quads` settings.
+    public var quads = QuadOptions()
     /// Drop both members of pairs closer than this (px); 0: keep all.
     public var minSep = 0.0
     /// Drop detections narrower than this FWHM (px): hot pixels and cosmic rays. An unknown
@@ -117,7 +122,11 @@ public enum Registrar {
     /// - Throws: `.badData` (without a file: the caller names it) when either list has fewer
     ///   than 3 usable detections, no hypothesis reaches the required matches, or too few
     ///   matches remain for any model.
-    public static func register(source: [Detection], template: [Detection], options o: RegistrationOptions) throws -> Registration {
+    /// - Parameters:
+    ///   - sourceFrame, templateFrame: the images' sizes, which quads' sub-tiles and edge buffer
+    ///     refer to (nil: the extent of the detections).
+    public static func register(source: [Detection], template: [Detection], options o: RegistrationOptions,
+                                sourceFrame: PixelFrame? = nil, templateFrame: PixelFrame? = nil) throws -> Registration {
         let src = select(source, o), tpl = select(template, o)
         func fail(_ reason: String) -> AstroError { AstroError(.badData, operation: "registering", reason: reason) }
         guard src.count >= 3, tpl.count >= 3 else {
@@ -126,33 +135,20 @@ public enum Registrar {
         let minMatches = o.minNMatch ?? min(20, max(5, min(src.count, tpl.count) / 5))
         let tIndex = PointIndex(xs: tpl.map(\.x), ys: tpl.map(\.y), cell: o.maxMatchDist)
 
-        // 1. Hypotheses from the brightest stars, scored by how many source stars they land on a template star.
-        let sc = Array(src.prefix(o.nControl)), tc = Array(tpl.prefix(o.nControl))
-        let parities = o.flip.map { $0 ? [-1] : [1] } ?? [1, -1]
-        let hyps = TriangleMatch.hypotheses(source: (sc.map(\.x), sc.map(\.y)), template: (tc.map(\.x), tc.map(\.y)), parities: parities)
-        let scoring = Array(src.prefix(max(3 * o.nControl, 150)))
-        let scx = scoring.map(\.x), scy = scoring.map(\.y)
-        var best: (hyp: TriangleMatch.Hypothesis, count: Int)?
-        var sinceBest = 0
-        for h in hyps {
-            let n = CrossMatch.count(scx, scy, through: h.transform, in: tIndex, radius: o.maxMatchDist)
-            if n > (best?.count ?? 0) { best = (h, n); sinceBest = 0 } else { sinceBest += 1 }
-            if let b = best, b.count >= minMatches, sinceBest >= 200 { break }
-        }
-        guard let start = best, start.count >= min(minMatches, scoring.count) else {
-            throw fail("no consistent transform: the best of \(hyps.count) triangle hypotheses matched \(best?.count ?? 0) stars (need \(minMatches)); detections: source \(src.count), template \(tpl.count)")
-        }
+        // 1. The starting transform: triangles or quads (InitialMatch.swift), scored by cross-matches.
+        let start = try initialMatch(src: src, tpl: tpl, tIndex: tIndex, minMatches: minMatches,
+                                     frames: (sourceFrame, templateFrame), options: o)
 
         // 2. Match, fit, re-match with the fitted transform and a radius that follows its residuals.
         let candidates = o.model.map { [$0] } ?? TransformModel.allCases
-        var transform = start.hyp.transform
+        var transform = start.transform
         var radius = o.maxMatchDist
         var result: (model: TransformModel, transform: AffineMap, used: [Bool], scale: Double)?
         var pairs = PointPairs(), lastMatched: [Int] = []
         for _ in 0..<4 {
             let (p, key) = matched(src, tpl, tIndex, through: transform, radius: radius)
             guard p.count >= minMatches else { break }
-            guard let fit = TransformFit.choose(candidates, parity: start.hyp.parity, p, clip: o.clipSigma) else { break }
+            guard let fit = TransformFit.choose(candidates, parity: start.parity, p, clip: o.clipSigma) else { break }
             result = fit
             pairs = p
             transform = fit.transform
@@ -169,17 +165,19 @@ public enum Registrar {
         let counts = (source.count, template.count, src.count, tpl.count)
         if let degree = o.splineOrder {
             let s = try spline(degree, src: src, tpl: tpl, tIndex: tIndex, pairs: pairs, linear: fit.transform, minMatches: minMatches, options: o)
-            var report = makeReport((fit.model, fit.transform, s.used, s.scale), pairs: s.pairs, pull: pull, parity: start.hyp.parity,
-                                    counts: counts, hypotheses: hyps.count, initial: start.count, predict: s.map.pushMap)
+            var report = makeReport((fit.model, fit.transform, s.used, s.scale), pairs: s.pairs, pull: pull, parity: start.parity,
+                                    counts: counts, hypotheses: start.hypotheses, initial: start.count, predict: s.map.pushMap)
+            report.matching = start.method.rawValue
             report.describe(s.map, interior: s.interior)
             return Registration(push: fit.transform, pull: pull, model: fit.model, spline: s.map, report: report)
         }
         if let orders = o.polyOrders,
            let poly = try polynomial(orders, src: src, tpl: tpl, tIndex: tIndex, pairs: pairs, linear: fit.model,
-                                     parity: start.hyp.parity, candidates: candidates, minMatches: minMatches, options: o) {
+                                     parity: start.parity, candidates: candidates, minMatches: minMatches, options: o) {
             var report = makeReport((fit.model, fit.transform, poly.used, poly.scale), pairs: poly.pairs, pull: pull,
-                                    parity: start.hyp.parity, counts: counts, hypotheses: hyps.count, initial: start.count,
+                                    parity: start.parity, counts: counts, hypotheses: start.hypotheses, initial: start.count,
                                     predict: poly.push)
+            report.matching = start.method.rawValue
             report.model = "poly\(poly.push.order)"
             report.polyOrder = poly.push.order
             report.pushPoly = poly.push
@@ -190,8 +188,9 @@ public enum Registrar {
             return Registration(push: fit.transform, pull: pull, model: fit.model, pushPoly: poly.push, pullPoly: poly.pull,
                                 report: report)
         }
-        let report = makeReport(fit, pairs: pairs, pull: pull, parity: start.hyp.parity, counts: counts,
-                                hypotheses: hyps.count, initial: start.count, predict: fit.transform)
+        var report = makeReport(fit, pairs: pairs, pull: pull, parity: start.parity, counts: counts,
+                                hypotheses: start.hypotheses, initial: start.count, predict: fit.transform)
+        report.matching = start.method.rawValue
         return Registration(push: fit.transform, pull: pull, model: fit.model, report: report)
     }
 

@@ -52,7 +52,8 @@ struct AlignRegisterCommand: ParsableCommand {
         discussion: """
         Sources are detected in both images (or read from SExtractor ASCII_HEAD catalogues, 1-based \
         X_IMAGE/Y_IMAGE converted); triangles of the brightest stars propose transforms (any rotation, \
-        scale and mirror), scored by cross-matches; then rounds of guarded mutual matching and a weighted, \
+        scale and mirror), or with --match quads spalipy's 4-star hash codes (per --sub-tile, both \
+        parities), scored by cross-matches; then rounds of guarded mutual matching and a weighted, \
         sigma-clipped fit (shift, similarity or affine, chosen by BIC; polynomials of order 2 to \
         --poly-order compete unless --update-wcs; --model spline adds spline surfaces of the residuals \
         in template pixels, applied before the inverse linear map). The warp writes the source on the \
@@ -77,12 +78,18 @@ struct AlignRegisterCommand: ParsableCommand {
     @Option(help: "Polynomial distortion order for --model poly, or the highest --model auto tries (2 to 5).") var polyOrder = 3
     @Option(help: "Degree of the --model spline surfaces, 1 to 5 (default 3); 0: no spline, a plain affine fit (spalipy's spline_order).") var splineOrder: Int?
     @Option(help: "While the RMS residual per axis of --model spline exceeds this many pixels, a finer grid of interior knots is tried; below it the spline is one patch (spalipy's smoothing s = number of stars means 1).") var splineSmoothing = 1.0
-    @Option(help: "Initial matching: auto or triangles (auto is triangles until quads arrive).") var match = "auto"
+    @Option(help: "Initial matching: triangles (astroalign's: any rotation, scale and mirror, from 3 stars), quads (spalipy's 4-star hash codes) or auto (triangles).") var match = "auto"
     @Option(help: "Mirror parity: auto (try both), no, yes.") var flip = "auto"
     @Option(help: "Cross-match radius in template pixels.") var maxMatchDist = 3.0
     @Option(help: "Matches required (default: a fifth of the smaller star list, 5 to 20).") var minNMatch: Int?
     @Option(help: "Cap on detections per image: a count, or a fraction in (0,1) (default: all).") var nDet: Double?
-    @Option(help: "Brightest detections per image that form triangles.") var nQuadDet = 40
+    @Option(help: "Brightest detections per image that form triangles, or per sub-tile that form quads (default: 40 for triangles, 20 for quads).") var nQuadDet: Int?
+    @Option(help: "Quads: each of a quad's six separations must exceed this, in pixels (default: 50).") var minQuadSep: Double?
+    @Option(help: "Quads: stars closer than this to the image edge form no quads, in pixels (default: 0).") var quadEdgeBuffer: Double?
+    @Option(help: "Quads: most candidate quads tried per sub-tile and parity (default: 10).") var maxQuadCand: Int?
+    @Option(help: "Quads: stop after this many candidates in a row without more matches (default: 2).") var patienceQuadCand: Int?
+    @Option(help: "Quads: largest distance between a source and a template quad's 4-D hash code (default: 0.005).") var maxQuadHashDist: Double?
+    @Option(help: "Quads: cut the source into N x N sub-tiles, each matched on its own (default: 1).") var subTile: Int?
     @Option(help: "Drop both stars of pairs closer than this, in pixels (0 = off).") var minSep = 0.0
     @Option(help: "Drop detections with a FWHM below this, in pixels (hot pixels, cosmic rays).") var minFwhm = 1.0
     @Option(help: "Drop detections with any of these SExtractor flag bits.") var badFlagBits = 0
@@ -120,21 +127,37 @@ struct AlignRegisterCommand: ParsableCommand {
         if model == "spline" && splineOrder != 0 && updateWcs {
             throw ValidationError("--update-wcs cannot carry a spline model (a WCS holds a polynomial): use --model poly, written as TAN-SIP")
         }
-        guard ["auto", "triangles"].contains(match) else {
-            if match == "quads" { throw ValidationError("--match quads is not available yet (see docs/align.md); use auto or triangles") }
-            throw ValidationError("--match takes auto or triangles")
-        }
+        guard InitialMatching(rawValue: match) != nil || match == "auto" else { throw ValidationError("--match takes auto, triangles or quads") }
         guard ["auto", "no", "yes"].contains(flip) else { throw ValidationError("--flip takes auto, no or yes") }
         guard Interpolation(rawValue: interp) != nil else { throw ValidationError("--interp takes spline3, lanczos3, bilinear or nearest") }
         guard fillval.lowercased() == "nan" || Float(fillval) != nil else { throw ValidationError("--fillval takes NaN or a number") }
         guard maxMatchDist > 0 else { throw ValidationError("--max-match-dist must be positive") }
         if let minNMatch, minNMatch < 3 { throw ValidationError("--min-n-match must be at least 3") }
         if let nDet, !(nDet > 0) || (nDet > 1 && nDet != nDet.rounded()) { throw ValidationError("--n-det takes a count (1 or more) or a fraction in (0,1)") }
-        guard nQuadDet >= 3 else { throw ValidationError("--n-quad-det must be at least 3") }
+        if let nQuadDet, nQuadDet < (match == "quads" ? 4 : 3) {
+            throw ValidationError("--n-quad-det must be at least \(match == "quads" ? "4 for quads" : "3 for triangles")")
+        }
+        try validateQuadOptions()
         guard minSep >= 0, clipSigma > 0 else { throw ValidationError("--min-sep must be >= 0 and --clip-sigma positive") }
         guard catOrigin == 0 || catOrigin == 1 else { throw ValidationError("--cat-origin takes 0 or 1") }
         if let maxRms, !(maxRms > 0) { throw ValidationError("--max-rms must be positive") }
         if outputShape != nil && shape == nil { throw ValidationError("--output-shape takes X,Y (two positive integers)") }
+    }
+
+    /// The quad settings: only with --match quads (auto is triangles), each in its range.
+    private func validateQuadOptions() throws {
+        let given = [("--min-quad-sep", minQuadSep != nil), ("--quad-edge-buffer", quadEdgeBuffer != nil), ("--max-quad-cand", maxQuadCand != nil),
+                     ("--patience-quad-cand", patienceQuadCand != nil), ("--max-quad-hash-dist", maxQuadHashDist != nil),
+                     ("--sub-tile", subTile != nil)].filter(\.1).map(\.0)
+        if match != "quads", let first = given.first {
+            throw ValidationError("\(first) applies to --match quads (--match \(match) uses triangles)")
+        }
+        if let minQuadSep, !(minQuadSep >= 0) { throw ValidationError("--min-quad-sep must be >= 0") }
+        if let quadEdgeBuffer, !(quadEdgeBuffer >= 0) { throw ValidationError("--quad-edge-buffer must be >= 0") }
+        if let maxQuadCand, maxQuadCand < 1 { throw ValidationError("--max-quad-cand must be at least 1") }
+        if let patienceQuadCand, patienceQuadCand < 1 { throw ValidationError("--patience-quad-cand must be at least 1") }
+        if let maxQuadHashDist, !(maxQuadHashDist > 0) { throw ValidationError("--max-quad-hash-dist must be positive") }
+        if let subTile, !(1...16).contains(subTile) { throw ValidationError("--sub-tile takes 1 to 16") }
     }
 
     private var shape: (Int, Int)? {
@@ -165,7 +188,14 @@ struct AlignRegisterCommand: ParsableCommand {
         o.registration.maxMatchDist = maxMatchDist
         o.registration.minNMatch = minNMatch
         o.registration.nDet = nDet
+        o.registration.matching = InitialMatching(rawValue: match) ?? .triangles
         o.registration.nControl = nQuadDet
+        if let minQuadSep { o.registration.quads.minSeparation = minQuadSep }
+        if let quadEdgeBuffer { o.registration.quads.edgeBuffer = quadEdgeBuffer }
+        if let maxQuadCand { o.registration.quads.maxCandidates = maxQuadCand }
+        if let patienceQuadCand { o.registration.quads.patience = patienceQuadCand }
+        if let maxQuadHashDist { o.registration.quads.maxHashDistance = maxQuadHashDist }
+        if let subTile { o.registration.quads.subTile = subTile }
         o.registration.minSep = minSep
         o.registration.minFWHM = minFwhm
         o.registration.badFlagBits = badFlagBits
