@@ -122,9 +122,6 @@ public struct DrizzleOutput: Sendable {
         let reached = Self.rowsReached(pixmap, reach: reach, rows: own)
         let missed = Atomic<Int>(0)
         let (w, h, first, left) = (width, height, firstRow, firstColumn)
-        // Only a window of the grid (a thread's band, a tile) skips input blocks.
-        let windowed = bands > 1 || o.gridRows.map { $0 != own } ?? false || o.gridColumns.map { $0 != columns } ?? false
-        let blocks = windowed ? PixmapBlocks(pixmap) : nil
         // The planes are taken out of self while threads write into them.
         var img = image, wht = weight, ctx = o.context ? context[plane] : [], odq = inDQ != nil ? dq! : []
         var vars = errors != nil ? variance! : []
@@ -147,8 +144,7 @@ public struct DrizzleOutput: Sendable {
             let source = BandInput(data: dp.baseAddress!, weights: weights != nil ? wp.baseAddress : nil,
                                    dq: inDQ != nil ? qp.baseAddress : nil, errors: errors != nil ? ep.baseAddress : nil,
                                    x: xp.baseAddress!, y: yp.baseAddress!,
-                                   width: pixmap.width, height: pixmap.height, offset: firstInputRow * pixmap.width,
-                                   blocks: blocks)
+                                   width: pixmap.width, height: pixmap.height, offset: firstInputRow * pixmap.width)
             let shared = UncheckedBand(band: Band(image: ip.baseAddress!, weight: op.baseAddress!,
                                                   context: o.context ? cp.baseAddress! : nil,
                                                   dq: inDQ != nil ? oq.baseAddress! : nil, variance: errors != nil ? vp.baseAddress! : nil,
@@ -247,8 +243,6 @@ struct BandInput {
     let height: Int
     /// Pixmap index − data index.
     let offset: Int
-    /// Where each block of centres lands, when the output is cut into windows.
-    let blocks: PixmapBlocks?
 
     /// Bilinear interpolation of the map at input position (u, v), extrapolating linearly past
     /// the first and last centres (the C core's interpolate_bilinear: cell index truncated
@@ -339,45 +333,33 @@ struct Band {
         let window = Window(rows: rows, columns: columns, grid: (grid, gridColumns), reach: reach, banded: rows.count < height)
         let limited = window.rowsLimited || window.columnsLimited
         let half = o.pixfrac / 2, scale = o.weightScale, iscale = o.iscale
-        @inline(__always) func visit(_ i: Int, _ j: Int) {
-            let k = j * nx + i
-            let oy = input.y[k]
-            if limited, window.skipsRow(oy) || (window.columnsLimited && window.skipsColumn(input.x[k])) { return }
-            let kd = k - input.offset
-            let w = (input.weights?[kd] ?? 1) * scale
-            // A pixel of weight zero adds nothing (and its data may be NaN).
-            if w == 0 { return }
-            let d = input.data[kd] * iscale
-            let q = input.dq?[kd] ?? 0
-            let e2 = input.errors.map { $0[kd] * $0[kd] * iscale * iscale } ?? 0
-            switch kernel {
-            case .point:
-                let ox = input.x[k]
-                guard ox.isFinite, oy.isFinite else { miss(ox, oy); return }
-                let ii = nearest(ox), jj = nearest(oy)
-                guard ii >= columns.lowerBound, ii < columns.upperBound, jj >= rows.lowerBound, jj < rows.upperBound else { return }
-                update(jj, ii, d, w, q, e2)
-            case .square:
-                guard let c = squareCorners(input, i, j, half) else { miss(input.x[k], oy); return }
-                dropSquare(c, d, Double(w), q, e2)
-            case .turbo, .gaussian, .lanczos2, .lanczos3:
-                let ox = input.x[k]
-                guard ox.isFinite, oy.isFinite else { miss(ox, oy); return }
-                dropAt(ox, oy, kernel, d, w, q, e2, o)
-            }
-        }
         for j in scanner.rows {
-            let all = scanner.columns(j)
-            guard limited, let blocks = input.blocks else {
-                for i in all { visit(i, j) }
-                continue
-            }
-            // Block by block, leaving out those wholly beyond this window.
-            var i = all.lowerBound
-            while i < all.upperBound {
-                let b = i / PixmapBlocks.size, end = min(all.upperBound, (b + 1) * PixmapBlocks.size)
-                if !blocks.misses(row: j, block: b, window) { for c in i..<end { visit(c, j) } }
-                i = end
+            for i in scanner.columns(j) {
+                let k = j * nx + i
+                let oy = input.y[k]
+                if limited, window.skipsRow(oy) || (window.columnsLimited && window.skipsColumn(input.x[k])) { continue }
+                let kd = k - input.offset
+                let w = (input.weights?[kd] ?? 1) * scale
+                // A pixel of weight zero adds nothing (and its data may be NaN).
+                if w == 0 { continue }
+                let d = input.data[kd] * iscale
+                let q = input.dq?[kd] ?? 0
+                let e2 = input.errors.map { $0[kd] * $0[kd] * iscale * iscale } ?? 0
+                switch kernel {
+                case .point:
+                    let ox = input.x[k]
+                    guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
+                    let ii = nearest(ox), jj = nearest(oy)
+                    guard ii >= columns.lowerBound, ii < columns.upperBound, jj >= rows.lowerBound, jj < rows.upperBound else { continue }
+                    update(jj, ii, d, w, q, e2)
+                case .square:
+                    guard let c = squareCorners(input, i, j, half) else { miss(input.x[k], oy); continue }
+                    dropSquare(c, d, Double(w), q, e2)
+                case .turbo, .gaussian, .lanczos2, .lanczos3:
+                    let ox = input.x[k]
+                    guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
+                    dropAt(ox, oy, kernel, d, w, q, e2, o)
+                }
             }
         }
         return missed
