@@ -37,19 +37,25 @@ enum Warp {
                      interpolation: Interpolation, fill: Float, conserveFlux: Bool) -> Result {
         let w = source.width, h = source.height
         var data = source.pixels
-        var bad = [Bool](repeating: false, count: w * h)
-        for k in 0..<(w * h) where !data[k].isFinite { bad[k] = true; data[k] = fillPlane[k] }
+        var counts: [(Int, Int)] = []
+        // The holes, when the source has any (most have none: no plane to build or read).
+        var holes: [Bool] = []
+        for k in 0..<(w * h) where !data[k].isFinite {
+            if holes.isEmpty { holes = [Bool](repeating: false, count: w * h) }
+            holes[k] = true
+            data[k] = fillPlane[k]
+        }
         if interpolation == .spline3 { prefilter(&data, width: w, height: h) }
-        let holes = bad
+        let hasHoles = !holes.isEmpty
         let sourceMask = source.mask ?? []
         let hasMask = source.mask != nil
-        var out = [Float](repeating: fill, count: ow * oh)
-        var mask = [UInt8](repeating: 0, count: ow * oh)
-        let counts = data.withUnsafeBufferPointer { dp in
-            holes.withUnsafeBufferPointer { hp in
-                sourceMask.withUnsafeBufferPointer { smp in
-                    out.withUnsafeMutableBufferPointer { op in
-                        mask.withUnsafeMutableBufferPointer { mp in
+        // Every output pixel is written below, once.
+        var mask: [UInt8] = []
+        let out = [Float](unsafeUninitializedCapacity: ow * oh) { op, filledOut in
+            mask = [UInt8](unsafeUninitializedCapacity: ow * oh) { mp, filledMask in
+                counts = data.withUnsafeBufferPointer { dp in
+                    holes.withUnsafeBufferPointer { hp in
+                        sourceMask.withUnsafeBufferPointer { smp in
                             let d = SendableBuffer(dp), hole = SendableBuffer(hp), sm = SendableBuffer(smp)
                             let o = SendableMutableBuffer(op), m = SendableMutableBuffer(mp)
                             return Parallel.mapBlocks(count: oh, minBlock: 8) { rows -> (Int, Int) in
@@ -66,16 +72,15 @@ enum Warp {
                                         let k = ty * ow + tx
                                         let sx = xs[tx], sy = ys[tx]
                                         guard sx >= -0.5, sy >= -0.5, sx <= Double(w) - 0.5, sy <= Double(h) - 0.5 else {
-                                            m[k] = MaskBits.noData.rawValue; noData += 1; continue
+                                            o[k] = fill; m[k] = MaskBits.noData.rawValue; noData += 1; continue
                                         }
                                         // The bilinear neighbourhood decides holes and carries mask bits.
                                         let ix = min(max(Int(sx.rounded(.down)), 0), w - 1), iy = min(max(Int(sy.rounded(.down)), 0), h - 1)
                                         let fx = sx - Double(ix), fy = sy - Double(iy)
                                         let x1 = fx > 0 && ix + 1 < w ? ix + 1 : ix, y1 = fy > 0 && iy + 1 < h ? iy + 1 : iy
                                         let k00 = iy * w + ix, k01 = iy * w + x1, k10 = y1 * w + ix, k11 = y1 * w + x1
-                                        let isHole = hole[k00] || hole[k01] || hole[k10] || hole[k11]
                                         let bits: UInt8 = hasMask ? sm[k00] | sm[k01] | sm[k10] | sm[k11] : 0
-                                        if isHole {
+                                        if hasHoles && (hole[k00] || hole[k01] || hole[k10] || hole[k11]) {
                                             o[k] = .nan; m[k] = bits | MaskBits.nonFinite.rawValue; holeCount += 1; continue
                                         }
                                         m[k] = bits
@@ -93,7 +98,9 @@ enum Warp {
                         }
                     }
                 }
+                filledMask = ow * oh
             }
+            filledOut = ow * oh
         }
         return Result(pixels: out, mask: mask, noData: counts.map(\.0).reduce(0, +), holes: counts.map(\.1).reduce(0, +))
     }

@@ -2,6 +2,7 @@ extension Array where Element: BitwiseCopyable & Sendable {
     /// `count` copies of `value`, stored by all cores. For a large new plane the cost is the
     /// first touch of each page (the kernel zeroes it, and on a virtual machine the host may
     /// fault it in too), not the stores; this way those faults are taken on every core.
+    @inlinable
     public init(parallelRepeating value: Element, count: Int) {
         self.init(unsafeUninitializedCapacity: count) { buffer, initialized in
             let out = SendableMutableBuffer(buffer)
@@ -11,5 +12,4 @@ extension Array where Element: BitwiseCopyable & Sendable {
             initialized = count
         }
     }
-
 }
