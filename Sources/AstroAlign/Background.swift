@@ -76,10 +76,10 @@ struct BackgroundMap: Sendable {
     func planes() -> (level: [Float], rms: [Float]) {
         let nx = self.nx, ny = self.ny, size = meshSize, width = self.width, height = self.height, level = self.level, rms = self.rms
         let cols = (0..<width).map { BackgroundMap.cell(Double($0), count: nx, size: size, extent: width) }
-        var outLevel = [Float](repeating: 0, count: width * height)
-        var outRMS = outLevel
-        outLevel.withUnsafeMutableBufferPointer { lp in
-            outRMS.withUnsafeMutableBufferPointer { rp in
+        // Both planes written once, rows across the cores (no fill pass, no copy).
+        var outRMS: [Float] = []
+        let outLevel = [Float](unsafeUninitializedCapacity: width * height) { lp, filledLevel in
+            outRMS = [Float](unsafeUninitializedCapacity: width * height) { rp, filledRMS in
                 level.withUnsafeBufferPointer { lvp in
                     rms.withUnsafeBufferPointer { rvp in
                         let lo = SendableMutableBuffer(lp), ro = SendableMutableBuffer(rp)
@@ -92,15 +92,17 @@ struct BackgroundMap: Sendable {
                                     let (i0, i1, fx) = cols[x]
                                     let gx = 1 - fx
                                     let la = lv[r0 + i0] * gx + lv[r0 + i1] * fx, lb = lv[r1 + i0] * gx + lv[r1 + i1] * fx
-                                    lo[y * width + x] = la * gy + lb * fy
+                                    (lo.base + y * width + x).initialize(to: la * gy + lb * fy)
                                     let ra = rv[r0 + i0] * gx + rv[r0 + i1] * fx, rb = rv[r1 + i0] * gx + rv[r1 + i1] * fx
-                                    ro[y * width + x] = ra * gy + rb * fy
+                                    (ro.base + y * width + x).initialize(to: ra * gy + rb * fy)
                                 }
                             }
                         }
                     }
                 }
+                filledRMS = width * height
             }
+            filledLevel = width * height
         }
         return (outLevel, outRMS)
     }

@@ -89,9 +89,24 @@ public enum Detector {
             throw AstroError(.badData, operation: "detecting sources", reason: "too few usable pixels to estimate the background")
         }
         let (level, rms) = bg.planes()
-        var sub = [Float](repeating: .nan, count: w * h)
-        for k in 0..<(w * h) where image.pixels[k].isFinite && (image.mask?[k] ?? 0) == 0 {
-            sub[k] = image.pixels[k] - level[k]
+        // The background-subtracted image, NaN where unusable, rows across the cores.
+        let mask = image.mask ?? []
+        let sub = [Float](unsafeUninitializedCapacity: w * h) { sp, filled in
+            image.pixels.withUnsafeBufferPointer { pp in
+                level.withUnsafeBufferPointer { lp in
+                    mask.withUnsafeBufferPointer { mp in
+                        let out = SendableMutableBuffer(sp), px = SendableBuffer(pp), lv = SendableBuffer(lp), m = SendableBuffer(mp)
+                        let masked = !mask.isEmpty
+                        Parallel.forEachBlock(count: h, minBlock: 16) { rows in
+                            for k in (rows.lowerBound * w)..<(rows.upperBound * w) {
+                                let v = px[k]
+                                (out.base + k).initialize(to: v.isFinite && (!masked || m[k] == 0) ? v - lv[k] : .nan)
+                            }
+                        }
+                    }
+                }
+            }
+            filled = w * h
         }
         let above = thresholded(sub, rms: rms, width: w, height: h, threshold: Float(o.threshold))
         let components = connectedComponents(above, width: w, height: h, minArea: max(1, o.minArea))
