@@ -711,7 +711,8 @@ def case_align(tool, out, repeats):
     tjson = os.path.join(out, "align_astrotool.json")
     cmd = [tool, "align", os.path.join(folder, "source.fits"), os.path.join(out, "align_astrotool.fits"), "-tf",
            os.path.join(folder, "template.fits"), "--overwrite", "-q", "--transform", tjson]
-    t_ours, _ = median_time(cmd, n)
+    # astrotool's run is short and this machine noisy (±15 % between runs): a median of 5.
+    t_ours, _ = median_time(cmd, max(5, n))
     doc = json.load(open(tjson))
     ours = errors(np.c_[astrotool_pull(doc, pts[:, 0], pts[:, 1])])
     model = doc["transform"]["model"]
@@ -725,7 +726,7 @@ def case_align(tool, out, repeats):
     line = lambda e: f"star RMS {e[0]:.4f} px, grid RMS {e[1]:.4f} px (max {e[2]:.3f})"
     return {
         "case": "align", "runs": n, "input": f"4096x4096 pair, {truth['n_template']} stars in the template, {truth['n_overlap']} in the overlap "
-        f"(3.5 deg, x1.012, radial 6 px + quadratic 2 px distortion); whole process, median of {n}; "
+        f"(3.5 deg, x1.012, radial 6 px + quadratic 2 px distortion); whole process, median of {max(5, n)} (astrotool) and {n}; "
         f"astrotool ({model}) {t_ours:.2f} s, {line(ours)}; spalipy {t_sp:.2f} s = {t_sp / t_ours:.1f}x, {line(e_sp)}; "
         f"astroalign {t_aa:.2f} s = {t_aa / t_ours:.1f}x, {line(e_aa)}",
         "astrotool_s": t_ours, "anchor": "spalipy", "anchor_s": t_sp, "ratio": t_sp / t_ours,

@@ -195,7 +195,6 @@ public enum Align {
                                  width: image.width, height: image.height, transform: r)
         func provenance(_ h: inout Header) { Align.provenance(&h, r, source: base, template: template.path) }
 
-        let hdus: [OutputHDU]
         if o.updateWCS {
             guard let templateWCS else {
                 throw AstroError(.badData, file: template.path, operation: "updating the WCS",
@@ -206,30 +205,49 @@ public enum Align {
             }
             provenance(&header)
             header.addHistory("align: WCS tied to the template's; pixels unchanged")
-            hdus = try HDUCopy.hdus(of: base, headers: [hduIndex: header])
-        } else {
-            image.mask = try sourceMask(base, like: image)
-            // The background replaces non-finite source pixels; without any, no plane is needed.
-            let fillPlane = !image.pixels.contains(where: { !$0.isFinite }) ? []
-                : (background ?? BackgroundMap(pixels: image.pixels, width: image.width, height: image.height,
-                                               meshSize: o.detection.meshSize, filterSize: o.detection.meshFilter))?.planes().level
-                ?? [Float](repeating: 0, count: image.count)
-            let warped = Warp.warp(image, fillPlane: fillPlane, pull: reg.pullMap, width: grid.width, height: grid.height,
-                                   interpolation: o.interpolation, fill: o.fill, conserveFlux: o.conserveFlux)
-            header = templateWCS.map { AlignWCS.onTemplateGrid(header, template: $0) } ?? AlignWCS.withoutWCS(header)
-            provenance(&header)
-            header.addHistory("align: resampled with \(o.interpolation.rawValue)\(o.conserveFlux ? ", flux conserved" : "")")
-            var maskHeader = Header()
-            maskHeader.addComment("align: 32 no_data (outside the source), 64 non_finite (source hole), source MASK bits")
-            hdus = [OutputHDU(Image(width: grid.width, height: grid.height, pixels: warped.pixels, header: header)),
-                    OutputHDU(integers: warped.mask.map(Int32.init), width: grid.width, height: grid.height,
-                              header: maskHeader, extname: "MASK", storage: .uint8)]
-            report.width = grid.width
-            report.height = grid.height
-            report.noDataPixels = warped.noData
-            report.holePixels = warped.holes
+            try write(try HDUCopy.hdus(of: base, headers: [hduIndex: header]), to: output, report: report, transform: transformOut,
+                      overwrite: overwrite)
+            return report
         }
-        try write(hdus, to: output, report: report, transform: transformOut, overwrite: overwrite)
+        image.mask = try sourceMask(base, like: image)
+        // The background replaces non-finite source pixels; without any, no plane is needed.
+        let fillPlane = !image.pixels.contains(where: { !$0.isFinite }) ? []
+            : (background ?? BackgroundMap(pixels: image.pixels, width: image.width, height: image.height,
+                                           meshSize: o.detection.meshSize, filterSize: o.detection.meshFilter))?.planes().level
+            ?? [Float](repeating: 0, count: image.count)
+        header = templateWCS.map { AlignWCS.onTemplateGrid(header, template: $0) } ?? AlignWCS.withoutWCS(header)
+        provenance(&header)
+        header.addHistory("align: resampled with \(o.interpolation.rawValue)\(o.conserveFlux ? ", flux conserved" : "")")
+        var maskHeader = Header()
+        maskHeader.addComment("align: 32 no_data (outside the source), 64 non_finite (source hole), source MASK bits")
+        report.width = grid.width
+        report.height = grid.height
+        let warp = { (bandRows: Int, sink: (Range<Int>, [Float], [UInt8]) throws -> Void) throws -> (noData: Int, holes: Int) in
+            try Warp.warp(image, fillPlane: fillPlane, pull: reg.pullMap, width: grid.width, height: grid.height,
+                          interpolation: o.interpolation, fill: o.fill, conserveFlux: o.conserveFlux, bandRows: bandRows, sink)
+        }
+        func planes(_ rows: Int, _ pixels: [Float], _ mask: [UInt8]) -> [OutputHDU] {
+            [OutputHDU(Image(width: grid.width, height: rows, pixels: pixels, header: header)),
+             OutputHDU(integers: mask.map(Int32.init), width: grid.width, height: rows, header: maskHeader, extname: "MASK", storage: .uint8)]
+        }
+        guard FITSWriter.writesDirectly(output) else {
+            // A compressed output is written at once.
+            var hdus: [OutputHDU] = []
+            (report.noDataPixels, report.holePixels) = try warp(grid.height) { rows, pixels, mask in hdus = planes(rows.count, pixels, mask) }
+            try write(hdus, to: output, report: report, transform: transformOut, overwrite: overwrite)
+            return report
+        }
+        // Bands of 256 rows go to disk behind the warp: the writing overlaps the next band's
+        // work, and the whole image is never held twice.
+        let stream = try FITSStreamWriter(to: output, overwrite: overwrite, plans: [
+            .init(width: grid.width, height: grid.height, pixelType: .float32, header: header),
+            .init(width: grid.width, height: grid.height, pixelType: .uint8, extname: "MASK", header: maskHeader)],
+            spareCards: 0)  // (the headers are final)
+        (report.noDataPixels, report.holePixels) = try warp(256) { rows, pixels, mask in
+            for (k, hdu) in planes(rows.count, pixels, mask).enumerated() { stream.writeBehind(rows: rows.lowerBound, of: k, hdu) }
+        }
+        try stream.finish(headers: [header, maskHeader])
+        try write([], to: output, report: report, transform: transformOut, overwrite: overwrite)
         return report
     }
 
@@ -253,7 +271,8 @@ public enum Align {
     /// Writes the output, then the transform's JSON when asked for.
     static func write(_ hdus: [OutputHDU], to output: String, report: AlignReport, transform: AtomicOutput?, overwrite: Bool) throws {
         let transformJSON = try transform.map { _ in try json(report) }
-        try FITSWriter.write(hdus, to: output, overwrite: overwrite)
+        // (No HDUs: the image is already written, by a stream.)
+        if !hdus.isEmpty { try FITSWriter.write(hdus, to: output, overwrite: overwrite) }
         if let transform, let transformJSON {
             try transform.write { tmp in try writeText(transformJSON, to: tmp, path: transform.path) }
         }

@@ -28,16 +28,31 @@ enum Warp {
         var holes: Int
     }
 
+    /// The whole output at once (see `warp(bandRows:)`).
+    static func warp(_ source: Image, fillPlane: [Float], pull: some PixelMap, width ow: Int, height oh: Int,
+                     interpolation: Interpolation, fill: Float, conserveFlux: Bool) -> Result {
+        var result = Result(pixels: [], mask: [], noData: 0, holes: 0)
+        (result.noData, result.holes) = warp(source, fillPlane: fillPlane, pull: pull, width: ow, height: oh, interpolation: interpolation,
+                                             fill: fill, conserveFlux: conserveFlux, bandRows: oh) { _, pixels, mask in
+            result.pixels = pixels
+            result.mask = mask
+        }
+        return result
+    }
+
+    /// The output in bands of `bandRows` rows, each handed to `sink` (its rows, pixels and MASK
+    /// bits) as soon as it is done, so that a caller can write one band while the next is
+    /// computed; returns the counts of no-data and hole pixels.
     /// - Parameters:
     ///   - fillPlane: the value replacing each non-finite source pixel (the background map).
     ///   - fill: the output value where the source does not reach.
     ///   - conserveFlux: multiply by |det| of the pull map (source pixels per output pixel), so
     ///     sums over a star keep its flux when the pixel scales differ.
     static func warp(_ source: Image, fillPlane: [Float], pull: some PixelMap, width ow: Int, height oh: Int,
-                     interpolation: Interpolation, fill: Float, conserveFlux: Bool) -> Result {
+                     interpolation: Interpolation, fill: Float, conserveFlux: Bool, bandRows: Int,
+                     _ sink: (Range<Int>, [Float], [UInt8]) throws -> Void) rethrows -> (noData: Int, holes: Int) {
         let w = source.width, h = source.height
         var data = source.pixels
-        var counts: [(Int, Int)] = []
         // The holes, when the source has any (most have none: no plane to build or read).
         var holes: [Bool] = []
         for k in 0..<(w * h) where !data[k].isFinite {
@@ -49,60 +64,69 @@ enum Warp {
         let hasHoles = !holes.isEmpty
         let sourceMask = source.mask ?? []
         let hasMask = source.mask != nil
-        // Every output pixel is written below, once.
-        var mask: [UInt8] = []
-        let out = [Float](unsafeUninitializedCapacity: ow * oh) { op, filledOut in
-            mask = [UInt8](unsafeUninitializedCapacity: ow * oh) { mp, filledMask in
-                counts = data.withUnsafeBufferPointer { dp in
-                    holes.withUnsafeBufferPointer { hp in
-                        sourceMask.withUnsafeBufferPointer { smp in
-                            let d = SendableBuffer(dp), hole = SendableBuffer(hp), sm = SendableBuffer(smp)
-                            let o = SendableMutableBuffer(op), m = SendableMutableBuffer(mp)
-                            return Parallel.mapBlocks(count: oh, minBlock: 8) { rows -> (Int, Int) in
-                                var noData = 0, holeCount = 0
-                                var xs = [Double](repeating: 0, count: ow), ys = xs
-                                for ty in rows {
-                                    // The pull map along the row (a polynomial collapses to one in x).
-                                    xs.withUnsafeMutableBufferPointer { xp in
-                                        ys.withUnsafeMutableBufferPointer { yp in
-                                            pull.applyRow(Double(ty), count: ow, xs: xp.baseAddress!, ys: yp.baseAddress!)
+        var total = (noData: 0, holes: 0)
+        for first in stride(from: 0, to: oh, by: max(1, bandRows)) {
+            let band = first..<min(oh, first + max(1, bandRows)), n = band.count * ow
+            var counts: [(Int, Int)] = []
+            // Every output pixel is written below, once.
+            var mask: [UInt8] = []
+            let out = [Float](unsafeUninitializedCapacity: n) { op, filledOut in
+                mask = [UInt8](unsafeUninitializedCapacity: n) { mp, filledMask in
+                    counts = data.withUnsafeBufferPointer { dp in
+                        holes.withUnsafeBufferPointer { hp in
+                            sourceMask.withUnsafeBufferPointer { smp in
+                                let d = SendableBuffer(dp), hole = SendableBuffer(hp), sm = SendableBuffer(smp)
+                                let o = SendableMutableBuffer(op), m = SendableMutableBuffer(mp)
+                                return Parallel.mapBlocks(count: band.count, minBlock: 8) { rows -> (Int, Int) in
+                                    var noData = 0, holeCount = 0
+                                    var xs = [Double](repeating: 0, count: ow), ys = xs
+                                    for r in rows {
+                                        let ty = band.lowerBound + r
+                                        // The pull map along the row (a polynomial collapses to one in x).
+                                        xs.withUnsafeMutableBufferPointer { xp in
+                                            ys.withUnsafeMutableBufferPointer { yp in
+                                                pull.applyRow(Double(ty), count: ow, xs: xp.baseAddress!, ys: yp.baseAddress!)
+                                            }
+                                        }
+                                        for tx in 0..<ow {
+                                            let k = r * ow + tx
+                                            let sx = xs[tx], sy = ys[tx]
+                                            guard sx >= -0.5, sy >= -0.5, sx <= Double(w) - 0.5, sy <= Double(h) - 0.5 else {
+                                                o[k] = fill; m[k] = MaskBits.noData.rawValue; noData += 1; continue
+                                            }
+                                            // The bilinear neighbourhood decides holes and carries mask bits.
+                                            let ix = min(max(Int(sx.rounded(.down)), 0), w - 1), iy = min(max(Int(sy.rounded(.down)), 0), h - 1)
+                                            let fx = sx - Double(ix), fy = sy - Double(iy)
+                                            let x1 = fx > 0 && ix + 1 < w ? ix + 1 : ix, y1 = fy > 0 && iy + 1 < h ? iy + 1 : iy
+                                            let k00 = iy * w + ix, k01 = iy * w + x1, k10 = y1 * w + ix, k11 = y1 * w + x1
+                                            let bits: UInt8 = hasMask ? sm[k00] | sm[k01] | sm[k10] | sm[k11] : 0
+                                            if hasHoles && (hole[k00] || hole[k01] || hole[k10] || hole[k11]) {
+                                                o[k] = .nan; m[k] = bits | MaskBits.nonFinite.rawValue; holeCount += 1; continue
+                                            }
+                                            m[k] = bits
+                                            let v: Float = switch interpolation {
+                                            case .nearest: d[min(max(Int(sx.rounded()), 0), w - 1) + min(max(Int(sy.rounded()), 0), h - 1) * w]
+                                            case .bilinear: bilinear(d, w, h, sx, sy)
+                                            case .spline3: spline3(d, w, h, sx, sy)
+                                            case .lanczos3: lanczos3(d, w, h, sx, sy)
+                                            }
+                                            o[k] = conserveFlux ? v * Float(abs(pull.jacobian(Double(tx), Double(ty)))) : v
                                         }
                                     }
-                                    for tx in 0..<ow {
-                                        let k = ty * ow + tx
-                                        let sx = xs[tx], sy = ys[tx]
-                                        guard sx >= -0.5, sy >= -0.5, sx <= Double(w) - 0.5, sy <= Double(h) - 0.5 else {
-                                            o[k] = fill; m[k] = MaskBits.noData.rawValue; noData += 1; continue
-                                        }
-                                        // The bilinear neighbourhood decides holes and carries mask bits.
-                                        let ix = min(max(Int(sx.rounded(.down)), 0), w - 1), iy = min(max(Int(sy.rounded(.down)), 0), h - 1)
-                                        let fx = sx - Double(ix), fy = sy - Double(iy)
-                                        let x1 = fx > 0 && ix + 1 < w ? ix + 1 : ix, y1 = fy > 0 && iy + 1 < h ? iy + 1 : iy
-                                        let k00 = iy * w + ix, k01 = iy * w + x1, k10 = y1 * w + ix, k11 = y1 * w + x1
-                                        let bits: UInt8 = hasMask ? sm[k00] | sm[k01] | sm[k10] | sm[k11] : 0
-                                        if hasHoles && (hole[k00] || hole[k01] || hole[k10] || hole[k11]) {
-                                            o[k] = .nan; m[k] = bits | MaskBits.nonFinite.rawValue; holeCount += 1; continue
-                                        }
-                                        m[k] = bits
-                                        let v: Float = switch interpolation {
-                                        case .nearest: d[min(max(Int(sx.rounded()), 0), w - 1) + min(max(Int(sy.rounded()), 0), h - 1) * w]
-                                        case .bilinear: bilinear(d, w, h, sx, sy)
-                                        case .spline3: spline3(d, w, h, sx, sy)
-                                        case .lanczos3: lanczos3(d, w, h, sx, sy)
-                                        }
-                                        o[k] = conserveFlux ? v * Float(abs(pull.jacobian(Double(tx), Double(ty)))) : v
-                                    }
+                                    return (noData, holeCount)
                                 }
-                                return (noData, holeCount)
                             }
                         }
                     }
+                    filledMask = n
                 }
-                filledMask = ow * oh
+                filledOut = n
             }
-            filledOut = ow * oh
+            total.noData += counts.map(\.0).reduce(0, +)
+            total.holes += counts.map(\.1).reduce(0, +)
+            try sink(band, out, mask)
         }
-        return Result(pixels: out, mask: mask, noData: counts.map(\.0).reduce(0, +), holes: counts.map(\.1).reduce(0, +))
+        return total
     }
 
     /// Index reflected about the edge pixel centres (d c b | a b c d | c b a), as the B-spline

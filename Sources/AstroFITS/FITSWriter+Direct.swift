@@ -7,7 +7,7 @@ import Foundation
 /// 66 MB planes cost more than converting the pixels.
 extension FITSWriter {
     /// Whether `path` is a plain file cfitsio would write as it is (not compressed on the fly).
-    static func writesDirectly(_ path: String) -> Bool {
+    public static func writesDirectly(_ path: String) -> Bool {
         let name = path.lowercased()
         return !(name.hasSuffix(".gz") || name.hasSuffix(".z") || name.hasSuffix(".bz2") || name.contains("["))
     }

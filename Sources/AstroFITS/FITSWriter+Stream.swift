@@ -28,6 +28,9 @@ public final class FITSStreamWriter {
     /// Per HDU: where its header starts, how many blocks it has, where its data starts.
     private var layout: [(header: Int, blocks: Int, data: Int)] = []
     private var finished = false
+    /// The thread of `writeBehind`, and the first failure there.
+    private let behind = DispatchQueue(label: "astrotool.fits.write-behind")
+    private var behindError: (any Error)?
 
     public init(to path: String, overwrite: Bool, plans: [Plan], spareCards: Int = 36) throws {
         precondition(!plans.isEmpty, "FITSStreamWriter needs at least one HDU")
@@ -65,10 +68,31 @@ public final class FITSStreamWriter {
         try DataUnit(typed).write(to: &file, pad: false)
     }
 
-    /// Writes the final headers into their reserved space and moves the file into place.
+    /// `write(rows:of:_:)` on a thread of the writer's own: returns at once, so the caller can
+    /// compute the next band while this one goes to disk. Bands go in the order given; `finish`
+    /// waits for them and throws the first failure (the bands after it are dropped).
+    public func writeBehind(rows first: Int, of index: Int, _ part: OutputHDU) {
+        let writer = Handle(self)
+        behind.async {
+            let w = writer.writer
+            guard w.behindError == nil else { return }
+            do { try w.write(rows: first, of: index, part) } catch { w.behindError = error }
+        }
+    }
+
+    /// The writer handed to its own thread, which alone uses it until `finish` has waited.
+    private struct Handle: @unchecked Sendable {
+        let writer: FITSStreamWriter
+        init(_ writer: FITSStreamWriter) { self.writer = writer }
+    }
+
+    /// Writes the final headers into their reserved space and moves the file into place (after
+    /// every `writeBehind` band is on disk).
     public func finish(headers: [Header]) throws {
         precondition(headers.count == plans.count, "one header per HDU")
+        behind.sync {}
         do {
+            if let behindError { throw behindError }
             for (index, plan) in plans.enumerated() {
                 let cards = FITSWriter.headerCards(Self.hdu(plan, headers[index]), index: index, width: plan.width, height: plan.height, blank: nil)
                 guard cards.count < layout[index].blocks * 36 else {

@@ -78,4 +78,30 @@ import AstroTestSupport
         #expect(try FITS.readImage(path).pixels == pixels)
         #expect(try FITS.readImage(path + "[CON]").pixels[n - 1] == Float(n - 1))
     }
+
+    /// Bands written behind the caller (`writeBehind`, on the writer's own thread) make the same
+    /// planes as one write; nothing is at the path until `finish`.
+    @Test func bandsWrittenBehindMakeTheSamePlanes() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let path = dir.appendingPathComponent("behind.fits").path
+        let (w, h) = (300, 217)
+        let pixels = (0..<(w * h)).map { Float($0 % 977) * 0.25 - 3 }
+        let bits = (0..<(w * h)).map { Int32($0 % 256) }
+        var header = Header()
+        header.set("OBJECT", "behind")
+        let stream = try FITSStreamWriter(to: path, overwrite: false, plans: [
+            .init(width: w, height: h, pixelType: .float32, header: header),
+            .init(width: w, height: h, pixelType: .uint8, extname: "MASK")], spareCards: 0)
+        for first in stride(from: 0, to: h, by: 64) {
+            let rows = first..<min(h, first + 64)
+            stream.writeBehind(rows: first, of: 0, OutputHDU(Image(width: w, height: rows.count, pixels: Array(pixels[(first * w)..<(rows.upperBound * w)]))))
+            stream.writeBehind(rows: first, of: 1, OutputHDU(integers: Array(bits[(first * w)..<(rows.upperBound * w)]), width: w,
+                                                             height: rows.count, storage: .uint8))
+        }
+        #expect(!FileManager.default.fileExists(atPath: path))
+        try stream.finish(headers: [header, Header()])
+        #expect(try FITS.readImage(path).pixels == pixels)
+        #expect(try FITS.readImage(path).header.string("OBJECT") == "behind")
+        #expect(try FITS.readImage(path + "[MASK]").pixels == bits.map(Float.init))
+    }
 }
