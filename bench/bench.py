@@ -725,7 +725,7 @@ def case_align(tool, out, repeats):
     t_aa, e_aa = rows["astroalign"]
     line = lambda e: f"star RMS {e[0]:.4f} px, grid RMS {e[1]:.4f} px (max {e[2]:.3f})"
     return {
-        "case": "align", "runs": n, "input": f"4096x4096 pair, {truth['n_template']} stars in the template, {truth['n_overlap']} in the overlap "
+        "case": "align", "runs": max(5, n), "input": f"4096x4096 pair, {truth['n_template']} stars in the template, {truth['n_overlap']} in the overlap "
         f"(3.5 deg, x1.012, radial 6 px + quadratic 2 px distortion); whole process, median of {max(5, n)} (astrotool) and {n}; "
         f"astrotool ({model}) {t_ours:.2f} s, {line(ours)}; spalipy {t_sp:.2f} s = {t_sp / t_ours:.1f}x, {line(e_sp)}; "
         f"astroalign {t_aa:.2f} s = {t_aa / t_ours:.1f}x, {line(e_aa)}",
