@@ -119,11 +119,3 @@ extension SkyChip {
                 excluded: excluded, wcs: wcs.copy(), footprint: footprint)
     }
 }
-
-/// Hands chips (not Sendable, for their WCS) and closures over them across threads where the
-/// code guarantees no two threads use one WCS at once: chips read on a worker and used after
-/// it, or read-only twins made on each worker.
-struct Unshared<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}
