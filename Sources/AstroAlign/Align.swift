@@ -72,10 +72,18 @@ public enum CatalogueFormat: String, Sendable, CaseIterable {
     /// SExtractor FITS_LDAC (binary tables LDAC_IMHEAD and LDAC_OBJECTS).
     case ldac
 
-    /// By the name: FITS_LDAC for `.ldac`, `.fits`, `.fit`, `.fts`; ASCII_HEAD otherwise.
+    /// By the name: FITS_LDAC for `.ldac`, `.fits`, `.fit`, `.fts` (also compressed, `.fits.gz`:
+    /// the extension under the compression's decides); ASCII_HEAD otherwise.
     public init(path: String) {
-        let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
-        self = ["ldac", "fits", "fit", "fts"].contains(ext) ? .ldac : .ascii
+        let url = URL(fileURLWithPath: path)
+        let inner = Self.compressed(path) ? url.deletingPathExtension() : url
+        self = ["ldac", "fits", "fit", "fts"].contains(inner.pathExtension.lowercased()) ? .ldac : .ascii
+    }
+
+    /// Whether the name asks for compression (cfitsio compresses FITS tables so named; text is
+    /// written as it is).
+    static func compressed(_ path: String) -> Bool {
+        ["gz", "z", "bz2", "fz"].contains(URL(fileURLWithPath: path).pathExtension.lowercased())
     }
 }
 
@@ -98,6 +106,10 @@ public enum Align {
     public static func detect(image path: String, catalogue: String, format: CatalogueFormat? = nil, regions: String?,
                               options: DetectionOptions, overwrite: Bool) throws -> DetectReport {
         let format = format ?? CatalogueFormat(path: catalogue)
+        if format == .ascii && CatalogueFormat.compressed(catalogue) {
+            throw AstroError(.usage, file: catalogue, operation: "writing the catalogue",
+                             reason: "ASCII_HEAD catalogues are written uncompressed: drop the compression suffix, or write FITS_LDAC (.fits.gz)")
+        }
         let output = try AtomicOutput(catalogue, overwrite: overwrite)
         let regionOutput = try regions.map { try AtomicOutput($0, overwrite: overwrite) }
         let image = try FITS.readImage(path)
@@ -247,7 +259,7 @@ public enum Align {
             for (k, hdu) in planes(rows.count, pixels, mask).enumerated() { stream.writeBehind(rows: rows.lowerBound, of: k, hdu) }
         }
         try stream.finish(headers: [header, maskHeader])
-        try write([], to: output, report: report, transform: transformOut, overwrite: overwrite)
+        if let transformOut { try writeTransform(try json(report), to: transformOut) }
         return report
     }
 
@@ -271,11 +283,13 @@ public enum Align {
     /// Writes the output, then the transform's JSON when asked for.
     static func write(_ hdus: [OutputHDU], to output: String, report: AlignReport, transform: AtomicOutput?, overwrite: Bool) throws {
         let transformJSON = try transform.map { _ in try json(report) }
-        // (No HDUs: the image is already written, by a stream.)
-        if !hdus.isEmpty { try FITSWriter.write(hdus, to: output, overwrite: overwrite) }
-        if let transform, let transformJSON {
-            try transform.write { tmp in try writeText(transformJSON, to: tmp, path: transform.path) }
-        }
+        try FITSWriter.write(hdus, to: output, overwrite: overwrite)
+        if let transform, let transformJSON { try writeTransform(transformJSON, to: transform) }
+    }
+
+    /// `--transform`'s file: the report as JSON.
+    static func writeTransform(_ text: String, to transform: AtomicOutput) throws {
+        try transform.write { tmp in try writeText(text, to: tmp, path: transform.path) }
     }
 
     /// ALIGNMOD, ALIGNNST, ALIGNRMS and HISTORY lines naming the files, the fit and the map.

@@ -97,6 +97,10 @@ extension Align {
             throw AstroError(.badData, file: catalogue, operation: "registering",
                              reason: "too few catalogue stars in the frame: \(reference.count) of \(cat.count) (need at least 3; is the source's WCS roughly right?)")
         }
+        // With --match quads, a field too sparse for quads is named by its own file.
+        let frame: PixelFrame = (image.width, image.height)
+        try Registrar.checkQuads(detections, frame: frame, side: "source", file: sourceCatalogue ?? source, options: registration)
+        try Registrar.checkQuads(reference, frame: frame, side: "reference catalogue", file: catalogue, options: registration)
         let reg = try AstroError.naming(source) {
             // The catalogue is projected into the source's frame: both lists share it.
             try Registrar.register(source: detections, template: reference, options: registration,

@@ -10,15 +10,18 @@ struct PointIndex {
     private let starts: [Int]
     private let order: [Int]
 
+    /// Points with a non-finite coordinate (a prediction with no position) are left out.
     init(xs: [Double], ys: [Double], cell: Double) {
         self.xs = xs
         self.ys = ys
-        let x0 = (xs.min() ?? 0) - 1, y0 = (ys.min() ?? 0) - 1
+        let finite = xs.indices.filter { xs[$0].isFinite && ys[$0].isFinite }
+        let fx = finite.map { xs[$0] }, fy = finite.map { ys[$0] }
+        let x0 = (fx.min() ?? 0) - 1, y0 = (fy.min() ?? 0) - 1
         self.x0 = x0
         self.y0 = y0
         // Keep the grid to ~4 cells per point: a huge radius or spread degrades to a scan.
-        let spanX = (xs.max() ?? 0) - x0 + 1, spanY = (ys.max() ?? 0) - y0 + 1
-        let limit = max(1, 4 * xs.count)
+        let spanX = (fx.max() ?? 0) - x0 + 1, spanY = (fy.max() ?? 0) - y0 + 1
+        let limit = max(1, 4 * finite.count)
         var c = max(cell, 1e-3)
         while (spanX / c + 1) * (spanY / c + 1) > Double(limit) { c *= 2 }
         self.cell = c
@@ -26,7 +29,7 @@ struct PointIndex {
         ny = Int(spanY / c) + 1
         var counts = [Int](repeating: 0, count: nx * ny + 1)
         var slot = [Int](repeating: 0, count: xs.count)
-        for i in xs.indices {
+        for i in finite {
             let cx = min(nx - 1, max(0, Int((xs[i] - x0) / c))), cy = min(ny - 1, max(0, Int((ys[i] - y0) / c)))
             slot[i] = cy * nx + cx
             counts[slot[i] + 1] += 1
@@ -34,8 +37,8 @@ struct PointIndex {
         for k in 1..<counts.count { counts[k] += counts[k - 1] }
         starts = counts
         var fill = counts
-        var order = [Int](repeating: 0, count: xs.count)
-        for i in xs.indices { order[fill[slot[i]]] = i; fill[slot[i]] += 1 }
+        var order = [Int](repeating: 0, count: finite.count)
+        for i in finite { order[fill[slot[i]]] = i; fill[slot[i]] += 1 }
         self.order = order
     }
 
@@ -43,8 +46,12 @@ struct PointIndex {
     /// about (x, y) touches: all the points within `radius`, and some beyond it.
     @inline(__always)
     func forEachCandidate(_ x: Double, _ y: Double, radius: Double, _ body: (Int) -> Void) {
-        let cx0 = max(0, Int(((x - radius) - x0) / cell)), cx1 = min(nx - 1, Int(((x + radius) - x0) / cell))
-        let cy0 = max(0, Int(((y - radius) - y0) / cell)), cy1 = min(ny - 1, Int(((y + radius) - y0) / cell))
+        // A query without a position (a NaN prediction) has no neighbours.
+        guard x.isFinite, y.isFinite, radius.isFinite else { return }
+        // Cell numbers clamped as doubles first: a point far off the grid must not overflow Int.
+        func cellOf(_ v: Double, _ n: Int) -> Int { Int(min(max(v, -1), Double(n))) }
+        let cx0 = max(0, cellOf(((x - radius) - x0) / cell, nx)), cx1 = min(nx - 1, cellOf(((x + radius) - x0) / cell, nx))
+        let cy0 = max(0, cellOf(((y - radius) - y0) / cell, ny)), cy1 = min(ny - 1, cellOf(((y + radius) - y0) / cell, ny))
         guard cx0 <= cx1, cy0 <= cy1 else { return }
         for cy in cy0...cy1 {
             for cx in cx0...cx1 {

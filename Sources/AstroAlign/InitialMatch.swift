@@ -96,9 +96,7 @@ extension Registrar {
             let predicted = members.map { t.apply(sx[$0], sy[$0]) }
             var p = PointPairs(), js: [Int] = []
             for (i, j) in CrossMatch.pairs(px: predicted.map(\.x), py: predicted.map(\.y), template: tIndex, radius: o.maxMatchDist) {
-                let s = src[members[i]]
-                p.append(sx: s.x, sy: s.y, tx: tpl[j].x, ty: tpl[j].y,
-                         sigma: (s.positionError * s.positionError + tpl[j].positionError * tpl[j].positionError + 1e-4).squareRoot())
+                p.append(src[members[i]], tpl[j])
                 js.append(j)
             }
             return (p, js)

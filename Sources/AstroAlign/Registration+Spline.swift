@@ -9,10 +9,7 @@ extension Registrar {
         let predicted = src.map { push.apply($0.x, $0.y) }
         let matched = CrossMatch.pairs(px: predicted.map(\.x), py: predicted.map(\.y), template: tIndex, radius: radius)
         var pairs = PointPairs()
-        for (i, j) in matched {
-            let sigma = (src[i].positionError * src[i].positionError + tpl[j].positionError * tpl[j].positionError + 1e-4).squareRoot()
-            pairs.append(sx: src[i].x, sy: src[i].y, tx: tpl[j].x, ty: tpl[j].y, sigma: sigma)
-        }
+        for (i, j) in matched { pairs.append(src[i], tpl[j]) }
         return (pairs, matched.map { $0.0 * tpl.count + $0.1 })
     }
 
@@ -42,8 +39,10 @@ extension Registrar {
             pairs = next
         }
         guard let chosen else {
-            throw AstroError(.badData, operation: "registering",
-                             reason: "too few matched stars for a spline\(degree) fit: \(pairs.count) (need \(SplineFit.parameters(degree, 0)))")
+            let need = SplineFit.parameters(degree, 0)
+            throw AstroError(.badData, operation: "registering", reason: pairs.count < need
+                ? "too few matched stars for a spline\(degree) fit: \(pairs.count) (need \(need))"
+                : "the \(pairs.count) matched stars do not constrain a degree-\(degree) spline surface (on a line, or clustered): use --model poly or a lower --spline-order")
         }
         return chosen
     }

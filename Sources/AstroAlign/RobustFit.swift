@@ -22,8 +22,9 @@ enum RobustFit {
             scale = max(kept[kept.count / 2] / 1.1774, 1e-9)
             let next = chi.map { $0 <= clip * scale }
             guard next != use, next.filter({ $0 }).count >= minKept else { break }
+            // A clipping whose refit fails is not taken: the model stays the one fitted to `use`.
+            guard let refit = fit(next) else { break }
             use = next
-            guard let refit = fit(use) else { break }
             model = refit
         }
         return (model, use, scale)

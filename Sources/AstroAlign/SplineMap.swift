@@ -133,9 +133,11 @@ public struct SplineMap: PixelMap, Codable, Equatable {
             let next = (x: base.x + d.x, y: base.y + d.y)
             let settled = abs(next.x - t.x) < 1e-10 && abs(next.y - t.y) < 1e-10
             t = next
-            if settled { break }
+            if settled { return t }
         }
-        return t
+        // Far outside the stars' box the continued end pieces can be steep enough that the
+        // iteration does not settle: no position there.
+        return (.nan, .nan)
     }
 
     /// The push map as a `PixelMap` (what the statistics and the re-matching predict with).

@@ -31,6 +31,13 @@ struct PointPairs {
         self.sigma.append(sigma)
     }
 
+    /// A matched source and template star, weighted by both centroids' errors (and 0.01 px
+    /// for what the centroids cannot know).
+    mutating func append(_ s: Detection, _ t: Detection) {
+        append(sx: s.x, sy: s.y, tx: t.x, ty: t.y,
+               sigma: (s.positionError * s.positionError + t.positionError * t.positionError + 1e-4).squareRoot())
+    }
+
     /// |template − t(source)| per pair.
     func residuals(_ t: AffineMap) -> [Double] {
         sx.indices.map { i in

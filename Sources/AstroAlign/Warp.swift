@@ -19,30 +19,10 @@ public enum Interpolation: String, Sendable, CaseIterable {
 /// afterwards only output pixels whose bilinear neighbourhood touched one are set to NaN.
 /// A 3×3 hole then stays a hole of about 16 pixels instead of spalipy's 94 % of the image.
 enum Warp {
-    struct Result {
-        var pixels: [Float]
-        /// MASK bits: 32 no_data (outside the source), 64 non_finite (a hole in the source),
-        /// plus the source mask's bits of the bilinear neighbourhood.
-        var mask: [UInt8]
-        var noData: Int
-        var holes: Int
-    }
-
-    /// The whole output at once (see `warp(bandRows:)`).
-    static func warp(_ source: Image, fillPlane: [Float], pull: some PixelMap, width ow: Int, height oh: Int,
-                     interpolation: Interpolation, fill: Float, conserveFlux: Bool) -> Result {
-        var result = Result(pixels: [], mask: [], noData: 0, holes: 0)
-        (result.noData, result.holes) = warp(source, fillPlane: fillPlane, pull: pull, width: ow, height: oh, interpolation: interpolation,
-                                             fill: fill, conserveFlux: conserveFlux, bandRows: oh) { _, pixels, mask in
-            result.pixels = pixels
-            result.mask = mask
-        }
-        return result
-    }
-
-    /// The output in bands of `bandRows` rows, each handed to `sink` (its rows, pixels and MASK
-    /// bits) as soon as it is done, so that a caller can write one band while the next is
-    /// computed; returns the counts of no-data and hole pixels.
+    /// The output in bands of `bandRows` rows, each handed to `sink` as soon as it is done (its
+    /// rows, pixels and MASK bits: 32 no_data, outside the source; 64 non_finite, a hole in the
+    /// source; plus the source mask's bits of the bilinear neighbourhood), so that a caller can
+    /// write one band while the next is computed; returns the counts of no-data and hole pixels.
     /// - Parameters:
     ///   - fillPlane: the value replacing each non-finite source pixel (the background map).
     ///   - fill: the output value where the source does not reach.

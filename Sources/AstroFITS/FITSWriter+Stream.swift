@@ -28,9 +28,11 @@ public final class FITSStreamWriter {
     /// Per HDU: where its header starts, how many blocks it has, where its data starts.
     private var layout: [(header: Int, blocks: Int, data: Int)] = []
     private var finished = false
-    /// The thread of `writeBehind`, and the first failure there.
+    /// The thread of `writeBehind`, the first failure there, and the bands it may hold at once
+    /// (a slow disk makes the caller wait instead of piling up bands in memory).
     private let behind = DispatchQueue(label: "astrotool.fits.write-behind")
     private var behindError: (any Error)?
+    private let behindSlots = DispatchSemaphore(value: 2)
 
     public init(to path: String, overwrite: Bool, plans: [Plan], spareCards: Int = 36) throws {
         precondition(!plans.isEmpty, "FITSStreamWriter needs at least one HDU")
@@ -58,6 +60,7 @@ public final class FITSStreamWriter {
     /// Writes rows `first ..< first + part.height` of HDU `index` (float pixels, or `integers`
     /// for an integer plane), `part` being just those rows.
     public func write(rows first: Int, of index: Int, _ part: OutputHDU) throws {
+        precondition(!finished, "write after finish")
         let plan = plans[index]
         let shape = part.integers == nil ? (part.image.width, part.image.height) : part.integerShape
         precondition(shape.0 == plan.width && first >= 0 && first + shape.1 <= plan.height, "rows outside the planned HDU")
@@ -70,11 +73,15 @@ public final class FITSStreamWriter {
 
     /// `write(rows:of:_:)` on a thread of the writer's own: returns at once, so the caller can
     /// compute the next band while this one goes to disk. Bands go in the order given; `finish`
-    /// waits for them and throws the first failure (the bands after it are dropped).
+    /// waits for them and throws the first failure (the bands after it are dropped). Not to be
+    /// mixed with `write` on one writer.
     public func writeBehind(rows first: Int, of index: Int, _ part: OutputHDU) {
+        precondition(!finished, "writeBehind after finish")
+        behindSlots.wait()
         let writer = Handle(self)
         behind.async {
             let w = writer.writer
+            defer { w.behindSlots.signal() }
             guard w.behindError == nil else { return }
             do { try w.write(rows: first, of: index, part) } catch { w.behindError = error }
         }

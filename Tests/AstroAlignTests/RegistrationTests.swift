@@ -94,3 +94,16 @@ import Testing
         #expect(d.parity == -1 && abs(d.scaleX - 1.5) < 1e-12 && abs(d.scaleY - 1.5) < 1e-12 && abs(d.rotation - 30) < 1e-9 && abs(d.shear) < 1e-9)
     }
 }
+
+/// Predictions without a position (a spline pushed far beyond its stars' box gives NaN) or far
+/// off every grid are skipped by the cross-match, never trapped on.
+@Suite struct CrossMatchEdgeTests {
+    @Test func nonFiniteAndFarPredictionsAreSkipped() {
+        let template = PointIndex(xs: [10, 50, 90, .nan], ys: [10, 50, 90, 5], cell: 3)
+        #expect(template.nearestTwo(.nan, 10, radius: 6) == nil)
+        #expect(template.nearestTwo(1e300, -1e300, radius: 6) == nil)
+        #expect(template.nearestTwo(50.5, 50, radius: 6)?.index == 1)
+        let pairs = CrossMatch.pairs(px: [.nan, 10.2, 1e30, 90], py: [50, 10.1, 1e30, .infinity], template: template, radius: 3)
+        #expect(pairs.map(\.0) == [1] && pairs.map(\.1) == [0])
+    }
+}

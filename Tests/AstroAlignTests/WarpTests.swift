@@ -44,6 +44,26 @@ import Testing
         #expect(worst < tolerance, "\(interp): worst \(worst)")
     }
 
+    /// Bands (as `align` streams them to disk) give the whole image's pixels, bits and counts,
+    /// across band boundaries, with a hole and a region outside the source.
+    @Test func bandsMakeTheWholeImage() {
+        let w = 70, h = 95
+        var image = Image(width: w, height: h, pixels: Self.smooth(w, h))
+        for y in 30..<33 { for x in 20..<22 { image[x, y] = .nan } }
+        let pull = AffineMap.similarity(scale: 1.01, rotation: 0.05, shiftX: 4.3, shiftY: -2.6)
+        let fill = [Float](repeating: 100, count: w * h)
+        let whole = Warp.warp(image, fillPlane: fill, pull: pull, width: w, height: h, interpolation: .spline3, fill: .nan, conserveFlux: false)
+        var pixels: [Float] = [], mask: [UInt8] = [], starts: [Int] = []
+        let counts = Warp.warp(image, fillPlane: fill, pull: pull, width: w, height: h, interpolation: .spline3, fill: .nan,
+                               conserveFlux: false, bandRows: 32) { rows, p, m in
+            starts.append(rows.lowerBound); pixels += p; mask += m
+        }
+        #expect(starts == [0, 32, 64])
+        #expect(zip(pixels, whole.pixels).allSatisfy { $0.bitPattern == $1.bitPattern })
+        #expect(mask == whole.mask)
+        #expect(counts.noData == whole.noData && counts.holes == whole.holes && whole.holes > 0 && whole.noData > 0)
+    }
+
     @Test func nanHoleStaysLocal() {
         let w = 80, h = 80
         var image = Image(width: w, height: h, pixels: Self.smooth(w, h))
@@ -152,5 +172,26 @@ import Testing
         for k in ["OBJECT", "EXPTIME", "A_IMAGE", "DATE-OBS", "CCDSUM", "PCOUNT", "GAIN", "DATASEC"] {
             #expect(!AlignWCS.isWCSKeyword(k), "\(k)")
         }
+    }
+}
+
+extension Warp {
+    struct Result {
+        var pixels: [Float]
+        var mask: [UInt8]
+        var noData: Int
+        var holes: Int
+    }
+
+    /// The whole output as one band, for the tests.
+    static func warp(_ source: Image, fillPlane: [Float], pull: some PixelMap, width ow: Int, height oh: Int,
+                     interpolation: Interpolation, fill: Float, conserveFlux: Bool) -> Result {
+        var result = Result(pixels: [], mask: [], noData: 0, holes: 0)
+        (result.noData, result.holes) = warp(source, fillPlane: fillPlane, pull: pull, width: ow, height: oh, interpolation: interpolation,
+                                             fill: fill, conserveFlux: conserveFlux, bandRows: oh) { _, pixels, mask in
+            result.pixels = pixels
+            result.mask = mask
+        }
+        return result
     }
 }

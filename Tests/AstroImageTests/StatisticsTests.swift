@@ -172,6 +172,23 @@ private let cases = ["full", "prefix", "masked"]
 }
 
 @Suite struct StatisticsEdgeCaseTests {
+    /// Below 4096 values the median sorts a copy, above it uses the radix buckets: the same
+    /// values padded past the limit with NaN, or with masked-out pixels, give the same median,
+    /// odd and even counts, infinities included.
+    @Test func sortedAndRadixMediansAgree() {
+        var rng = SystemRandomNumberGenerator()
+        for n in [1, 2, 7, 100, 1001, 4094, 4095] {
+            var v = (0..<n).map { _ in Float.random(in: -50...50, using: &rng) }
+            if n > 10 { v[3] = .infinity; v[5] = -.infinity; v[7] = .nan }
+            let small = Statistics.median(v)
+            let nanPadded = Statistics.median(v + [Float](repeating: .nan, count: 5000))
+            let masked = (v + [Float](repeating: 1e6, count: 5000)).withUnsafeBufferPointer { p in
+                ([UInt8](repeating: 0, count: n) + [UInt8](repeating: 1, count: 5000)).withUnsafeBufferPointer { Statistics.median(p, mask: $0) }
+            }
+            #expect(small == nanPadded && small == masked, "n = \(n): \(small), \(nanPadded), \(masked)")
+        }
+    }
+
     @Test func smallMediansAndPercentilesAreNumpys() {
         #expect(Statistics.median([3, 1, 2]) == 2)
         #expect(Statistics.median([4, 1, 3, 2]) == 2.5)
