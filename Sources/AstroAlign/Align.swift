@@ -119,7 +119,7 @@ public enum Align {
         case .ascii:
             try output.write { tmp in try writeText(Catalogue.text(sorted), to: tmp, path: output.path) }
         case .ldac:
-            try FITSWriter.writeTables(Catalogue.ldac(sorted, header: image.header, width: image.width, height: image.height), to: output)
+            try FITSWriter.writeTables(Catalogue.ldacTables(sorted, header: image.header, width: image.width, height: image.height), to: output)
         }
         if let regionOutput {
             try regionOutput.write { tmp in try writeText(Catalogue.regions(sorted), to: tmp, path: regionOutput.path) }
@@ -305,7 +305,7 @@ public enum Align {
             h.addHistory(String(format: "align: polynomial of order %d, at most %.4f px from its affine part:", k, r.polyMaxDeviation ?? .nan))
         }
         if let k = r.splineOrder {
-            h.addHistory(String(format: "align: spline of degree %d, %d inner knots, at most %.4f px off linear:", k, r.splineKnots ?? 0, r.splineMaxDeviation ?? .nan))
+            h.addHistory(String(format: "align: spline of degree %d, %d interior knots, at most %.4f px off linear:", k, r.splineKnots ?? 0, r.splineMaxDeviation ?? .nan))
         }
         h.addHistory(String(format: "align: source->template x' = %.10g x + %.10g y + %.10g", p.a, p.b, p.c))
         h.addHistory(String(format: "align: source->template y' = %.10g x + %.10g y + %.10g", p.d, p.e, p.f))

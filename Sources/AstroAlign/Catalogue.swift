@@ -73,14 +73,18 @@ public enum Catalogue {
     /// Detections as a SExtractor FITS_LDAC catalogue: LDAC_IMHEAD, the image's header as one
     /// row of 80-character card images ("Field Header Card", TDIM (80, cards), ending in END),
     /// then LDAC_OBJECTS with the ASCII_HEAD columns (1-based, units in TUNIT).
-    public static func ldac(_ detections: [Detection], header: Header, width: Int, height: Int) -> [OutputTable] {
+    public static func ldacTables(_ detections: [Detection], header: Header, width: Int, height: Int) -> [OutputTable] {
         var image = Header()
         image.set("SIMPLE", true, comment: "conforms to FITS standard")
         image.set("BITPIX", -32, comment: "array data type")
         image.set("NAXIS", 2, comment: "number of array dimensions")
         image.set("NAXIS1", width)
         image.set("NAXIS2", height)
-        let cards = (image.cardImages + header.userCards.cardImages).map { $0.padding(toLength: 80, withPad: " ", startingAt: 0) }
+        // The image's own cards, less those that describe its stored data, not the float image
+        // BITPIX −32 says it is (scaling, checksums).
+        var own = header.userCards
+        for key in ["BZERO", "BSCALE", "BLANK", "CHECKSUM", "DATASUM"] { own.remove(key) }
+        let cards = (image.cardImages + own.cardImages).map { $0.padding(toLength: 80, withPad: " ", startingAt: 0) }
             + ["END".padding(toLength: 80, withPad: " ", startingAt: 0)]
         let imhead = TableColumn("Field Header Card", .text([cards.joined()], width: 80 * cards.count), dimensions: [80, cards.count])
         let objects = columns.map { c -> TableColumn in

@@ -56,8 +56,8 @@ extension Registrar {
         var best: (hyp: TriangleMatch.Hypothesis, count: Int)?
         var sinceBest = 0
         for h in hyps {
-            let n = CrossMatch.count(scx, scy, through: h.transform, in: tIndex, radius: o.maxMatchDist)
-            if n > (best?.count ?? 0) { best = (h, n); sinceBest = 0 } else { sinceBest += 1 }
+            let hits = CrossMatch.count(scx, scy, through: h.transform, in: tIndex, radius: o.maxMatchDist)
+            if hits > (best?.count ?? 0) { best = (h, hits); sinceBest = 0 } else { sinceBest += 1 }
             if let b = best, b.count >= minMatches, sinceBest >= 200 { break }
         }
         guard let start = best, start.count >= min(minMatches, scoring.count) else {

@@ -115,13 +115,14 @@ public struct Registration: Sendable {
     }
 }
 
-/// Detections of a source → the transform onto a template's pixels: filter, triangle
+/// Detections of a source → the transform onto a template's pixels: filter, triangle (or quad)
 /// hypotheses scored by catalogue cross-matches, then rounds of guarded mutual matching and a
-/// weighted, clipped fit with a shrinking radius.
+/// weighted, clipped fit with a shrinking radius; a polynomial or spline stage on top.
 public enum Registrar {
     /// - Throws: `.badData` (without a file: the caller names it) when either list has fewer
-    ///   than 3 usable detections, no hypothesis reaches the required matches, or too few
-    ///   matches remain for any model.
+    ///   than 3 usable detections, no hypothesis reaches the required matches (quads: no code
+    ///   close enough), too few matches remain for any model, or the spline surface is not
+    ///   constrained by the matched stars.
     /// - Parameters:
     ///   - sourceFrame, templateFrame: the images' sizes, which quads' sub-tiles and edge buffer
     ///     refer to (nil: the extent of the detections).

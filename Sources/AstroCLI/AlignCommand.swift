@@ -76,8 +76,8 @@ struct AlignRegisterCommand: ParsableCommand {
     @Flag(help: "Do not resample: write SOURCE with its WCS tied to the template's (-tf with a WCS) or fitted to --ref-cat; other HDUs untouched.") var updateWcs = false
     @Option(help: "auto (BIC among shift, similarity, affine and, unless --update-wcs, polynomials of order 2 to --poly-order; never a spline), shift, similarity, affine, poly (with --update-wcs written as TAN-SIP) or spline (the linear fit plus spline surfaces of its residuals in template pixels, as spalipy; not with --update-wcs).") var model = "auto"
     @Option(help: "Polynomial distortion order for --model poly, or the highest --model auto tries (2 to 5).") var polyOrder = 3
-    @Option(help: "Degree of the --model spline surfaces, 1 to 5 (default 3); 0: no spline, a plain affine fit (spalipy's spline_order).") var splineOrder: Int?
-    @Option(help: "While the RMS residual per axis of --model spline exceeds this many pixels, a finer grid of interior knots is tried; below it the spline is one patch (spalipy's smoothing s = number of stars means 1).") var splineSmoothing = 1.0
+    @Option(help: "Degree of the --model spline surfaces, 1 to 5 (default 3); 0: no spline, a plain affine fit (spalipy's spline_order). Only with --model spline.") var splineOrder: Int?
+    @Option(help: "While the RMS residual per axis of --model spline exceeds this many pixels, a finer grid of interior knots is tried; below it the spline is one patch (default 1: spalipy's smoothing s = number of stars). Only with --model spline.") var splineSmoothing: Double?
     @Option(help: "Initial matching: triangles (astroalign's: any rotation, scale and mirror, from 3 stars), quads (spalipy's 4-star hash codes) or auto (triangles).") var match = "auto"
     @Option(help: "Mirror parity: auto (try both), no, yes.") var flip = "auto"
     @Option(help: "Cross-match radius in template pixels.") var maxMatchDist = 3.0
@@ -121,9 +121,12 @@ struct AlignRegisterCommand: ParsableCommand {
         guard (2...5).contains(polyOrder) else { throw ValidationError("--poly-order takes 2 to 5") }
         if let splineOrder {
             guard (0...5).contains(splineOrder) else { throw ValidationError("--spline-order takes 0 (no spline) to 5") }
-            if splineOrder > 0 && model != "spline" { throw ValidationError("--spline-order \(splineOrder) goes with --model spline (auto never fits a spline)") }
+            if model != "spline" { throw ValidationError("--spline-order goes with --model spline (auto never fits a spline)") }
         }
-        guard splineSmoothing > 0 else { throw ValidationError("--spline-smoothing must be positive") }
+        if let splineSmoothing {
+            guard splineSmoothing > 0 else { throw ValidationError("--spline-smoothing must be positive") }
+            if model != "spline" { throw ValidationError("--spline-smoothing goes with --model spline") }
+        }
         if model == "spline" && splineOrder != 0 && updateWcs {
             throw ValidationError("--update-wcs cannot carry a spline model (a WCS holds a polynomial): use --model poly, written as TAN-SIP")
         }
@@ -177,7 +180,7 @@ struct AlignRegisterCommand: ParsableCommand {
         if model == "spline" {
             // --spline-order 0: spalipy's plain affine.
             if splineOrder == 0 { o.registration.model = .affine } else { o.registration.splineOrder = splineOrder ?? 3 }
-            o.registration.splineSmoothing = splineSmoothing
+            o.registration.splineSmoothing = splineSmoothing ?? 1
         } else if model == "poly" {
             o.registration.polyOrders = polyOrder...polyOrder
             o.registration.forcePoly = true

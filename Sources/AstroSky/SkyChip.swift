@@ -3,7 +3,8 @@ import AstroImage
 import AstroWCS
 
 /// One science array of an input: its pixels, which of them may measure sky, its WCS and its
-/// outline on the sky. Not Sendable, because a `WCS` is not; the run is sequential per chip.
+/// outline on the sky. Not Sendable, because a `WCS` is not: a chip is read on one worker and
+/// used after it, and the pair workers each use their own `twin()`.
 final class SkyChip {
     /// How the report names the chip: the input as typed, or `file[SCI,2]` for a chip of several.
     let name: String

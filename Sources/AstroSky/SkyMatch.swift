@@ -296,7 +296,7 @@ public enum SkyMatch {
                  min(w.y.lowerBound, b.y.lowerBound)...max(w.y.upperBound, b.y.upperBound))
             }
             let ww = window.x.count, size = ww * window.y.count
-            // One buffer for every member and pair (no page faults for each new one).
+            // One buffer per worker for all its members and pairs (no page faults for each new one).
             if worker.scratch.count < size { worker.scratch = [Float](repeating: .nan, count: size) } else {
                 worker.scratch.withUnsafeMutableBufferPointer { UnsafeMutableBufferPointer(rebasing: $0[0..<size]).update(repeating: .nan) }
             }

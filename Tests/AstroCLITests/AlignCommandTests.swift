@@ -101,7 +101,7 @@ import Testing
         let wcs = try TestSupport.runTool(["align", "--update-wcs", source, reg, "-tf", template, "--model", "spline"])
         #expect(wcs.code == 64 && wcs.stderr.contains("--update-wcs cannot carry a spline"))
         #expect(try TestSupport.runTool(["align", "--update-wcs", source, reg, "-tf", template, "--model", "spline", "--spline-order", "0"]).code == 0)
-        for bad in [["--model", "spline", "--spline-order", "6"], ["--spline-order", "2"], ["--model", "spline", "--spline-smoothing", "0"]] {
+        for bad in [["--model", "spline", "--spline-order", "6"], ["--spline-order", "2"], ["--spline-order", "0"], ["--spline-smoothing", "2"], ["--model", "spline", "--spline-smoothing", "0"]] {
             #expect(try TestSupport.runTool(["align", source, out, "-tf", template, "--overwrite"] + bad).code == 64, "\(bad)")
         }
     }
