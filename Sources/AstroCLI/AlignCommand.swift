@@ -9,7 +9,7 @@ struct AlignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "align",
         abstract: "Register a source image onto a template image or catalogue (spalipy/astroalign), or detect sources.",
-        discussion: "Without a subcommand the source is registered: `astrotool align SOURCE OUTPUT -tf TEMPLATE`.",
+        discussion: "Without a subcommand the source is registered: `astrotool align SOURCE OUTPUT -tf TEMPLATE`, or as spalipy's align-fits-simple `astrotool align --simple SOURCE OUTPUT TEMPLATE`.",
         subcommands: [AlignRegisterCommand.self, AlignDetectCommand.self],
         defaultSubcommand: AlignRegisterCommand.self
     )
@@ -61,11 +61,14 @@ struct AlignRegisterCommand: ParsableCommand {
         --update-wcs writes the source unchanged but for a WCS tied to the template's. Statistics go \
         to stdout (--json for scripts).
         Example: astrotool align sci_002.fits sci_002_on_001.fits -tf sci_001.fits --transform t.json
+        spalipy's align-fits-simple: astrotool align --simple sci_002.fits sci_002_on_001.fits sci_001.fits
         """
     )
 
     @Argument(help: "Source image (FITS or extension).") var source: String
     @Argument(help: "Output FITS file.") var output: String
+    @Argument(help: "Template image, with --simple only (align-fits-simple's third positional).") var simpleTemplate: String?
+    @Flag(help: "spalipy's align-fits-simple preset: SOURCE OUTPUT TEMPLATE, an affine model, --n-det 0.9; with --match quads, patience 1 and one sub-tile.") var simple = false
     @Option(name: [.customLong("tf", withSingleDash: true), .customLong("template-fits")], help: "Template image.") var templateFits: String?
     @Option(name: [.customLong("tc", withSingleDash: true), .customLong("template-cat")], help: "Template catalogue (SExtractor ASCII_HEAD or FITS_LDAC).") var templateCat: String?
     @Option(name: [.customLong("sc", withSingleDash: true), .customLong("source-cat")], help: "Source catalogue instead of detecting in SOURCE.") var sourceCat: String?
@@ -109,8 +112,14 @@ struct AlignRegisterCommand: ParsableCommand {
     @OptionGroup var detection: AlignDetectionOptions
     @OptionGroup var common: CommonOptions
 
+    /// The template image, by -tf or (--simple) as the third positional.
+    private var templateImage: String? { templateFits ?? simpleTemplate }
+
     func validate() throws {
-        guard [templateFits, templateCat, refCat].compactMap({ $0 }).count == 1 else {
+        if simple { try validateSimple() } else if simpleTemplate != nil {
+            throw ValidationError("a third positional (TEMPLATE) goes with --simple; otherwise give -tf TEMPLATE")
+        }
+        guard [templateImage, templateCat, refCat].compactMap({ $0 }).count == 1 else {
             throw ValidationError("give one template: -tf TEMPLATE.fits, -tc TEMPLATE.cat or --ref-cat CATALOGUE")
         }
         if refCat != nil && !updateWcs { throw ValidationError("--ref-cat needs --update-wcs (there is no template grid to warp onto)") }
@@ -147,6 +156,17 @@ struct AlignRegisterCommand: ParsableCommand {
         if outputShape != nil && shape == nil { throw ValidationError("--output-shape takes X,Y (two positive integers)") }
     }
 
+    /// --simple fixes spalipy's align-fits-simple settings: options saying otherwise contradict it.
+    private func validateSimple() throws {
+        if simpleTemplate != nil && (templateFits != nil || templateCat != nil) {
+            throw ValidationError("--simple takes the template as the third positional: drop -tf/-tc")
+        }
+        if !["auto", "affine"].contains(model) { throw ValidationError("--simple fits an affine model (spalipy's spline_order 0): drop --model \(model)") }
+        if let nDet, nDet != 0.9 { throw ValidationError("--simple fixes --n-det 0.9") }
+        if let patienceQuadCand, patienceQuadCand != 1 { throw ValidationError("--simple fixes --patience-quad-cand 1") }
+        if let subTile, subTile != 1 { throw ValidationError("--simple fixes --sub-tile 1") }
+    }
+
     /// The quad settings: only with --match quads (auto is triangles), each in its range.
     private func validateQuadOptions() throws {
         let given = [("--min-quad-sep", minQuadSep != nil), ("--quad-edge-buffer", quadEdgeBuffer != nil), ("--max-quad-cand", maxQuadCand != nil),
@@ -172,10 +192,11 @@ struct AlignRegisterCommand: ParsableCommand {
 
     func run() throws {
         common.apply()
-        try OutputPlan.checkDistinct(inputs: [source, templateFits, templateCat, sourceCat, refCat].compactMap { $0 },
+        try OutputPlan.checkDistinct(inputs: [source, templateImage, templateCat, sourceCat, refCat].compactMap { $0 },
                                      outputs: [output, transform].compactMap { $0 })
         var o = AlignOptions()
         o.detection = detection.options
+        let model = simple ? "affine" : model
         o.registration.model = TransformModel(rawValue: model)
         if model == "spline" {
             // --spline-order 0: spalipy's plain affine.
@@ -190,7 +211,7 @@ struct AlignRegisterCommand: ParsableCommand {
         }
         o.registration.maxMatchDist = maxMatchDist
         o.registration.minNMatch = minNMatch
-        o.registration.nDet = nDet
+        o.registration.nDet = simple ? 0.9 : nDet
         o.registration.matching = InitialMatching(rawValue: match) ?? .triangles
         o.registration.nControl = nQuadDet
         if let minQuadSep { o.registration.quads.minSeparation = minQuadSep }
@@ -199,6 +220,7 @@ struct AlignRegisterCommand: ParsableCommand {
         if let patienceQuadCand { o.registration.quads.patience = patienceQuadCand }
         if let maxQuadHashDist { o.registration.quads.maxHashDistance = maxQuadHashDist }
         if let subTile { o.registration.quads.subTile = subTile }
+        if simple { (o.registration.quads.patience, o.registration.quads.subTile) = (1, 1) }
         o.registration.minSep = minSep
         o.registration.minFWHM = minFwhm
         o.registration.badFlagBits = badFlagBits
@@ -215,7 +237,7 @@ struct AlignRegisterCommand: ParsableCommand {
         o.updateWCS = updateWcs
         o.maxRMS = maxRms
         o.transformFile = transform
-        let template: AlignTemplate = templateFits.map { .image($0) } ?? refCat.map { .reference($0) } ?? .catalogue(templateCat!)
+        let template: AlignTemplate = templateImage.map { .image($0) } ?? refCat.map { .reference($0) } ?? .catalogue(templateCat!)
         let r = try Align.run(source: source, template: template, sourceCatalogue: sourceCat, output: output,
                               options: o, overwrite: common.overwrite)
         if common.json { try printJSON(r); return }
