@@ -25,6 +25,9 @@ public struct AlignOptions: Sendable {
     public var maxRMS: Double?
     /// Also save the transform and its statistics as JSON here.
     public var transformFile: String?
+    /// A mask of the source's shape (non-zero = bad), ORed with the source's own MASK/DQ:
+    /// left out of detection, its bits carried into the output MASK.
+    public var sourceMask: String?
 
     public init() {}
 }
@@ -147,7 +150,7 @@ public enum Align {
         // The source read, and its detections (with its background map) or its catalogue's.
         let readAndDetectSource: @Sendable () throws
             -> (read: (image: Image, hduIndex: Int, base: String), detections: [Detection], background: BackgroundMap?) = {
-            let read = try readSource(source)
+            let read = try readSource(source, userMask: o.sourceMask)
             if let sourceCatalogue { return (read, try Catalogue.read(sourceCatalogue, columns: o.columns), nil) }
             let r = try AstroError.naming(source) { try Detector.detectWithBackground(read.image, options: detection) }
             return (read, r.detections, r.background)
@@ -179,7 +182,7 @@ public enum Align {
         case .reference:
             preconditionFailure("handled by fitToReference")
         }
-        var image = sourceRead.image
+        let image = sourceRead.image
         let (hduIndex, base) = (sourceRead.hduIndex, sourceRead.base)
         let grid = templateGrid ?? (width: o.outputWidth ?? image.width, height: o.outputHeight ?? image.height)
         let sourceFrame: PixelFrame = (image.width, image.height)
@@ -221,7 +224,6 @@ public enum Align {
                       overwrite: overwrite)
             return report
         }
-        image.mask = try sourceMask(base, like: image)
         // The background replaces non-finite source pixels; without any, no plane is needed.
         let fillPlane = !image.pixels.contains(where: { !$0.isFinite }) ? []
             : (background ?? BackgroundMap(pixels: image.pixels, width: image.width, height: image.height,
@@ -269,15 +271,17 @@ public enum Align {
         return try o.transformFile.map { try AtomicOutput($0, overwrite: overwrite) }
     }
 
-    /// The source's image (the first image HDU unless named), its HDU index and file; refused
-    /// when no pixel is finite.
-    static func readSource(_ source: String) throws -> (image: Image, hduIndex: Int, base: String) {
+    /// The source's image (the first image HDU unless named) with its mask, its HDU index and
+    /// file; refused when no pixel is finite. The mask is read first so that detection skips it.
+    static func readSource(_ source: String, userMask: String?) throws -> (image: Image, hduIndex: Int, base: String) {
         let file = try FITSFile(source, image: true)
-        let image = try file.readImage()
+        var image = try file.readImage()
         guard image.pixels.contains(where: { $0.isFinite }) else {
             throw AstroError(.badData, file: source, operation: "reading image", reason: "no finite pixel (all NaN or infinite)")
         }
-        return (image, file.hduIndex, FITS.basePath(source))
+        let base = FITS.basePath(source)
+        image.mask = try sourceMask(base, like: image, user: userMask, name: source)
+        return (image, file.hduIndex, base)
     }
 
     /// Writes the output, then the transform's JSON when asked for.
@@ -312,9 +316,20 @@ public enum Align {
     }
 
     /// The source's MASK (bits kept) or DQ (any bit → 1, bad) plane of the same EXTVER, if the
-    /// file has one of the image's shape.
-    private static func sourceMask(_ base: String, like image: Image) throws -> [UInt8]? {
+    /// file has one of the image's shape, ORed with `--source-mask` (values 1…255 are MASK
+    /// bits, any other non-zero value is 1, bad).
+    private static func sourceMask(_ base: String, like image: Image, user: String?, name: String) throws -> [UInt8]? {
         let extver = image.header.int("EXTVER") ?? 1
+        let own = try ownMask(base, like: image, extver: extver)
+        guard let user else { return own }
+        let values = try FITS.readUserMask(user, extver: extver, width: image.width, height: image.height, image: name)
+        return values.enumerated().map { k, v in
+            let bits = v == 0 ? 0 : v >= 1 && v <= 255 && v == v.rounded() ? UInt8(v) : MaskBits.bad.rawValue
+            return bits | (own?[k] ?? 0)
+        }
+    }
+
+    private static func ownMask(_ base: String, like image: Image, extver: Int) throws -> [UInt8]? {
         let planes = try FITS.listHDUs(base).filter {
             $0.kind == .image && ["MASK", "DQ"].contains(($0.extname ?? "").uppercased()) && ($0.header.int("EXTVER") ?? 1) == extver
                 && $0.shape == [image.width, image.height]

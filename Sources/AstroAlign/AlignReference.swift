@@ -42,7 +42,7 @@ extension Align {
             AstroError(.badData, file: source, operation: "fitting the WCS to a reference catalogue", reason: reason)
         }
 
-        let (image, hduIndex, base) = try readSource(source)
+        let (image, hduIndex, base) = try readSource(source, userMask: o.sourceMask)
         let headerWCS: WCS
         do {
             headerWCS = try WCS.read(path: source)

@@ -72,6 +72,7 @@ struct AlignRegisterCommand: ParsableCommand {
     @Option(name: [.customLong("tf", withSingleDash: true), .customLong("template-fits")], help: "Template image.") var templateFits: String?
     @Option(name: [.customLong("tc", withSingleDash: true), .customLong("template-cat")], help: "Template catalogue (SExtractor ASCII_HEAD or FITS_LDAC).") var templateCat: String?
     @Option(name: [.customLong("sc", withSingleDash: true), .customLong("source-cat")], help: "Source catalogue instead of detecting in SOURCE.") var sourceCat: String?
+    @Option(help: "Mask of SOURCE's shape, non-zero = bad (values 1-255 are MASK bits, others 1; a multi-HDU mask: the HDU of SOURCE's EXTVER), ORed with SOURCE's own MASK/DQ: left out of detection, its bits carried into the output MASK.") var sourceMask: String?
     @Option(help: "RA/Dec reference catalogue (CSV with ra/dec columns, or a FITS binary table), with --update-wcs: fit SOURCE's own WCS to it.") var refCat: String?
     @Option(help: "Reference catalogue column of RA in degrees (default: ra, ra_icrs, raj2000, alpha_j2000, ...).") var raCol: String?
     @Option(help: "Reference catalogue column of Dec in degrees (default: dec, de_icrs, dej2000, delta_j2000, ...).") var decCol: String?
@@ -192,7 +193,7 @@ struct AlignRegisterCommand: ParsableCommand {
 
     func run() throws {
         common.apply()
-        try OutputPlan.checkDistinct(inputs: [source, templateImage, templateCat, sourceCat, refCat].compactMap { $0 },
+        try OutputPlan.checkDistinct(inputs: [source, templateImage, templateCat, sourceCat, refCat, sourceMask].compactMap { $0 },
                                      outputs: [output, transform].compactMap { $0 })
         var o = AlignOptions()
         o.detection = detection.options
@@ -237,6 +238,7 @@ struct AlignRegisterCommand: ParsableCommand {
         o.updateWCS = updateWcs
         o.maxRMS = maxRms
         o.transformFile = transform
+        o.sourceMask = sourceMask
         let template: AlignTemplate = templateImage.map { .image($0) } ?? refCat.map { .reference($0) } ?? .catalogue(templateCat!)
         let r = try Align.run(source: source, template: template, sourceCatalogue: sourceCat, output: output,
                               options: o, overwrite: common.overwrite)

@@ -88,17 +88,8 @@ final class SkyChip {
                 }
             }
             if let userMask {
-                let masks = try FITS.listHDUs(userMask).filter { $0.kind == .image && $0.shape.count >= 2 && !$0.shape.contains(0) }
-                let pick = masks.count > 1 ? masks.first { ($0.header.int("EXTVER") ?? 1) == extver } : masks.first
-                guard let pick else {
-                    throw AstroError(.badData, file: userMask, operation: "reading mask", reason: "no image for EXTVER \(extver)")
-                }
-                let m = try FITS.readImage("\(FITS.basePath(userMask))[\(pick.index)]")
-                guard m.width == image.width, m.height == image.height else {
-                    throw AstroError(.badData, file: userMask, operation: "reading mask",
-                                     reason: "it is \(m.width)x\(m.height), the chip \(name) is \(image.width)x\(image.height)")
-                }
-                for (k, v) in m.pixels.enumerated() where v != 0 { excluded[k] = 1 }
+                let m = try FITS.readUserMask(userMask, extver: extver, width: image.width, height: image.height, image: name)
+                for (k, v) in m.enumerated() where v != 0 { excluded[k] = 1 }
             }
             let outline = wcs.footprint(width: image.width, height: image.height, step: footprintStep)
             guard let polygon = SphericalPolygon(ra: outline.map(\.ra), dec: outline.map(\.dec)) else {

@@ -31,3 +31,26 @@ import Testing
         #expect(try TestSupport.runTool(["align", "--simple", source, out, "-tf", template, "--overwrite"]).code == 0)
     }
 }
+
+extension AlignOptionsCommandTests {
+    /// `--source-mask`: its bits reach the output MASK; a mask of another shape names itself, exit 65.
+    @Test func sourceMaskBitsInOutput() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let (template, source) = try AlignCommandTests.pair(in: dir)
+        let n = AlignCommandTests.n
+        let out = dir.appendingPathComponent("out.fits").path, mask = dir.appendingPathComponent("mask.fits").path
+        try FITSWriter.write([OutputHDU(Image(width: n, height: n, pixels: (0..<(n * n)).map { $0 % n < 100 ? 128 : 0 }))],
+                             to: mask, overwrite: false)
+        let run = try TestSupport.runTool(["align", source, out, "-tf", template, "--source-mask", mask, "--json"])
+        #expect(run.code == 0, "\(run.stderr)")
+        let bits = try FITS.readImage("\(out)[MASK]").pixels
+        let flagged = bits.filter { UInt8($0) & 128 != 0 }.count
+        // A third of the source, less what falls outside the template.
+        #expect(flagged > n * n / 5 && flagged < n * n / 2, "\(flagged)")
+
+        let small = dir.appendingPathComponent("small.fits").path
+        try FITSWriter.write([OutputHDU(Image(width: 10, height: 10, value: 0))], to: small, overwrite: false)
+        let bad = try TestSupport.runTool(["align", source, out, "-tf", template, "--source-mask", small, "--overwrite"])
+        #expect(bad.code == 65 && bad.stderr.contains("small.fits") && bad.stderr.contains("10x10"), "\(bad.stderr)")
+    }
+}
