@@ -28,6 +28,8 @@ public struct AlignOptions: Sendable {
     /// A mask of the source's shape (non-zero = bad), ORed with the source's own MASK/DQ:
     /// left out of detection, its bits carried into the output MASK.
     public var sourceMask: String?
+    /// Grow the output grid from the template's to hold the source's whole footprint.
+    public var preserveFootprints = false
 
     public init() {}
 }
@@ -58,6 +60,8 @@ public struct AlignReport: Sendable, Encodable {
     /// Output pixels no source pixel reaches, and those set NaN by a hole in the source.
     public var noDataPixels: Int?
     public var holePixels: Int?
+    /// `--preserve-footprints`: the template pixel at output pixel (0, 0).
+    public var templateOffset: [Int]?
     /// `--ref-cat`: catalogue stars projected into the frame, how far the WCS moved the
     /// reference pixel on the sky (arcsec) and the rotation it applied (degrees), and the
     /// fit's RMS in arcsec.
@@ -184,7 +188,7 @@ public enum Align {
         }
         let image = sourceRead.image
         let (hduIndex, base) = (sourceRead.hduIndex, sourceRead.base)
-        let grid = templateGrid ?? (width: o.outputWidth ?? image.width, height: o.outputHeight ?? image.height)
+        var grid = templateGrid ?? (width: o.outputWidth ?? image.width, height: o.outputHeight ?? image.height)
         let sourceFrame: PixelFrame = (image.width, image.height)
         for (name, list, frame, side) in [(sourceCatalogue ?? source, sourceDetections, sourceFrame, "source"),
                                           (template.path, templateDetections, templateFrame, "template")] {
@@ -229,15 +233,23 @@ public enum Align {
             : (background ?? BackgroundMap(pixels: image.pixels, width: image.width, height: image.height,
                                            meshSize: o.detection.meshSize, filterSize: o.detection.meshFilter))?.planes().level
             ?? [Float](repeating: 0, count: image.count)
-        header = templateWCS.map { AlignWCS.onTemplateGrid(header, template: $0) } ?? AlignWCS.withoutWCS(header)
+        let footprint = o.preserveFootprints ? FootprintGrid(grid: grid, source: sourceFrame, registration: reg) : nil
+        let offset = (x: footprint?.offsetX ?? 0, y: footprint?.offsetY ?? 0)
+        if let footprint { grid = (footprint.width, footprint.height) }
+        let pull = footprint?.pull(reg.pullMap) ?? reg.pullMap
+        header = templateWCS.map { AlignWCS.onTemplateGrid(header, template: $0, offset: offset) } ?? AlignWCS.withoutWCS(header)
         provenance(&header)
+        if footprint != nil {
+            report.templateOffset = [offset.x, offset.y]
+            header.addHistory("align: grid grown to the source's footprint; template pixel (\(offset.x), \(offset.y)) at (0, 0)")
+        }
         header.addHistory("align: resampled with \(o.interpolation.rawValue)\(o.conserveFlux ? ", flux conserved" : "")")
         var maskHeader = Header()
         maskHeader.addComment("align: 32 no_data (outside the source), 64 non_finite (source hole), source MASK bits")
         report.width = grid.width
         report.height = grid.height
         let warp = { (bandRows: Int, sink: (Range<Int>, [Float], [UInt8]) throws -> Void) throws -> (noData: Int, holes: Int) in
-            try Warp.warp(image, fillPlane: fillPlane, pull: reg.pullMap, width: grid.width, height: grid.height,
+            try Warp.warp(image, fillPlane: fillPlane, pull: pull, width: grid.width, height: grid.height,
                           interpolation: o.interpolation, fill: o.fill, conserveFlux: o.conserveFlux, bandRows: bandRows, sink)
         }
         func planes(_ rows: Int, _ pixels: [Float], _ mask: [UInt8]) -> [OutputHDU] {

@@ -52,10 +52,14 @@ enum AlignWCS {
         Header(cards: header.userCards.cards.filter { !isWCSKeyword($0.keyword) })
     }
 
-    /// The source's cards with the template's WCS in place of its own.
-    static func onTemplateGrid(_ source: Header, template: WCS) -> Header {
+    /// The source's cards with the template's WCS in place of its own; for a grid whose pixel
+    /// (0, 0) is template pixel `offset` (`--preserve-footprints`), CRPIX moved by −offset.
+    static func onTemplateGrid(_ source: Header, template: WCS, offset: (x: Int, y: Int) = (0, 0)) -> Header {
         var h = withoutWCS(source)
         h.cards += template.header.cards.filter { $0.keyword != "COMMENT" && $0.keyword != "" }
+        for (key, d) in [("CRPIX1", offset.x), ("CRPIX2", offset.y)] where d != 0 {
+            h.set(key, (h.double(key) ?? 0) - Double(d))
+        }
         return h
     }
 

@@ -101,6 +101,7 @@ struct AlignRegisterCommand: ParsableCommand {
     @Option(help: "Interpolation: spline3 (cubic B-spline), lanczos3, bilinear, nearest.") var interp = "spline3"
     @Option(help: "Output value where the source does not reach: NaN or a number.") var fillval = "NaN"
     @Flag(help: "Multiply by the pixel-area ratio so fluxes are kept when pixel scales differ.") var conserveFlux = false
+    @Flag(help: "Grow the output grid from the template's to hold the whole source (spalipy's preserve_footprints): its WCS is the template's with CRPIX shifted. Not with --update-wcs or --output-shape.") var preserveFootprints = false
     @Option(help: "Output grid X,Y (default: the template's; the source's with -tc).") var outputShape: String?
     @Option(help: "Refuse (exit 65, no output) when the fit RMS exceeds this, in pixels.") var maxRms: Double?
     @Option(help: "Save the transform and its statistics as JSON here.") var transform: String?
@@ -154,6 +155,9 @@ struct AlignRegisterCommand: ParsableCommand {
         guard minSep >= 0, clipSigma > 0 else { throw ValidationError("--min-sep must be >= 0 and --clip-sigma positive") }
         guard catOrigin == 0 || catOrigin == 1 else { throw ValidationError("--cat-origin takes 0 or 1") }
         if let maxRms, !(maxRms > 0) { throw ValidationError("--max-rms must be positive") }
+        if preserveFootprints && (updateWcs || outputShape != nil) {
+            throw ValidationError("--preserve-footprints sets the output grid of a warp: not with \(updateWcs ? "--update-wcs" : "--output-shape")")
+        }
         if outputShape != nil && shape == nil { throw ValidationError("--output-shape takes X,Y (two positive integers)") }
     }
 
@@ -239,6 +243,7 @@ struct AlignRegisterCommand: ParsableCommand {
         o.maxRMS = maxRms
         o.transformFile = transform
         o.sourceMask = sourceMask
+        o.preserveFootprints = preserveFootprints
         let template: AlignTemplate = templateImage.map { .image($0) } ?? refCat.map { .reference($0) } ?? .catalogue(templateCat!)
         let r = try Align.run(source: source, template: template, sourceCatalogue: sourceCat, output: output,
                               options: o, overwrite: common.overwrite)

@@ -54,3 +54,19 @@ extension AlignOptionsCommandTests {
         #expect(bad.code == 65 && bad.stderr.contains("small.fits") && bad.stderr.contains("10x10"), "\(bad.stderr)")
     }
 }
+
+extension AlignOptionsCommandTests {
+    /// `--preserve-footprints` grows a warp's grid: meaningless with --update-wcs (exit 64).
+    @Test func preserveFootprintsRefusals() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let (template, source) = try AlignCommandTests.pair(in: dir)
+        let out = dir.appendingPathComponent("out.fits").path
+        #expect(try TestSupport.runTool(["align", source, out, "-tf", template, "--preserve-footprints", "--update-wcs"]).code == 64)
+        #expect(try TestSupport.runTool(["align", source, out, "-tf", template, "--preserve-footprints", "--output-shape", "10,10"]).code == 64)
+        let run = try TestSupport.runTool(["align", source, out, "-tf", template, "--preserve-footprints", "--json"])
+        #expect(run.code == 0, "\(run.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        // The 20°-rotated source reaches beyond the template on every side.
+        #expect((json["width"] as! Int) > AlignCommandTests.n && (json["templateOffset"] as! [Int]).allSatisfy { $0 < 0 })
+    }
+}
