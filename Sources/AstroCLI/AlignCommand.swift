@@ -104,6 +104,7 @@ struct AlignRegisterCommand: ParsableCommand {
     @Flag(help: "Grow the output grid from the template's to hold the whole source (spalipy's preserve_footprints): its WCS is the template's with CRPIX shifted. Not with --update-wcs or --output-shape.") var preserveFootprints = false
     @Option(help: "Output grid X,Y (default: the template's; the source's with -tc).") var outputShape: String?
     @Option(help: "Refuse (exit 65, no output) when the fit RMS exceeds this, in pixels.") var maxRms: Double?
+    @Option(help: "Accepted for spalipy-compatible scripts and ignored: matching here is deterministic (nothing random), so results do not depend on it.") var seed: Int?
     @Option(help: "Save the transform and its statistics as JSON here.") var transform: String?
     @Option(help: "Pixel origin of catalogue positions: 1 (SExtractor) or 0.") var catOrigin = 1
     @Option(help: "Catalogue column of x (default: XWIN_IMAGE, X_IMAGE, XPEAK_IMAGE).") var xCol: String?

@@ -22,6 +22,11 @@ import Testing
         let t = try Self.transform(run.stdout)
         #expect(t["model"] as? String == "affine" && (t["rms"] as! Double) < 0.3 && abs((t["rotation"] as! Double) + 20) < 0.05)
         #expect(try FITS.readImage(out).header.double("CRVAL1") == 200)
+        // --seed is accepted and changes nothing: the matching is deterministic.
+        let seeded = try TestSupport.runTool(["align", "--simple", source, out, template, "--json", "--overwrite", "--seed", "7"])
+        #expect(seeded.code == 0)
+        let again = try Self.transform(seeded.stdout)
+        #expect(NSDictionary(dictionary: again).isEqual(to: t))
         for bad in [["-tf", template], ["--model", "spline"], ["--model", "poly"], ["--n-det", "0.5"],
                     ["--match", "quads", "--sub-tile", "2"]] {
             let r = try TestSupport.runTool(["align", "--simple", source, out, template, "--overwrite"] + bad)
