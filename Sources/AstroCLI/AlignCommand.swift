@@ -67,7 +67,7 @@ struct AlignRegisterCommand: ParsableCommand {
 
     @Argument(help: "Source image (FITS or extension).") var source: String
     @Argument(help: "Output FITS file.") var output: String
-    @Argument(help: "Template image, with --simple only (align-fits-simple's third positional).") var simpleTemplate: String?
+    @Argument(help: ArgumentHelp("Template image, with --simple only (align-fits-simple's third positional).", valueName: "template")) var simpleTemplate: String?
     @Flag(help: "spalipy's align-fits-simple preset: SOURCE OUTPUT TEMPLATE, an affine model, --n-det 0.9; with --match quads, patience 1 and one sub-tile.") var simple = false
     @Option(name: [.customLong("tf", withSingleDash: true), .customLong("template-fits")], help: "Template image.") var templateFits: String?
     @Option(name: [.customLong("tc", withSingleDash: true), .customLong("template-cat")], help: "Template catalogue (SExtractor ASCII_HEAD or FITS_LDAC).") var templateCat: String?
