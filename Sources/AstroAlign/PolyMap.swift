@@ -152,7 +152,7 @@ enum PolyFit {
         -> (map: PolyMap, used: [Bool], scale: Double)? {
         RobustFit.clipped(start: start, sigma: p.sigma, clip: clip, minKept: (order + 1) * (order + 2) / 2 + 2,
                           fit: { fit(order, p, use: $0, centre: centre, scale: scale) },
-                          residuals: { residuals($0, p) }).map { ($0.model, $0.used, $0.scale) }
+                          residuals: { m, _ in residuals(m, p) }).map { ($0.model, $0.used, $0.scale) }
     }
 
     /// The pairs with source and template swapped (to fit the pull map directly).
