@@ -2,15 +2,25 @@ import AstroImage
 import Foundation
 
 extension Registrar {
+    /// The least position error (px) of a pair with a saturated or truncated star: a faint
+    /// star's, so a centroid biased by more than ~0.35 px is clipped.
+    static let biasedError = 0.1
+
     /// The source stars matched again through `push` within `radius` (guarded, mutual), and a
-    /// key of the (source, template) indices that tells whether the matches changed.
+    /// key of the (source, template) indices that tells whether the matches changed. A pair
+    /// with a star flagged saturated or truncated by the frame's edge, whose centroid may be
+    /// biased while its error says 0.005 px, gets a position error of at least `biasedError`:
+    /// no heavier weight than a faint star's (spec §4.6 would drop it; it stays for sparse
+    /// fields, where the linear models need every match).
     static func matched(_ src: [Detection], _ tpl: [Detection], _ tIndex: PointIndex, through push: some PixelMap,
                         radius: Double) -> (pairs: PointPairs, key: [Int]) {
         let predicted = src.map { push.apply($0.x, $0.y) }
         let matched = CrossMatch.pairs(px: predicted.map(\.x), py: predicted.map(\.y), template: tIndex, radius: radius)
         var pairs = PointPairs()
+        let biased = DetectionFlag.saturated | DetectionFlag.truncated
         for (i, j) in matched {
-            let sigma = (src[i].positionError * src[i].positionError + tpl[j].positionError * tpl[j].positionError + 1e-4).squareRoot()
+            var sigma = (src[i].positionError * src[i].positionError + tpl[j].positionError * tpl[j].positionError + 1e-4).squareRoot()
+            if (src[i].flags | tpl[j].flags) & biased != 0 { sigma = max(sigma, biasedError) }
             pairs.append(sx: src[i].x, sy: src[i].y, tx: tpl[j].x, ty: tpl[j].y, sigma: sigma)
         }
         return (pairs, matched.map { $0.0 * tpl.count + $0.1 })
