@@ -121,13 +121,22 @@ enum PolyFit {
     /// (tx, ty); nil when there are too few pairs or the system is singular.
     static func fit(_ order: Int, _ p: PointPairs, use: [Bool], centre: (Double, Double), scale: Double) -> PolyMap? {
         let n = (order + 1) * (order + 2) / 2
-        let idx = p.sx.indices.filter { use[$0] }
-        guard idx.count >= n + 1 else { return nil }
+        guard use.filter({ $0 }).count >= n + 1 else { return nil }
+        let e = equations(order, p, use: use, centre: centre, scale: scale)
+        guard let ax = TransformFit.solve(e.normal, e.rx, n), let ay = TransformFit.solve(e.normal, e.ry, n) else { return nil }
+        return PolyMap(order: order, cx: centre.0, cy: centre.1, scale: scale, ax: ax, ay: ay)
+    }
+
+    /// The weighted normal equations of the pairs `use` marks (both axes share the matrix), and
+    /// the basis at every pair's source position.
+    static func equations(_ order: Int, _ p: PointPairs, use: [Bool], centre: (Double, Double), scale: Double)
+        -> (normal: [Double], rx: [Double], ry: [Double], basis: [[Double]]) {
+        let n = (order + 1) * (order + 2) / 2
+        let basis = p.sx.indices.map { PolyMap.basis(order, (p.sx[$0] - centre.0) / scale, (p.sy[$0] - centre.1) / scale) }
         var normal = [Double](repeating: 0, count: n * n)
         var rx = [Double](repeating: 0, count: n), ry = rx
-        for i in idx {
-            let b = PolyMap.basis(order, (p.sx[i] - centre.0) / scale, (p.sy[i] - centre.1) / scale)
-            let w = 1 / (p.sigma[i] * p.sigma[i])
+        for i in p.sx.indices where use[i] {
+            let b = basis[i], w = 1 / (p.sigma[i] * p.sigma[i])
             for r in 0..<n {
                 let wb = w * b[r]
                 rx[r] += wb * p.tx[i]; ry[r] += wb * p.ty[i]
@@ -135,30 +144,41 @@ enum PolyFit {
             }
         }
         for r in 0..<n { for c in 0..<r { normal[r * n + c] = normal[c * n + r] } }
-        guard let ax = TransformFit.solve(normal, rx, n), let ay = TransformFit.solve(normal, ry, n) else { return nil }
-        return PolyMap(order: order, cx: centre.0, cy: centre.1, scale: scale, ax: ax, ay: ay)
+        return (normal, rx, ry, basis)
     }
 
-    /// |template − map(source)| per pair.
-    static func residuals(_ m: PolyMap, _ p: PointPairs) -> [Double] {
-        p.sx.indices.map { i in
-            let q = m.apply(p.sx[i], p.sy[i])
-            return ((q.x - p.tx[i]) * (q.x - p.tx[i]) + (q.y - p.ty[i]) * (q.y - p.ty[i])).squareRoot()
-        }
-    }
-
-    /// The fit with clipping (`RobustFit.clipped`), starting from the pairs `start` marks.
+    /// The fit with clipping (`RobustFit.clipped`), starting from the pairs `start` marks, on
+    /// studentized residuals (`studentized`).
     static func robust(_ order: Int, _ p: PointPairs, start: [Bool], clip: Double, centre: (Double, Double), scale: Double)
         -> (map: PolyMap, used: [Bool], scale: Double)? {
         RobustFit.clipped(start: start, sigma: p.sigma, clip: clip, minKept: (order + 1) * (order + 2) / 2 + 2,
                           fit: { fit(order, p, use: $0, centre: centre, scale: scale) },
-                          residuals: { residuals($0, p) }).map { ($0.model, $0.used, $0.scale) }
+                          residuals: { studentized($0, p, use: $1) }).map { ($0.model, $0.used, $0.scale) }
     }
 
-    /// The pairs with source and template swapped (to fit the pull map directly).
-    static func swapped(_ p: PointPairs) -> PointPairs {
-        var q = PointPairs()
-        for i in 0..<p.count { q.append(sx: p.tx[i], sy: p.ty[i], tx: p.sx[i], ty: p.sy[i], sigma: p.sigma[i]) }
-        return q
+    /// |template − map(source)| per pair, each kept pair's divided by √(1 − h), h its leverage
+    /// (wᵢ bᵢᵀ N⁻¹ bᵢ, N the normal matrix of the pairs `use` marks): a heavily weighted star the
+    /// polynomial bends to reach (a bright star cut by the frame's edge or a blend, near a
+    /// corner where few stars hold a high order) shows the residual it would have left out.
+    static func studentized(_ m: PolyMap, _ p: PointPairs, use: [Bool]) -> [Double] {
+        let n = (m.order + 1) * (m.order + 2) / 2
+        let e = equations(m.order, p, use: use, centre: (m.cx, m.cy), scale: m.scale)
+        var inverse = [Double](repeating: 0, count: n * n)
+        for c in 0..<n {
+            var unit = [Double](repeating: 0, count: n)
+            unit[c] = 1
+            guard let column = TransformFit.solve(e.normal, unit, n) else { return p.residuals(m) }
+            for r in 0..<n { inverse[r * n + c] = column[r] }
+        }
+        return zip(p.residuals(m), e.basis).enumerated().map { i, rb in
+            guard use[i] else { return rb.0 }
+            var h = 0.0
+            for r in 0..<n {
+                var s = 0.0
+                for c in 0..<n { s += inverse[r * n + c] * rb.1[c] }
+                h += rb.1[r] * s
+            }
+            return rb.0 / max(1 - h / (p.sigma[i] * p.sigma[i]), 1e-6).squareRoot()
+        }
     }
 }

@@ -2,8 +2,16 @@ import AstroImage
 import Foundation
 
 extension Registrar {
+    /// The least position error (px) of a pair with a saturated or truncated star: a faint
+    /// star's, so a centroid biased by more than ~0.35 px is clipped.
+    static let biasedError = 0.1
+
     /// The source stars matched again through `push` within `radius` (guarded, mutual), and a
-    /// key of the (source, template) indices that tells whether the matches changed.
+    /// key of the (source, template) indices that tells whether the matches changed. A pair
+    /// with a star flagged saturated or truncated by the frame's edge, whose centroid may be
+    /// biased while its error says 0.005 px, gets a position error of at least `biasedError`:
+    /// no heavier weight than a faint star's (spec §4.6 would drop it; it stays for sparse
+    /// fields, where the linear models need every match).
     static func matched(_ src: [Detection], _ tpl: [Detection], _ tIndex: PointIndex, through push: some PixelMap,
                         radius: Double) -> (pairs: PointPairs, key: [Int]) {
         let predicted = src.map { push.apply($0.x, $0.y) }

@@ -195,11 +195,14 @@ public enum Registrar {
         return Registration(push: fit.transform, pull: pull, model: fit.model, report: report)
     }
 
-    /// The polynomial stage: on the linear fit's matches, the richest usable order is fitted
-    /// with clipping; on its kept pairs every usable order and (unless forced) every linear
-    /// candidate is scored by BIC, χ²/scale² + k·ln n. When a polynomial wins, the source is
-    /// matched again through it (radius from its residuals) and the choice repeated, up to
-    /// three rounds or until the matches are stable. nil when a linear model wins.
+    /// The polynomial stage, in the direction the warp follows (template → source, the pull
+    /// map): on the linear fit's matches the richest usable order is fitted with clipping on
+    /// studentized residuals (`PolyFit.robust`); on its kept pairs every usable order and
+    /// (unless forced) every linear candidate is scored by BIC, χ²/scale² + k·ln n. The order
+    /// that wins is fitted again with its own clipping, and the push map (source → template,
+    /// for matching and the statistics) fitted to the same pairs. When a polynomial wins, the
+    /// source is matched again through it (radius from its residuals) and the choice repeated,
+    /// up to three rounds or until the matches are stable. nil when a linear model wins.
     /// - Throws: `.badData` when `forcePoly` and no order has enough matches.
     private static func polynomial(_ orders: ClosedRange<Int>, src: [Detection], tpl: [Detection], tIndex: PointIndex,
                                    pairs start: PointPairs, linear: TransformModel, parity: Int,
@@ -216,9 +219,11 @@ public enum Registrar {
         var lastKey: [Int] = []
         for _ in 0..<3 {
             let usable = orders.filter { pairs.count >= 2 * PolyMap.parameters($0) }
-            guard let top = usable.max(),
-                  let base = PolyFit.robust(top, pairs, start: [Bool](repeating: true, count: pairs.count), clip: o.clipSigma,
-                                            centre: sf.centre, scale: sf.scale) else {
+            let back = pairs.swapped, all = [Bool](repeating: true, count: pairs.count)
+            func robust(_ k: Int) -> (map: PolyMap, used: [Bool], scale: Double)? {
+                PolyFit.robust(k, back, start: all, clip: o.clipSigma, centre: tf.centre, scale: tf.scale)
+            }
+            guard let top = usable.max(), let base = robust(top) else {
                 if o.forcePoly && chosen == nil {
                     let k = orders.upperBound
                     throw AstroError(.badData, operation: "registering",
@@ -226,30 +231,26 @@ public enum Registrar {
                 }
                 break
             }
-            let used = base.used, n = Double(used.filter { $0 }.count), s2 = base.scale * base.scale
-            func chi2(_ r: [Double]) -> Double {
-                r.indices.filter { used[$0] }.map { (r[$0] / pairs.sigma[$0]) * (r[$0] / pairs.sigma[$0]) }.reduce(0, +)
+            func bic(_ map: some PixelMap, _ k: Int) -> Double {
+                RobustFit.bic(back.residuals(map), sigma: back.sigma, used: base.used, scale: base.scale, parameters: k)
             }
-            var best: (bic: Double, poly: PolyMap?) = (.infinity, nil)
+            var scores: [(bic: Double, order: Int?)] = []
             if !o.forcePoly {
                 for m in candidates where pairs.count >= m.minimumMatches && !(m == .shift && parity < 0) {
-                    guard let t = TransformFit.fit(m, parity: parity, pairs, use: used) else { continue }
-                    let bic = chi2(pairs.residuals(t)) / s2 + Double(m.parameters) * log(n)
-                    if bic < best.bic { best = (bic, nil) }
+                    guard let t = TransformFit.fit(m, parity: parity, back, use: base.used) else { continue }
+                    scores.append((bic(t, m.parameters), nil))
+                }
+                for k in usable where k < top {
+                    guard let m = PolyFit.fit(k, back, use: base.used, centre: tf.centre, scale: tf.scale) else { continue }
+                    scores.append((bic(m, PolyMap.parameters(k)), k))
                 }
             }
-            for k in (o.forcePoly ? [top] : Array(usable)) {
-                guard let m = k == top ? base.map : PolyFit.fit(k, pairs, use: used, centre: sf.centre, scale: sf.scale) else { continue }
-                let bic = chi2(PolyFit.residuals(m, pairs)) / s2 + Double(PolyMap.parameters(k)) * log(n)
-                if bic < best.bic { best = (bic, m) }
-            }
-            guard let push = best.poly else { break }
-            guard let pull = PolyFit.fit(push.order, PolyFit.swapped(pairs), use: used, centre: tf.centre, scale: tf.scale) else { break }
-            chosen = (push, pull, used, base.scale, pairs)
+            scores.append((bic(base.map, PolyMap.parameters(top)), top))
+            guard let order = scores.min(by: { $0.bic < $1.bic })?.order, let fit = order == top ? base : robust(order),
+                  let push = PolyFit.fit(order, pairs, use: fit.used, centre: sf.centre, scale: sf.scale) else { break }
+            chosen = (push, fit.map, fit.used, fit.scale, pairs)
             // Match again through the polynomial.
-            let r = PolyFit.residuals(push, pairs)
-            let rms = (r.indices.filter { used[$0] }.map { r[$0] * r[$0] }.reduce(0, +) / n).squareRoot()
-            let radius = min(o.maxMatchDist, max(5 * rms, 1))
+            let radius = min(o.maxMatchDist, max(5 * rmsOf(pairs.residuals(push), fit.used), 1))
             let (next, key) = matched(src, tpl, tIndex, through: push, radius: radius)
             guard next.count >= minMatches, key != lastKey else { break }
             lastKey = key

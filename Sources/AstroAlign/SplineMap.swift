@@ -240,7 +240,7 @@ enum SplineFit {
             guard let fit = RobustFit.clipped(start: [Bool](repeating: true, count: p.count), sigma: p.sigma, clip: clip,
                                               minKept: parameters(degree, g) / 2 + 2,
                                               fit: { fit(degree, interior: g, p, linear: linear, use: $0, box: box) },
-                                              residuals: { residuals($0, p) }) else { break }
+                                              residuals: { m, _ in residuals(m, p) }) else { break }
             chosen = (fit.model, g, fit.used, fit.scale)
             if g == 0 {
                 // No distortion worth its parameters (BIC, χ²/scale² + k·ln n, on the kept pairs):
@@ -250,9 +250,7 @@ enum SplineFit {
                 flat.coefficientsX = flat.coefficientsX.map { _ in 0 }
                 flat.coefficientsY = flat.coefficientsY.map { _ in 0 }
                 func bic(_ m: SplineMap, _ k: Int) -> Double {
-                    let r = residuals(m, p)
-                    let chi2 = r.indices.filter { fit.used[$0] }.map { (r[$0] / p.sigma[$0]) * (r[$0] / p.sigma[$0]) }.reduce(0, +)
-                    return chi2 / (fit.scale * fit.scale) + Double(k) * log(Double(fit.used.filter { $0 }.count))
+                    RobustFit.bic(residuals(m, p), sigma: p.sigma, used: fit.used, scale: fit.scale, parameters: k)
                 }
                 if bic(flat, 0) <= bic(fit.model, parameters(degree, 0)) { return (flat, 0, fit.used, fit.scale) }
             }

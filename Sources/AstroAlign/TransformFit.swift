@@ -32,18 +32,25 @@ struct PointPairs {
     }
 
     /// A matched source and template star, weighted by both centroids' errors (and 0.01 px
-    /// for what the centroids cannot know).
+    /// for what the centroids cannot know); a saturated or edge-truncated star, whose centroid
+    /// is biased while its error says otherwise, at least `Registrar.biasedError`.
     mutating func append(_ s: Detection, _ t: Detection) {
-        append(sx: s.x, sy: s.y, tx: t.x, ty: t.y,
-               sigma: (s.positionError * s.positionError + t.positionError * t.positionError + 1e-4).squareRoot())
+        var sigma = (s.positionError * s.positionError + t.positionError * t.positionError + 1e-4).squareRoot()
+        if (s.flags | t.flags) & (DetectionFlag.saturated | DetectionFlag.truncated) != 0 { sigma = max(sigma, Registrar.biasedError) }
+        append(sx: s.x, sy: s.y, tx: t.x, ty: t.y, sigma: sigma)
     }
 
-    /// |template − t(source)| per pair.
-    func residuals(_ t: AffineMap) -> [Double] {
+    /// |template − map(source)| per pair.
+    func residuals(_ map: some PixelMap) -> [Double] {
         sx.indices.map { i in
-            let p = t.apply(sx[i], sy[i])
+            let p = map.apply(sx[i], sy[i])
             return ((p.x - tx[i]) * (p.x - tx[i]) + (p.y - ty[i]) * (p.y - ty[i])).squareRoot()
         }
+    }
+
+    /// The pairs with source and template swapped (to fit the pull map directly).
+    var swapped: PointPairs {
+        PointPairs(sx: tx, sy: ty, tx: sx, ty: sy, sigma: sigma)
     }
 }
 
@@ -98,7 +105,7 @@ enum TransformFit {
         -> (transform: AffineMap, used: [Bool], scale: Double)? {
         RobustFit.clipped(start: [Bool](repeating: true, count: p.count), sigma: p.sigma, clip: clip,
                           minKept: max(model.parameters, 3), fit: { fit(model, parity: parity, p, use: $0) },
-                          residuals: p.residuals).map { ($0.model, $0.used, $0.scale) }
+                          residuals: { t, _ in p.residuals(t) }).map { ($0.model, $0.used, $0.scale) }
     }
 
     /// Picks the model with the lowest BIC, χ²/scale² + k·ln n, over the pairs the richest
@@ -108,14 +115,11 @@ enum TransformFit {
         let allowed = candidates.filter { p.count >= $0.minimumMatches && !($0 == .shift && parity < 0) }
         guard let richest = allowed.max(by: { $0.parameters < $1.parameters }),
               let base = robust(richest, parity: parity, p, clip: clip) else { return nil }
-        let n = Double(base.used.filter { $0 }.count)
         var best = (model: richest, transform: base.transform, used: base.used, scale: base.scale)
         var bestBIC = Double.infinity
         for m in allowed.sorted(by: { $0.parameters < $1.parameters }) {
             guard let t = m == richest ? base.transform : fit(m, parity: parity, p, use: base.used) else { continue }
-            let r = p.residuals(t)
-            let chi2 = r.indices.filter { base.used[$0] }.map { (r[$0] / p.sigma[$0]) * (r[$0] / p.sigma[$0]) }.reduce(0, +)
-            let bic = chi2 / (base.scale * base.scale) + Double(m.parameters) * log(n)
+            let bic = RobustFit.bic(p.residuals(t), sigma: p.sigma, used: base.used, scale: base.scale, parameters: m.parameters)
             if bic < bestBIC { bestBIC = bic; best = (m, t, base.used, base.scale) }
         }
         return best
