@@ -11,7 +11,7 @@ struct FootprintGrid {
     /// the source's outline pushed through the registration's model (points every 8 px along its edges; where a
     /// spline's push does not settle, the linear part's).
     init(grid: PixelFrame, source: PixelFrame, registration reg: Registration) {
-        let push: any PixelMap = reg.spline?.pushMap ?? reg.pushPoly ?? reg.push
+        let push = reg.pushMap
         var lo = (x: 0.0, y: 0.0), hi = (x: Double(grid.width - 1), y: Double(grid.height - 1))
         let x1 = Double(source.width) - 0.5, y1 = Double(source.height) - 0.5
         let xs = Array(stride(from: -0.5, to: x1, by: 8)) + [x1], ys = Array(stride(from: -0.5, to: y1, by: 8)) + [y1]

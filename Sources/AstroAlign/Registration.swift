@@ -113,6 +113,9 @@ public struct Registration: Sendable {
         if let spline { return spline }
         return pullPoly ?? pull
     }
+
+    /// The push map (source pixel → template pixel) of the same model.
+    public var pushMap: any PixelMap { spline?.pushMap ?? pushPoly ?? push }
 }
 
 /// Detections of a source → the transform onto a template's pixels: filter, triangle (or quad)
