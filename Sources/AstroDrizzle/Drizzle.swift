@@ -90,9 +90,9 @@ public struct DrizzleOutput: Sendable {
     /// input keeps its context bit).
     ///
     /// The output is cut into row bands, one per core; each band walks the scanned input in the
-    /// C core's order and keeps only the updates that fall in its rows, so every output pixel
-    /// sees the same sequence of updates as on one thread: the result does not depend on the
-    /// number of threads. Within one input each band keeps weighted sums (the C core divides at
+    /// same order (`StripWalk`: strips of columns, row by row; the C core takes whole rows) and
+    /// keeps only the updates that fall in its rows, so every output pixel sees the same
+    /// sequence of updates as on one thread: the result does not depend on the number of threads. Within one input each band keeps weighted sums (the C core divides at
     /// every update) and turns them back into means once at the end: the same numbers to float32
     /// rounding, without a division per update (Lanczos keeps the C core's running mean).
     ///
@@ -119,7 +119,6 @@ public struct DrizzleOutput: Sendable {
         }
         let bands = width * height >= 1 << 16 ? min(Parallel.threads, height) : 1
         let reach = Band.reach(o)
-        let reached = Self.rowsReached(pixmap, reach: reach, rows: own)
         let missed = Atomic<Int>(0)
         let (w, h, first, left) = (width, height, firstRow, firstColumn)
         // The planes are taken out of self while threads write into them.
@@ -151,13 +150,15 @@ public struct DrizzleOutput: Sendable {
                                                   bit: bit, width: w, height: h, firstRow: first, firstColumn: left,
                                                   incremental: kernel == .lanczos2 || kernel == .lanczos3),
                                        input: source)
+            let walk = StripWalk(scanner, y: yp.baseAddress!, width: pixmap.width)
+            let reached = walk.rowsReached(reach: reach, rows: own)
             Parallel.forEachBlock(count: bands) { range in
                 for b in range {
                     var mine = shared.band
                     mine.rows = (first + h * b / bands)..<(first + h * (b + 1) / bands)
                     let mean = mine.rows.clamped(to: reached)
                     mine.toSums(mean)
-                    let m = mine.drizzle(shared.input, scanner, kernel, o, reach: reach)
+                    let m = mine.drizzle(shared.input, scanner, walk, kernel, o, reach: reach)
                     mine.toMeans(mean, fill: o.fill.initialValue)
                     missed.add(m, ordering: .relaxed)
                 }
@@ -188,24 +189,6 @@ public struct DrizzleOutput: Sendable {
             }
         }
         return lo <= hi ? lo..<(hi + 1) : 0..<0
-    }
-
-    /// The output rows (of `rows`) a drop can reach: the mapped centres' extent, widened by the
-    /// kernel's reach.
-    static func rowsReached(_ m: Pixmap, reach: Double, rows: Range<Int>) -> Range<Int> {
-        let parts = m.y.withUnsafeBufferPointer { yp in
-            let ys = SendableBuffer(yp)
-            return Parallel.mapBlocks(count: ys.count, minBlock: 1 << 16) { r in
-                var lo = Double.infinity, hi = -Double.infinity
-                for k in r where ys[k].isFinite { lo = min(lo, ys[k]); hi = max(hi, ys[k]) }
-                return (lo, hi)
-            }
-        }
-        let lo = parts.map(\.0).min() ?? .infinity, hi = parts.map(\.1).max() ?? -.infinity
-        guard lo <= hi else { return 0..<0 }
-        let first = max(rows.lowerBound, Int(max(lo - reach, Double(rows.lowerBound) - 1).rounded(.down)))
-        let last = min(rows.upperBound, Int(min(hi + reach, Double(rows.upperBound)).rounded(.up)) + 1)
-        return first < last ? first..<last : 0..<0
     }
 }
 
@@ -314,8 +297,8 @@ struct Band {
         for p in ((r.lowerBound - firstRow) * width)..<((r.upperBound - firstRow) * width) { image[p] = weight[p] != 0 ? image[p] / weight[p] : fill }
     }
 
-    /// The input pixels the scanner selects, in the C core's order; returns those without a mapping.
-    func drizzle(_ input: BandInput, _ scanner: OverlapScanner, _ kernel: DrizzleOptions.Kernel, _ o: DrizzleOptions,
+    /// The input pixels the scanner selects, in `walk`'s order; returns those without a mapping.
+    func drizzle(_ input: BandInput, _ scanner: OverlapScanner, _ walk: StripWalk, _ kernel: DrizzleOptions.Kernel, _ o: DrizzleOptions,
                  reach: Double) -> Int {
         var missed = 0
         /// Each unmapped pixel is counted by one band only: the one holding its centre's row and
@@ -333,8 +316,14 @@ struct Band {
         let window = Window(rows: rows, columns: columns, grid: (grid, gridColumns), reach: reach, banded: rows.count < height)
         let limited = window.rowsLimited || window.columnsLimited
         let half = o.pixfrac / 2, scale = o.weightScale, iscale = o.iscale
-        for j in scanner.rows {
-            for i in scanner.columns(j) {
+        // The C core keeps the ratio in single precision (its Lanczos table index depends on it).
+        let r = Double(Float(o.pixelScaleRatio))
+        let turboHalf = o.pixfrac / r / 2, turboScale = r * r / (o.pixfrac * o.pixfrac)
+        let lut = kernel == .lanczos2 ? Lanczos.two : Lanczos.three
+        let gaussReach = max(2.5 * o.pixfrac / 2.3548 / r, 1.2 / r), gaussFactor = 2.3548 * 2.3548 * r * r / (o.pixfrac * o.pixfrac) / 2
+        for strip in 0..<walk.strips {
+        for j in scanner.rows where !walk.misses(window, strip: strip, row: j) {
+            for i in walk.columns(scanner, strip: strip, row: j) {
                 let k = j * nx + i
                 let oy = input.y[k]
                 if limited, window.skipsRow(oy) || (window.columnsLimited && window.skipsColumn(input.x[k])) { continue }
@@ -355,70 +344,82 @@ struct Band {
                 case .square:
                     guard let c = squareCorners(input, i, j, half) else { miss(input.x[k], oy); continue }
                     dropSquare(c, d, Double(w), q, e2)
-                case .turbo, .gaussian, .lanczos2, .lanczos3:
+                case .turbo:
                     let ox = input.x[k]
                     guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
-                    dropAt(ox, oy, kernel, d, w, q, e2, o)
+                    dropTurbo(ox, oy, turboHalf, turboScale, d, w, q, e2)
+                case .lanczos2, .lanczos3:
+                    let ox = input.x[k]
+                    guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
+                    dropLanczos(ox, oy, lut, r, d, w, q, e2)
+                case .gaussian:
+                    let ox = input.x[k]
+                    guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
+                    dropGaussian(ox, oy, gaussReach, gaussFactor, d, w, q, e2)
                 }
             }
+        }
         }
         return missed
     }
-    /// The kernels centred on the drop's mapped centre, whose size is set by r and pixfrac.
-    private func dropAt(_ ox: Double, _ oy: Double, _ kernel: DrizzleOptions.Kernel, _ d: Float, _ w: Float, _ q: UInt32, _ e2: Float,
-                        _ o: DrizzleOptions) {
-        // The C core keeps the ratio in single precision; its Lanczos table index depends on it.
-        let r = Double(Float(o.pixelScaleRatio)), pixfrac = o.pixfrac
-        let rowLo = rows.lowerBound, rowHi = rows.upperBound - 1, colLo = columns.lowerBound, colHi = columns.upperBound - 1
-        func range(_ lo: Double, _ hi: Double, _ first: Int, _ last: Int) -> ClosedRange<Int>? {
-            let a = max(nearest(lo), first), b = min(nearest(hi), last)
-            return a <= b ? a...b : nil
+    /// Turbo: an axis-aligned box of side pixfrac/r output pixels centred on the drop,
+    /// whatever the rotation, its weight shared by overlap (`half` = pixfrac/r/2, `scale` =
+    /// r²/pixfrac², the box's area inverted).
+    @inline(__always)
+    private func dropTurbo(_ ox: Double, _ oy: Double, _ half: Double, _ scale: Double, _ d: Float, _ w: Float, _ q: UInt32, _ e2: Float) {
+        let xlo = ox - half, xhi = ox + half, ylo = oy - half, yhi = oy + half
+        let i0 = max(nearest(xlo), columns.lowerBound), i1 = min(nearest(xhi), columns.upperBound - 1)
+        let j0 = max(nearest(ylo), rows.lowerBound), j1 = min(nearest(yhi), rows.upperBound - 1)
+        guard i0 <= i1, j0 <= j1 else { return }
+        let ws = scale * Double(w)
+        for jj in j0...j1 {
+            let fy = min(yhi, Double(jj) + 0.5) - max(ylo, Double(jj) - 0.5)
+            guard fy > 0 else { continue }
+            for ii in i0...i1 {
+                let fx = min(xhi, Double(ii) + 0.5) - max(xlo, Double(ii) - 0.5)
+                guard fx > 0 else { continue }
+                update(jj, ii, d, Float(fx * fy * ws), q, e2)
+            }
         }
-        switch kernel {
-        case .turbo:
-            // An axis-aligned box of side pixfrac/r output pixels, whatever the rotation.
-            let pfo = pixfrac / r / 2
-            let xlo = ox - pfo, xhi = ox + pfo, ylo = oy - pfo, yhi = oy + pfo
-            guard let xs = range(xlo, xhi, colLo, colHi), let ys = range(ylo, yhi, rowLo, rowHi) else { return }
-            let scale = r * r / (pixfrac * pixfrac)
-            for jj in ys {
-                let fy = min(yhi, Double(jj) + 0.5) - max(ylo, Double(jj) - 0.5)
-                guard fy > 0 else { continue }
-                for ii in xs {
-                    let fx = min(xhi, Double(ii) + 0.5) - max(xlo, Double(ii) - 0.5)
-                    guard fx > 0 else { continue }
-                    update(jj, ii, d, Float(fx * fy * scale * Double(w)), q, e2)
-                }
+    }
+
+    /// Lanczos: the C core's table sampled at each output pixel's distance from the centre in
+    /// input pixels (|Δ|·r), along x and y, the product as the weight. The x samples are looked
+    /// up once per drop, not once per pixel.
+    @inline(__always)
+    private func dropLanczos(_ ox: Double, _ oy: Double, _ lut: Lanczos.Table, _ r: Double, _ d: Float, _ w: Float, _ q: UInt32, _ e2: Float) {
+        let reach = Double(lut.order) / r, step = r / Lanczos.spacing, n = lut.values.count
+        let x0 = max(lowest(ox - reach) + 1, columns.lowerBound), x1 = min(lowest(ox + reach), columns.upperBound - 1)
+        let y0 = max(lowest(oy - reach) + 1, rows.lowerBound), y1 = min(lowest(oy + reach), rows.upperBound - 1)
+        guard x0 <= x1, y0 <= y1 else { return }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: x1 - x0 + 1) { wx in
+            for ii in x0...x1 {
+                let kx = nearest(abs(ox - Double(ii)) * step)
+                // Past the table: no update (a zero weight adds nothing).
+                wx[ii - x0] = kx < n ? lut.values[kx] : 0
             }
-        case .gaussian:
-            // Point samples of a unit-integral Gaussian of sigma pixfrac/(2.3548 r) output pixels.
-            let fw = 2.3548, nsig = 2.5
-            let pfo = max(nsig * pixfrac / fw / r, 1.2 / r)
-            let efac = fw * fw * r * r / (pixfrac * pixfrac) / 2, es = efac / .pi
-            guard let xs = range(ox - pfo, ox + pfo, colLo, colHi), let ys = range(oy - pfo, oy + pfo, rowLo, rowHi) else { return }
-            for jj in ys {
-                for ii in xs {
-                    let dx = ox - Double(ii), dy = oy - Double(jj)
-                    update(jj, ii, d, Float(es * exp(-(dx * dx + dy * dy) * efac)) * w, q, e2)
-                }
-            }
-        case .lanczos2, .lanczos3:
-            let lut = kernel == .lanczos2 ? Lanczos.two : Lanczos.three
-            let pfo = Double(lut.order) / r
-            let x0 = max(lowest(ox - pfo) + 1, colLo), x1 = min(lowest(ox + pfo), colHi)
-            let y0 = max(lowest(oy - pfo) + 1, rowLo), y1 = min(lowest(oy + pfo), rowHi)
-            guard x0 <= x1, y0 <= y1 else { return }
             for jj in y0...y1 {
-                let ky = nearest(abs(oy - Double(jj)) * r / Lanczos.spacing)
-                guard ky < lut.values.count else { continue }
-                for ii in x0...x1 {
-                    let kx = nearest(abs(ox - Double(ii)) * r / Lanczos.spacing)
-                    guard kx < lut.values.count else { continue }
-                    update(jj, ii, d, lut.values[kx] * lut.values[ky] * w, q, e2)
-                }
+                let ky = nearest(abs(oy - Double(jj)) * step)
+                guard ky < n else { continue }
+                let wy = lut.values[ky]
+                for ii in x0...x1 { update(jj, ii, d, wx[ii - x0] * wy * w, q, e2) }
             }
-        case .square, .point:
-            break
+        }
+    }
+
+    /// Gaussian: point samples of a unit-integral Gaussian of FWHM pixfrac/r output pixels out
+    /// to 2.5 FWHM/2.3548 (at least 1.2/r): `reach`, and `efac` = 2.3548²r²/(2 pixfrac²).
+    @inline(__always)
+    private func dropGaussian(_ ox: Double, _ oy: Double, _ reach: Double, _ efac: Double, _ d: Float, _ w: Float, _ q: UInt32, _ e2: Float) {
+        let i0 = max(nearest(ox - reach), columns.lowerBound), i1 = min(nearest(ox + reach), columns.upperBound - 1)
+        let j0 = max(nearest(oy - reach), rows.lowerBound), j1 = min(nearest(oy + reach), rows.upperBound - 1)
+        guard i0 <= i1, j0 <= j1 else { return }
+        let es = efac / .pi
+        for jj in j0...j1 {
+            for ii in i0...i1 {
+                let dx = ox - Double(ii), dy = oy - Double(jj)
+                update(jj, ii, d, Float(es * exp(-(dx * dx + dy * dy) * efac)) * w, q, e2)
+            }
         }
     }
 
@@ -481,82 +482,15 @@ struct Band {
         guard i0 <= i1 else { return }
         let jaco = 0.5 * ((q.x1 - q.x3) * (q.y0 - q.y2) - (q.x0 - q.x2) * (q.y1 - q.y3))
         let wj = w / jaco
-        let s0 = Side(q.x0, q.y0, q.x1, q.y1), s1 = Side(q.x1, q.y1, q.x2, q.y2)
-        let s2 = Side(q.x2, q.y2, q.x3, q.y3), s3 = Side(q.x3, q.y3, q.x0, q.y0)
+        let sides = DropSides(q)
         // Column by column: the four sides clipped to the column once, then every row of it.
         for ii in i0...i1 {
-            let ox = Double(ii) - 0.5
-            let c0 = s0.clipped(ox), c1 = s1.clipped(ox), c2 = s2.clipped(ox), c3 = s3.clipped(ox)
+            let column = sides.column(Double(ii) - 0.5)
             for jj in j0...j1 {
-                let oy = Double(jj) - 0.5
-                let a = c0.area(oy) + c1.area(oy) + c2.area(oy) + c3.area(oy)
+                let a = column.area(Double(jj) - 0.5)
                 if a != 0 { update(jj, ii, d, Float(a * wj), bits, e2) }
             }
         }
-    }
-}
-
-/// One side of a drop, with what does not depend on the output pixel worked out once, so the
-/// boxer's signed area between the side and a pixel's bottom edge (drizzle's sgarea) needs no
-/// division per pixel.
-struct Side {
-    let x1: Double, y1: Double
-    /// Lowest and highest x along the side.
-    let xmin: Double, xmax: Double
-    /// +1 left to right, -1 right to left, 0 vertical (no area).
-    let sign: Double
-    /// dy/dx and dx/dy.
-    let slope: Double, inverse: Double
-
-    @inline(__always)
-    init(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double) {
-        self.x1 = x1; self.y1 = y1
-        let dx = x2 - x1, dy = y2 - y1
-        xmin = min(x1, x2); xmax = max(x1, x2)
-        sign = dx > 0 ? 1 : (dx < 0 ? -1 : 0)
-        slope = dx != 0 ? dy / dx : 0
-        inverse = dy != 0 ? dx / dy : 0
-    }
-
-    /// The side within the column of pixels whose left edge is at ox.
-    @inline(__always)
-    func clipped(_ ox: Double) -> ColumnSide {
-        let lo = xmin - ox, hi = xmax - ox
-        guard sign != 0, lo < 1, hi > 0 else { return ColumnSide.none }
-        let xlo = max(lo, 0), xhi = min(hi, 1)
-        return ColumnSide(xlo: xlo, xhi: xhi, ylo: y1 + slope * (xlo + ox - x1), yhi: y1 + slope * (xhi + ox - x1),
-                          x1: x1 - ox, y1: y1, sign: sign, inverse: inverse)
-    }
-}
-
-/// A side clipped to one column of output pixels: x relative to the column's left edge, y
-/// absolute until a row is chosen.
-struct ColumnSide {
-    let xlo: Double, xhi: Double
-    let ylo: Double, yhi: Double
-    let x1: Double, y1: Double
-    let sign: Double, inverse: Double
-    /// A side that misses the column: both ends below every row, so no area.
-    static let none = ColumnSide(xlo: 0, xhi: 0, ylo: -.infinity, yhi: -.infinity, x1: 0, y1: 0, sign: 0, inverse: 0)
-
-    /// Signed area between the side and y = 0 inside the pixel of this column whose bottom edge is at oy.
-    @inline(__always)
-    func area(_ oy: Double) -> Double {
-        var ylo = self.ylo - oy, yhi = self.yhi - oy
-        if ylo <= 0 && yhi <= 0 { return 0 }
-        var xlo = self.xlo, xhi = self.xhi
-        if ylo >= 1 && yhi >= 1 { return sign * (xhi - xlo) }
-        // Where the side crosses y = 0 and y = 1.
-        let ay = y1 - oy
-        if ylo < 0 { ylo = 0; xlo = x1 - ay * inverse }
-        if yhi < 0 { yhi = 0; xhi = x1 - ay * inverse }
-        if ylo <= 1 {
-            if yhi <= 1 { return sign * 0.5 * (xhi - xlo) * (yhi + ylo) }
-            let xtop = x1 + (1 - ay) * inverse
-            return sign * (0.5 * (xtop - xlo) * (1 + ylo) + xhi - xtop)
-        }
-        let xtop = x1 + (1 - ay) * inverse
-        return sign * (0.5 * (xhi - xtop) * (1 + yhi) + xtop - xlo)
     }
 }
 
@@ -576,15 +510,17 @@ struct ColumnSide {
 /// A band handed to worker threads, which write only their own rows.
 private struct UncheckedBand: @unchecked Sendable { let band: Band; let input: BandInput }
 
-/// The C core's Lanczos tables: sinc(x)·sinc(x/a) sampled every 0.003 input pixels.
+/// The C core's Lanczos tables: sinc(x)·sinc(x/a) sampled every 0.003 input pixels, made once
+/// and kept for the life of the process (read through a plain pointer in the hot loop).
 enum Lanczos {
     static let spacing = 0.003
-    struct Table: Sendable { let order: Int; let values: [Float] }
+    struct Table: @unchecked Sendable { let order: Int; let values: UnsafeBufferPointer<Float> }
     static let two = table(2), three = table(3)
 
     static func table(_ a: Int) -> Table {
         let n = Int((Double(a) / spacing).rounded(.up)) + 1
-        var v = [Float](repeating: 0, count: n)
+        let v = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+        v.initialize(repeating: 0)
         v[0] = 1
         for k in 1..<n {
             let x = Double(k) * spacing
@@ -592,7 +528,7 @@ enum Lanczos {
             let px = Double.pi * x, pa = px / Double(a)
             v[k] = Float(sin(px) * sin(pa) / (px * pa))
         }
-        return Table(order: a, values: v)
+        return Table(order: a, values: UnsafeBufferPointer(v))
     }
 }
 
