@@ -72,12 +72,14 @@ public struct DrizzleOutput: Sendable {
     public private(set) var count = 0
     public private(set) var exposure = 0.0
 
-    public init(width: Int, height: Int, fill: DrizzleOptions.Fill = .nan, firstRow: Int = 0, firstColumn: Int = 0) {
+    /// `context`: the first context plane is made here with the others (later ones as inputs
+    /// past 32 need them), as the C core's caller allocates its own.
+    public init(width: Int, height: Int, fill: DrizzleOptions.Fill = .nan, firstRow: Int = 0, firstColumn: Int = 0, context: Bool = false) {
         self.width = width; self.height = height; self.firstRow = firstRow; self.firstColumn = firstColumn
         let start = fill.initialValue
         image = [Float](parallelRepeating: start, count: width * height)
         weight = [Float](parallelRepeating: 0, count: width * height)
-        context = []
+        self.context = context ? [[Int32](parallelRepeating: 0, count: width * height)] : []
     }
 
     /// Drizzles one input (`data` row-major over the pixmap's grid; `weights` nil = 1 each, 0

@@ -112,7 +112,8 @@ struct ResamplePass {
         var pass = ResamplePass()
         // The planes keep the grid's row and column numbers, so pixmaps need no shift and every
         // pixel sees the same arithmetic as in one pass over the whole grid.
-        var out = DrizzleOutput(width: width, height: height, fill: o.drizzle.fill, firstRow: rows.lowerBound, firstColumn: columns.lowerBound)
+        var out = DrizzleOutput(width: width, height: height, fill: o.drizzle.fill, firstRow: rows.lowerBound, firstColumn: columns.lowerBound,
+                                context: o.context)
         var errOut = layout.err == .drizzled
             ? DrizzleOutput(width: width, height: height, firstRow: rows.lowerBound, firstColumn: columns.lowerBound) : nil
         var variances = Variance.Accumulators(width: width, height: height)
