@@ -12,8 +12,8 @@ import AstroImage
 /// bands, passes or tiles, so the result does not depend on them; it differs from the C core's
 /// row order only in float rounding.
 ///
-/// `spans` holds each strip row's lowest and highest mapped output row (NaN centres widen it to
-/// everything), worked out once per input in parallel, so a band passes over the strip rows that
+/// `spans` holds each strip row's lowest and highest mapped output row (NaN or infinite centres
+/// widen it to everything), worked out once per input in parallel, so a band passes over the strip rows that
 /// cannot reach it without reading their pixmap entries, and knows which output rows any drop
 /// can reach.
 struct StripWalk: Sendable {
@@ -41,21 +41,33 @@ struct StripWalk: Sendable {
                     let j = rows.lowerBound + r, all = scanner.columns(j)
                     for s in 0..<strips {
                         let lo = max(all.lowerBound, first + s * Self.width), hi = min(all.upperBound, first + (s + 1) * Self.width)
-                        var low = Double.infinity, high = -Double.infinity, nan = false
-                        if lo < hi {
-                            for i in lo..<hi {
-                                let v = ys[j * nx + i]
-                                nan = nan || v.isNaN
-                                low = min(low, v); high = max(high, v)
-                            }
-                        }
-                        if nan { low = -.infinity; high = .infinity }
+                        var (low, high) = lo < hi ? Self.extent(ys.base + j * nx + lo, count: hi - lo) : (.infinity, -.infinity)
+                        if low.isNaN || high.isNaN { low = -.infinity; high = .infinity }
                         o[2 * (r * strips + s)] = low; o[2 * (r * strips + s) + 1] = high
                     }
                 }
             }
         }
         spans = out
+    }
+
+    /// The lowest and highest of `count` values (NaN for both when one is NaN or infinite), four
+    /// lanes at a time.
+    @inline(__always)
+    static func extent(_ v: UnsafePointer<Double>, count n: Int) -> (Double, Double) {
+        typealias V = SIMD4<Double>
+        var low = V(repeating: .infinity), high = V(repeating: -.infinity), poison = V(repeating: 0)
+        var k = 0
+        while k + 4 <= n {
+            let x = UnsafeRawPointer(v + k).loadUnaligned(as: V.self)
+            low = DropSides.min(low, x); high = DropSides.max(high, x)
+            // x·0 is NaN only for NaN or ±∞: either makes the strip row reach everything.
+            poison += x * 0
+            k += 4
+        }
+        var lo = low.min(), hi = high.max(), bad = poison.sum()
+        while k < n { lo = min(lo, v[k]); hi = max(hi, v[k]); bad += v[k] * 0; k += 1 }
+        return bad.isNaN ? (.nan, .nan) : (lo, hi)
     }
 
     /// The columns of strip s on input row j that the scanner visits (empty for none).
