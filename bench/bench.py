@@ -410,10 +410,6 @@ def case_resample(tool, out, repeats):
                "--ref", os.path.join(folder, "ref.fits"), "--kernel", k, "--weight-type", "none", "--sky-key", "", "-v"]
         times = []
         for _ in range(max(3, repeats // 2)):
-            # The C core writes nothing: the last run's output is removed untimed, so its
-            # 215 MB are not freed (and discarded, on this disk) inside the timed run.
-            if os.path.exists(cmd[4]):
-                os.remove(cmd[4])
             t0 = time.perf_counter()
             proc = subprocess.run(cmd, capture_output=True, check=True)
             whole.setdefault(k, []).append(time.perf_counter() - t0)
