@@ -94,12 +94,12 @@ public enum Outliers {
         // 2. The median of the well-covered values at each output pixel.
         let median = stackMedian(singles, count: width * height, nlow: o.nlow, nhigh: o.nhigh, maskpt: o.maskpt)
         // 3. The median back onto each exposure, compared with it.
-        var frames: [OutlierReport.Frame] = [], masks: [String: [(ResampleInput, [Bool])]] = [:]
+        var frames: [OutlierReport.Frame] = [], masks: [String: [ChipFlags]] = [:]
         for (k, input) in inputs.enumerated() {
             let (w, h) = (input.width, input.height)
             let base = FITS.basePath(input.path)
             guard !skipped.contains(k) else {
-                masks[base, default: []].append((input, [Bool](repeating: false, count: w * h)))
+                masks[base, default: []].append(ChipFlags(input, [Bool](repeating: false, count: w * h)))
                 frames.append(.init(input: input.path, output: outputPath(base, outdir), flagged: 0, noise: "not tested"))
                 continue
             }
@@ -112,13 +112,19 @@ public enum Outliers {
             var flags = flag(prepared[k].data, noise, blot, width: w, height: h, o)
             // Pixels already without weight (bad DQ, non-finite) stay as they were.
             for p in flags.indices where flags[p] && prepared[k].weights[p] == 0 { flags[p] = false }
-            masks[base, default: []].append((input, flags))
+            masks[base, default: []].append(ChipFlags(input, flags))
             frames.append(.init(input: input.path, output: outputPath(base, outdir), flagged: flags.count(where: { $0 }),
                                 noise: input.has(.err) ? "ERR" : "sqrt(|median|)"))
         }
-        for (base, chips) in masks.sorted(by: { $0.key < $1.key }) {
-            try writeCopy(of: base, chips: chips, to: outputPath(base, outdir), bit: o.flagBit, overwrite: overwrite)
+        // The copies are written two at a time; the first failure (in file order) is reported.
+        let jobs = masks.sorted(by: { $0.key < $1.key }), bit = o.flagBit
+        let failures = Parallel.mapBlocks(count: jobs.count) { r -> (any Error)? in
+            for (base, chips) in jobs[r] {
+                do { try writeCopy(of: base, chips: chips, to: outputPath(base, outdir), bit: bit, overwrite: overwrite) } catch { return error }
+            }
+            return nil
         }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
         return OutlierReport(frames: frames, width: width, height: height, unused: unused)
     }
 
@@ -132,7 +138,7 @@ public enum Outliers {
     /// the median (NaN where none is left).
     static func stackMedian(_ singles: [(image: [Float], weight: [Float])], count n: Int, nlow: Int, nhigh: Int,
                             maskpt: Double) -> [Float] {
-        let floors = singles.map { weightThreshold($0.weight, maskpt: maskpt) }
+        let floors = Parallel.mapBlocks(count: singles.count) { r in r.map { weightThreshold(singles[$0].weight, maskpt: maskpt) } }.flatMap { $0 }
         let blocks = Parallel.mapBlocks(count: n, minBlock: 4096) { range -> [Float] in
             var out = [Float](repeating: .nan, count: range.count), stack: [Float] = []
             stack.reserveCapacity(singles.count)
@@ -162,51 +168,72 @@ public enum Outliers {
     }
 
     /// stcal's flag_resampled_crs: |data − blot − backg| above snr1·σ + scale1·∂ somewhere in the 3×3
-    /// neighbourhood and above snr2·σ + scale2·∂ at the pixel, then grown.
+    /// neighbourhood and above snr2·σ + scale2·∂ at the pixel, then grown. Rows across the cores.
     static func flag(_ data: [Float], _ noise: [Float], _ blot: [Float], width w: Int, height h: Int, _ o: OutlierOptions) -> [Bool] {
         let deriv = absoluteDerivative(blot, width: w, height: h)
-        var first = [Bool](repeating: false, count: w * h), second = first
         // In Float32, as stcal computes, so that ties at the threshold fall the same way.
         let (scale1, scale2, snr1, snr2) = (Float(o.scale.0), Float(o.scale.1), Float(o.snr.0), Float(o.snr.1))
         let backg = Float(o.backg)
-        for p in 0..<(w * h) where blot[p].isFinite && data[p].isFinite {
-            let diff = abs(data[p] - blot[p] - backg), d = deriv[p], s = noise[p]
-            first[p] = diff > scale1 * d + snr1 * s
-            second[p] = diff > scale2 * d + snr2 * s
+        // Per pixel: bit 0 above the first threshold, bit 1 above the second.
+        let above = rows(w, h, [UInt8].self) { y, out in
+            for p in (y * w)..<((y + 1) * w) where blot[p].isFinite && data[p].isFinite {
+                let diff = abs(data[p] - blot[p] - backg), d = deriv[p], s = noise[p]
+                out[p] = (diff > scale1 * d + snr1 * s ? 1 : 0) | (diff > scale2 * d + snr2 * s ? 2 : 0)
+            }
         }
-        var flags = [Bool](repeating: false, count: w * h)
-        for y in 0..<h {
-            for x in 0..<w where second[y * w + x] {
+        let flags = rows(w, h, [UInt8].self) { y, out in
+            for x in 0..<w where above[y * w + x] & 2 != 0 {
                 var near = false
                 for yy in max(0, y - 1)...min(h - 1, y + 1) where !near {
-                    for xx in max(0, x - 1)...min(w - 1, x + 1) where first[yy * w + xx] { near = true; break }
+                    for xx in max(0, x - 1)...min(w - 1, x + 1) where above[yy * w + xx] & 1 != 0 { near = true; break }
                 }
-                flags[y * w + x] = near
+                out[y * w + x] = near ? 1 : 0
             }
         }
         let r = o.grow - 1
-        guard r > 0 else { return flags }
-        var grown = flags
-        for y in 0..<h {
-            for x in 0..<w where flags[y * w + x] {
-                for yy in max(0, y - r)...min(h - 1, y + r) { for xx in max(0, x - r)...min(w - 1, x + r) { grown[yy * w + xx] = true } }
+        guard r > 0 else { return flags.map { $0 != 0 } }
+        // Grown: a pixel is flagged when one within r (rows and columns) is.
+        return rows(w, h, [UInt8].self) { y, out in
+            for yy in max(0, y - r)...min(h - 1, y + r) {
+                for x in 0..<w where flags[yy * w + x] != 0 {
+                    for xx in max(0, x - r)...min(w - 1, x + r) { out[y * w + xx] = 1 }
+                }
             }
-        }
-        return grown
+        }.map { $0 != 0 }
     }
 
-    /// The largest absolute difference between each pixel and its four neighbours (NaN ignored).
+    /// A zeroed w×h plane whose rows `body` fills, rows across the cores (each writes only row y).
+    private static func rows<T: FixedWidthInteger>(_ w: Int, _ h: Int, _: [T].Type, _ body: @Sendable (Int, SendableMutableBuffer<T>) -> Void) -> [T] {
+        var out = [T](repeating: 0, count: w * h)
+        out.withUnsafeMutableBufferPointer { b in
+            let o = SendableMutableBuffer(b)
+            Parallel.forEachBlock(count: h, minBlock: 16) { ys in for y in ys { body(y, o) } }
+        }
+        return out
+    }
+
+    /// The largest absolute difference between each pixel and its four neighbours (NaN ignored;
+    /// NaN where the pixel is), rows across the cores.
     static func absoluteDerivative(_ a: [Float], width w: Int, height h: Int) -> [Float] {
         var out = [Float](repeating: 0, count: w * h)
-        for y in 0..<h {
-            for x in 0..<w {
-                let p = y * w + x
-                guard a[p].isFinite else { out[p] = .nan; continue }
-                var m: Float = 0
-                for q in [x > 0 ? p - 1 : -1, x < w - 1 ? p + 1 : -1, y > 0 ? p - w : -1, y < h - 1 ? p + w : -1] where q >= 0 && a[q].isFinite {
-                    m = max(m, abs(a[p] - a[q]))
+        a.withUnsafeBufferPointer { ab in
+            out.withUnsafeMutableBufferPointer { ob in
+                let src = SendableBuffer(ab), dst = SendableMutableBuffer(ob)
+                Parallel.forEachBlock(count: h, minBlock: 16) { ys in
+                    for y in ys {
+                        for x in 0..<w {
+                            let p = y * w + x, v = src[p]
+                            guard v.isFinite else { dst[p] = .nan; continue }
+                            var m: Float = 0
+                            @inline(__always) func near(_ q: Int) { let u = src[q]; if u.isFinite { m = max(m, abs(v - u)) } }
+                            if x > 0 { near(p - 1) }
+                            if x < w - 1 { near(p + 1) }
+                            if y > 0 { near(p - w) }
+                            if y < h - 1 { near(p + w) }
+                            dst[p] = m
+                        }
+                    }
                 }
-                out[p] = m
             }
         }
         return out
@@ -214,11 +241,19 @@ public enum Outliers {
 
     /// A copy of `base` with each chip's flags set in its DQ or MASK (a uint8 MASK is added
     /// after a chip that has none), every other HDU as it was.
-    static func writeCopy(of base: String, chips: [(ResampleInput, [Bool])], to output: String, bit: UInt32, overwrite: Bool) throws {
+    /// One chip's flags, with what `writeCopy` needs to place them.
+    struct ChipFlags: Sendable {
+        let version: Int, width: Int, height: Int
+        let flags: [Bool]
+        init(_ chip: ResampleInput, _ flags: [Bool]) {
+            version = chip.header.int("EXTVER") ?? 1; width = chip.width; height = chip.height; self.flags = flags
+        }
+    }
+
+    static func writeCopy(of base: String, chips: [ChipFlags], to output: String, bit: UInt32, overwrite: Bool) throws {
         let hdus = try FITS.listHDUs(base)
         var out: [OutputHDU] = []
         var pending = chips
-        func chipVersion(_ c: ResampleInput) -> Int { c.header.int("EXTVER") ?? 1 }
         for info in hdus {
             guard info.kind == .image else {
                 throw AstroError(.badData, file: base, hdu: "HDU \(info.index)", operation: "writing the flagged copy",
@@ -227,8 +262,8 @@ public enum Outliers {
             let name = (info.extname ?? "").uppercased(), ver = info.header.int("EXTVER") ?? 1
             guard info.shape.count >= 2 else { out.append(.headerOnly(info.header, extname: info.extname)); continue }
             var image = try FITS.readImage("\(base)[\(info.index)]")
-            if name == "DQ" || name == "MASK", let k = pending.firstIndex(where: { chipVersion($0.0) == ver }) {
-                for (p, f) in pending[k].1.enumerated() where f {
+            if name == "DQ" || name == "MASK", let k = pending.firstIndex(where: { $0.version == ver }) {
+                for (p, f) in pending[k].flags.enumerated() where f {
                     image.pixels[p] = Float(UInt32(max(0, image.pixels[p])) | bit)
                 }
                 pending.remove(at: k)
@@ -237,10 +272,9 @@ public enum Outliers {
             out.append(OutputHDU(image, extname: info.extname, extver: info.header.int("EXTVER"), pixelType: FITSCopy.storage(info)))
         }
         // Chips without a mask get one, MASK with their EXTVER, at the end.
-        for (chip, flags) in pending {
-            let (w, h) = (chip.width, chip.height)
-            let mask = Image(width: w, height: h, pixels: flags.map { $0 ? Float(bit) : 0 })
-            out.append(OutputHDU(mask, extname: "MASK", extver: chipVersion(chip) == 1 ? nil : chipVersion(chip), pixelType: bit < 256 ? .uint8 : .int32))
+        for chip in pending {
+            let mask = Image(width: chip.width, height: chip.height, pixels: chip.flags.map { $0 ? Float(bit) : 0 })
+            out.append(OutputHDU(mask, extname: "MASK", extver: chip.version == 1 ? nil : chip.version, pixelType: bit < 256 ? .uint8 : .int32))
         }
         try FITSWriter.write(out, to: output, overwrite: overwrite)
     }
