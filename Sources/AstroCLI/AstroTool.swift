@@ -39,6 +39,7 @@ public struct AstroTool: ParsableCommand {
     public init() {}
 
     public static func main() {
+        MallocTuning.apply()
         Self.exit(withError: ExitCode(run(Array(CommandLine.arguments.dropFirst()))))
     }
 
