@@ -83,16 +83,30 @@ enum MedianFilter {
         let pw = padded.width
         let outs = ranks.map { _ in Plane<Float>(width: w, height: h, repeating: 0) }
         let n = sx * sy
-        let network = Network(n, outputs: ranks)
+        // Each window is sx sorted columns of sy: the columns are sorted once per row (shared by
+        // sx windows) and a network that only merges them picks the ranks; for 15×15 about half
+        // the comparators of sorting the window whole.
+        let columnSort = Network(sy, outputs: Array(0..<sy))
+        let (merge, slots) = Network.merging(runs: sx, length: sy, outputs: ranks)
         src.forEachRowBlock { block in
             let v = UnsafeMutablePointer<Lanes>.allocate(capacity: n); defer { v.deallocate() }
+            let columns = UnsafeMutablePointer<Float>.allocate(capacity: sy * pw); defer { columns.deallocate() }
             for y in block {
+                // Row k of `columns`: the k-th smallest of each padded column's sy values.
+                tiles(from: 0, to: pw) { c in
+                    for k in 0..<sy { v[k] = load(padded.base + (y + k) * pw + c) }
+                    columnSort.sort(v)
+                    for k in 0..<sy { store(v[k], columns + k * pw + c) }
+                } scalar: { c in
+                    let sorted = (0..<sy).map { padded[c, y + $0] }.sorted()
+                    for k in 0..<sy { columns[k * pw + c] = sorted[k] }
+                }
                 tiles(from: 0, to: w) { x in
-                    for j in 0..<sy {
-                        for k in 0..<sx { v[j * sx + k] = load(padded.base + (y + j) * pw + x + k) }
+                    for j in 0..<sx {
+                        for k in 0..<sy { v[j * sy + k] = load(columns + k * pw + x + j) }
                     }
-                    network.sort(v)
-                    for (out, r) in zip(outs, ranks) { store(v[r], out.base + y * w + x) }
+                    merge.sort(v)
+                    for (out, slot) in zip(outs, slots) { store(v[slot], out.base + y * w + x) }
                 } scalar: { x in
                     var values: [Float] = []
                     for j in 0..<sy { for k in 0..<sx { values.append(padded[x + k, y + j]) } }
@@ -143,6 +157,51 @@ enum MedianFilter {
                 needed.insert(Int(i)); needed.insert(Int(j))
             }
             pairs = kept.reversed()
+        }
+
+        init(pairs: [(Int32, Int32)], n: Int) { self.pairs = pairs; self.n = n }
+
+        /// A network for `runs` sorted runs of `length` values, run j in slots j·length ..< (j+1)·length,
+        /// that puts the given ranks of the whole in the slots it returns: Batcher's odd-even
+        /// merge sort from the phase that merges runs (runs padded to a power of two with +∞,
+        /// which needs no comparator: a +∞ on the low wire is a relabelling), pruned to the
+        /// comparators the wanted ranks depend on.
+        static func merging(runs r: Int, length m: Int, outputs: [Int]) -> (Network, [Int]) {
+            var run = 1, count = 1
+            while run < m { run <<= 1 }
+            while count < r { count <<= 1 }
+            let size = run * count
+            // The slot each wire's value sits in; nil for +∞.
+            var slot: [Int?] = (0..<size).map { w in
+                let j = w / run, k = w % run
+                return j < r && k < m ? j * m + k : nil
+            }
+            var pairs: [(Int32, Int32)] = []
+            var p = run
+            while p < size {
+                var k = p
+                while k >= 1 {
+                    var j = k % p
+                    while j <= size - 1 - k {
+                        for i in 0..<min(k, size - j - k) where (i + j) / (p * 2) == (i + j + k) / (p * 2) {
+                            let a = i + j, b = i + j + k
+                            guard let sb = slot[b] else { continue }
+                            guard let sa = slot[a] else { slot[a] = sb; slot[b] = nil; continue }
+                            pairs.append((Int32(sa), Int32(sb)))
+                        }
+                        j += 2 * k
+                    }
+                    k /= 2
+                }
+                p *= 2
+            }
+            let wanted = outputs.map { slot[$0]! }
+            var needed = Set(wanted), kept: [(Int32, Int32)] = []
+            for (a, b) in pairs.reversed() where needed.contains(Int(a)) || needed.contains(Int(b)) {
+                kept.append((a, b))
+                needed.insert(Int(a)); needed.insert(Int(b))
+            }
+            return (Network(pairs: kept.reversed(), n: r * m), wanted)
         }
 
         /// Puts the wanted outputs of v[0..<n] in place, lane by lane.
