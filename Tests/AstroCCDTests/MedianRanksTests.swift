@@ -1,0 +1,56 @@
+@testable import AstroCCD
+import Testing
+
+/// The rank filters' merge network (sorted columns merged, +inf padding relabelled, pruned)
+/// against plain sorting: every rank it is asked for, on random values with ties.
+@Suite struct MedianRanksTests {
+    @Test(arguments: [(15, 15, [155, 69]), (7, 7, [24]), (5, 3, [0, 7, 14]), (9, 9, [40]), (1, 4, [1, 2]), (4, 1, [3])])
+    func mergeNetworkPicksTheRanks(runs: Int, length: Int, ranks: [Int]) {
+        let (network, slots) = MedianFilter.Network.merging(runs: runs, length: length, outputs: ranks)
+        let n = runs * length
+        let v = UnsafeMutablePointer<MedianFilter.Lanes>.allocate(capacity: n)
+        defer { v.deallocate() }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            // Eight independent windows, one per lane; values from a small set, so ties happen.
+            var lanes = [[Float]](repeating: [], count: 8)
+            for lane in 0..<8 {
+                var all: [Float] = []
+                for _ in 0..<runs {
+                    all += (0..<length).map { _ in Float(Int.random(in: 0..<20, using: &rng)) }.sorted()
+                }
+                lanes[lane] = all
+            }
+            for k in 0..<n { v[k] = MedianFilter.Lanes((0..<8).map { lanes[$0][k] }) }
+            network.sort(v)
+            for lane in 0..<8 {
+                let sorted = lanes[lane].sorted()
+                for (rank, slot) in zip(ranks, slots) { #expect(v[slot][lane] == sorted[rank]) }
+            }
+        }
+    }
+
+    /// The filter itself against a brute-force reflect-padded rank filter (scipy's mode).
+    @Test func rankFilterMatchesSorting() {
+        let w = 37, h = 23, sy = 15, sx = 15, ranks = [155, 69]
+        var rng = SystemRandomNumberGenerator()
+        let values = (0..<(w * h)).map { _ in Float.random(in: -1...1, using: &rng) }
+        let src = values.withUnsafeBufferPointer { Plane<Float>(width: w, height: h, copying: $0) }
+        let outs = MedianFilter.ranks(src, height: sy, width: sx, ranks: ranks)
+        func reflect(_ i: Int, _ n: Int) -> Int {
+            var i = i
+            while i < 0 || i >= n { i = i < 0 ? -i - 1 : 2 * n - i - 1 }
+            return i
+        }
+        var worst: Float = 0
+        for y in 0..<h {
+            for x in 0..<w {
+                var window: [Float] = []
+                for j in 0..<sy { for k in 0..<sx { window.append(values[reflect(y + j - sy / 2, h) * w + reflect(x + k - sx / 2, w)]) } }
+                window.sort()
+                for (out, r) in zip(outs, ranks) { worst = max(worst, abs(out[x, y] - window[r])) }
+            }
+        }
+        #expect(worst == 0)
+    }
+}
