@@ -177,23 +177,10 @@ enum MedianFilter {
                 return j < r && k < m ? j * m + k : nil
             }
             var pairs: [(Int32, Int32)] = []
-            var p = run
-            while p < size {
-                var k = p
-                while k >= 1 {
-                    var j = k % p
-                    while j <= size - 1 - k {
-                        for i in 0..<min(k, size - j - k) where (i + j) / (p * 2) == (i + j + k) / (p * 2) {
-                            let a = i + j, b = i + j + k
-                            guard let sb = slot[b] else { continue }
-                            guard let sa = slot[a] else { slot[a] = sb; slot[b] = nil; continue }
-                            pairs.append((Int32(sa), Int32(sb)))
-                        }
-                        j += 2 * k
-                    }
-                    k /= 2
-                }
-                p *= 2
+            StackKernel.batcherComparators(size: size, from: run) { a, b in
+                guard let sb = slot[b] else { return }
+                guard let sa = slot[a] else { slot[a] = sb; slot[b] = nil; return }
+                pairs.append((Int32(sa), Int32(sb)))
             }
             let wanted = outputs.map { slot[$0]! }
             var needed = Set(wanted), kept: [(Int32, Int32)] = []

@@ -239,23 +239,27 @@ struct StackKernel {
         var size = 1
         while size < n { size <<= 1 }
         var pairs: [(Int32, Int32)] = []
-        var p = 1
+        batcherComparators(size: size, from: 1) { a, b in if b < n { pairs.append((Int32(a), Int32(b))) } }
+        return pairs
+    }
+
+    /// The comparators (low wire, high wire) of Batcher's odd-even merge sort of `size` (a power
+    /// of two) wires, in order, from the phase that merges sorted blocks of `first` wires on
+    /// (1: the whole sort; larger when the blocks are already sorted).
+    static func batcherComparators(size: Int, from first: Int, _ visit: (Int, Int) -> Void) {
+        var p = first
         while p < size {
             var k = p
             while k >= 1 {
                 var j = k % p
                 while j <= size - 1 - k {
-                    for i in 0..<min(k, size - j - k) where (i + j) / (p * 2) == (i + j + k) / (p * 2) {
-                        let a = i + j, b = i + j + k
-                        if b < n { pairs.append((Int32(a), Int32(b))) }
-                    }
+                    for i in 0..<min(k, size - j - k) where (i + j) / (p * 2) == (i + j + k) / (p * 2) { visit(i + j, i + j + k) }
                     j += 2 * k
                 }
                 k /= 2
             }
             p *= 2
         }
-        return pairs
     }
 
     static func sortIndices(_ order: UnsafeMutablePointer<Int>, _ m: Int, _ less: (Int, Int) -> Bool) {
