@@ -10,6 +10,9 @@
 /// and the mean height of the part in between. Each fraction is a ratio clamped to [0, 1], so
 /// nothing cancels badly for nearly horizontal sides, and a side wholly above the pixel gives
 /// its width exactly.
+///
+/// The methods are `@_transparent`: with `@inline(__always)` Swift 6.1 still called them, and
+/// every call spilled the lanes to memory (slower than the scalar cases it replaces).
 struct DropSides {
     typealias V = SIMD4<Double>
     /// Each side's lowest and highest x, start point and dy/dx (0 when vertical).
