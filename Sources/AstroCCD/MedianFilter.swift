@@ -12,8 +12,8 @@ enum MedianFilter {
 
     static func separable(_ src: Plane<Float>, size: Int) -> Plane<Float> {
         let w = src.width, h = src.height, r = size / 2
-        let rows = Plane<Float>(width: w, height: h, repeating: 0)
-        let out = Plane<Float>(width: w, height: h, repeating: 0)
+        let rows = Plane<Float>.unset(width: w, height: h)
+        let out = Plane<Float>.unset(width: w, height: h)
         let network = Network(size)
         src.forEachRowBlock { block in
             let v = UnsafeMutablePointer<Lanes>.allocate(capacity: size); defer { v.deallocate() }
@@ -47,7 +47,7 @@ enum MedianFilter {
     /// The true size×size median.
     static func box(_ src: Plane<Float>, size: Int) -> Plane<Float> {
         let w = src.width, h = src.height, r = size / 2
-        let out = Plane<Float>(width: w, height: h, repeating: 0)
+        let out = Plane<Float>.unset(width: w, height: h)
         let network = Network(size * size)
         src.forEachRowBlock { block in
             let v = UnsafeMutablePointer<Lanes>.allocate(capacity: size * size); defer { v.deallocate() }
@@ -81,7 +81,7 @@ enum MedianFilter {
         let w = src.width, h = src.height
         let padded = Boundary.reflect.pad(src, top: sy / 2, left: sx / 2, bottom: sy - 1 - sy / 2, right: sx - 1 - sx / 2)
         let pw = padded.width
-        let outs = ranks.map { _ in Plane<Float>(width: w, height: h, repeating: 0) }
+        let outs = ranks.map { _ in Plane<Float>.unset(width: w, height: h) }
         let n = sx * sy
         // Each window is sx sorted columns of sy: the columns are sorted once per row (shared by
         // sx windows) and a network that only merges them picks the ranks; for 15×15 about half

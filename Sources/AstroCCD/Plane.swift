@@ -15,10 +15,23 @@ final class Plane<T>: @unchecked Sendable {
         base.initialize(repeating: value, count: width * height)
     }
 
-    convenience init(width: Int, height: Int, copying values: UnsafeBufferPointer<T>) {
-        self.init(width: width, height: height, repeating: values[0])
-        base.update(from: values.baseAddress!, count: width * height)
+    init(width: Int, height: Int, copying values: UnsafeBufferPointer<T>) {
+        self.width = width
+        self.height = height
+        base = .allocate(capacity: width * height)
+        base.initialize(from: values.baseAddress!, count: width * height)
     }
+
+    /// A plane of plain values (Float, UInt8) left unset, for a caller that writes every pixel
+    /// before reading any: the filters' outputs, which a fill pass on one core only delayed
+    /// (a tenth of L.A.Cosmic's time).
+    private init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+        base = .allocate(capacity: width * height)
+    }
+
+    static func unset(width: Int, height: Int) -> Plane where T: BitwiseCopyable { Plane(width: width, height: height) }
 
     deinit { base.deallocate() }
 
