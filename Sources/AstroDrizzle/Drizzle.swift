@@ -324,43 +324,43 @@ struct Band {
         let lut = kernel == .lanczos2 ? Lanczos.two : Lanczos.three
         let gaussReach = max(2.5 * o.pixfrac / 2.3548 / r, 1.2 / r), gaussFactor = 2.3548 * 2.3548 * r * r / (o.pixfrac * o.pixfrac) / 2
         for strip in 0..<walk.strips {
-        for j in scanner.rows where !walk.misses(window, strip: strip, row: j) {
-            for i in walk.columns(scanner, strip: strip, row: j) {
-                let k = j * nx + i
-                let oy = input.y[k]
-                if limited, window.skipsRow(oy) || (window.columnsLimited && window.skipsColumn(input.x[k])) { continue }
-                let kd = k - input.offset
-                let w = (input.weights?[kd] ?? 1) * scale
-                // A pixel of weight zero adds nothing (and its data may be NaN).
-                if w == 0 { continue }
-                let d = input.data[kd] * iscale
-                let q = input.dq?[kd] ?? 0
-                let e2 = input.errors.map { $0[kd] * $0[kd] * iscale * iscale } ?? 0
-                switch kernel {
-                case .point:
-                    let ox = input.x[k]
-                    guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
-                    let ii = nearest(ox), jj = nearest(oy)
-                    guard ii >= columns.lowerBound, ii < columns.upperBound, jj >= rows.lowerBound, jj < rows.upperBound else { continue }
-                    update(jj, ii, d, w, q, e2)
-                case .square:
-                    guard let c = squareCorners(input, i, j, half) else { miss(input.x[k], oy); continue }
-                    dropSquare(c, d, Double(w), q, e2)
-                case .turbo:
-                    let ox = input.x[k]
-                    guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
-                    dropTurbo(ox, oy, turboHalf, turboScale, d, w, q, e2)
-                case .lanczos2, .lanczos3:
-                    let ox = input.x[k]
-                    guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
-                    dropLanczos(ox, oy, lut, r, d, w, q, e2)
-                case .gaussian:
-                    let ox = input.x[k]
-                    guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
-                    dropGaussian(ox, oy, gaussReach, gaussFactor, d, w, q, e2)
+            for j in scanner.rows where !walk.misses(window, strip: strip, row: j) {
+                for i in walk.columns(scanner, strip: strip, row: j) {
+                    let k = j * nx + i
+                    let oy = input.y[k]
+                    if limited, window.skipsRow(oy) || (window.columnsLimited && window.skipsColumn(input.x[k])) { continue }
+                    let kd = k - input.offset
+                    let w = (input.weights?[kd] ?? 1) * scale
+                    // A pixel of weight zero adds nothing (and its data may be NaN).
+                    if w == 0 { continue }
+                    let d = input.data[kd] * iscale
+                    let q = input.dq?[kd] ?? 0
+                    let e2 = input.errors.map { $0[kd] * $0[kd] * iscale * iscale } ?? 0
+                    switch kernel {
+                    case .point:
+                        let ox = input.x[k]
+                        guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
+                        let ii = nearest(ox), jj = nearest(oy)
+                        guard ii >= columns.lowerBound, ii < columns.upperBound, jj >= rows.lowerBound, jj < rows.upperBound else { continue }
+                        update(jj, ii, d, w, q, e2)
+                    case .square:
+                        guard let c = squareCorners(input, i, j, half) else { miss(input.x[k], oy); continue }
+                        dropSquare(c, d, Double(w), q, e2)
+                    case .turbo:
+                        let ox = input.x[k]
+                        guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
+                        dropTurbo(ox, oy, turboHalf, turboScale, d, w, q, e2)
+                    case .lanczos2, .lanczos3:
+                        let ox = input.x[k]
+                        guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
+                        dropLanczos(ox, oy, lut, r, d, w, q, e2)
+                    case .gaussian:
+                        let ox = input.x[k]
+                        guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
+                        dropGaussian(ox, oy, gaussReach, gaussFactor, d, w, q, e2)
+                    }
                 }
             }
-        }
         }
         return missed
     }
