@@ -94,8 +94,9 @@ public struct DrizzleOutput: Sendable {
     /// The output is cut into row bands, one per core; each band walks the scanned input in the
     /// same order (`StripWalk`: strips of columns, row by row; the C core takes whole rows) and
     /// keeps only the updates that fall in its rows, so every output pixel sees the same
-    /// sequence of updates as on one thread: the result does not depend on the number of threads. Within one input each band keeps weighted sums (the C core divides at
-    /// every update) and turns them back into means once at the end: the same numbers to float32
+    /// sequence of updates as on one thread: the result does not depend on the number of
+    /// threads. Within one input each band keeps weighted sums (the C core divides at every
+    /// update) and turns them back into means once at the end: the same numbers to float32
     /// rounding, without a division per update (Lanczos keeps the C core's running mean).
     ///
     /// `data`, `weights` and `dq` may hold only the input rows from `firstInputRow` on that
@@ -346,18 +347,14 @@ struct Band {
                     case .square:
                         guard let c = squareCorners(input, i, j, half) else { miss(input.x[k], oy); continue }
                         dropSquare(c, d, Double(w), q, e2)
-                    case .turbo:
+                    case .turbo, .lanczos2, .lanczos3, .gaussian:
                         let ox = input.x[k]
                         guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
-                        dropTurbo(ox, oy, turboHalf, turboScale, d, w, q, e2)
-                    case .lanczos2, .lanczos3:
-                        let ox = input.x[k]
-                        guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
-                        dropLanczos(ox, oy, lut, r, d, w, q, e2)
-                    case .gaussian:
-                        let ox = input.x[k]
-                        guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
-                        dropGaussian(ox, oy, gaussReach, gaussFactor, d, w, q, e2)
+                        switch kernel {
+                        case .turbo: dropTurbo(ox, oy, turboHalf, turboScale, d, w, q, e2)
+                        case .gaussian: dropGaussian(ox, oy, gaussReach, gaussFactor, d, w, q, e2)
+                        default: dropLanczos(ox, oy, lut, r, d, w, q, e2)
+                        }
                     }
                 }
             }

@@ -13,13 +13,13 @@ import AstroImage
 /// row order only in float rounding.
 ///
 /// `spans` holds each strip row's lowest and highest mapped output row (NaN or infinite centres
-/// widen it to everything), worked out once per input in parallel, so a band passes over the strip rows that
-/// cannot reach it without reading their pixmap entries, and knows which output rows any drop
-/// can reach.
+/// widen it to everything), worked out once per input in parallel, so a band passes over the
+/// strip rows that cannot reach it without reading their pixmap entries, and knows which output
+/// rows any drop can reach.
 struct StripWalk: Sendable {
     static let width = 512
-    /// First and last input column of the scan.
-    let first: Int, last: Int
+    /// First input column of the scan.
+    let first: Int
     let strips: Int
     /// Input rows covered by `spans`.
     let rows: Range<Int>
@@ -27,8 +27,8 @@ struct StripWalk: Sendable {
     let spans: [Double]
 
     init(_ scanner: OverlapScanner, y: UnsafePointer<Double>, width nx: Int) {
-        first = scanner.box.xmin; last = scanner.box.xmax
-        strips = (last - first) / Self.width + 1
+        first = scanner.box.xmin
+        strips = (scanner.box.xmax - first) / Self.width + 1
         rows = scanner.rows
         guard !rows.isEmpty else { spans = []; return }
         let (first, strips, rows) = (first, strips, rows)
@@ -38,10 +38,10 @@ struct StripWalk: Sendable {
             let o = SendableMutableBuffer(ob)
             Parallel.forEachBlock(count: rows.count, minBlock: 64) { block in
                 for r in block {
-                    let j = rows.lowerBound + r, all = scanner.columns(j)
+                    let j = rows.lowerBound + r
                     for s in 0..<strips {
-                        let lo = max(all.lowerBound, first + s * Self.width), hi = min(all.upperBound, first + (s + 1) * Self.width)
-                        var (low, high) = lo < hi ? Self.extent(ys.base + j * nx + lo, count: hi - lo) : (.infinity, -.infinity)
+                        let c = Self.columns(scanner.columns(j), first: first, strip: s)
+                        var (low, high) = c.isEmpty ? (.infinity, -.infinity) : Self.extent(ys.base + j * nx + c.lowerBound, count: c.count)
                         if low.isNaN || high.isNaN { low = -.infinity; high = .infinity }
                         o[2 * (r * strips + s)] = low; o[2 * (r * strips + s) + 1] = high
                     }
@@ -73,8 +73,13 @@ struct StripWalk: Sendable {
     /// The columns of strip s on input row j that the scanner visits (empty for none).
     @inline(__always)
     func columns(_ scanner: OverlapScanner, strip s: Int, row j: Int) -> Range<Int> {
-        let all = scanner.columns(j)
-        let lo = max(all.lowerBound, first + s * Self.width), hi = min(all.upperBound, first + (s + 1) * Self.width)
+        Self.columns(scanner.columns(j), first: first, strip: s)
+    }
+
+    /// The part of a row's `visited` columns in strip s of a walk starting at column `first`.
+    @inline(__always)
+    static func columns(_ visited: Range<Int>, first: Int, strip s: Int) -> Range<Int> {
+        let lo = max(visited.lowerBound, first + s * width), hi = min(visited.upperBound, first + (s + 1) * width)
         return lo < hi ? lo..<hi : 0..<0
     }
 

@@ -50,7 +50,7 @@ public struct AtomicOutput: Sendable {
             }
             // File systems without hard links fall through to rename.
         }
-        if Self.exchange(temporaryPath, path) {
+        if overwrite && Self.exchange(temporaryPath, path) {
             // The temporary name now holds the replaced output.
             discard()
             return
