@@ -44,7 +44,6 @@ MFLAT   := $(OUT)/masters/flat_$(FILTER).fits
 MBPM    := $(OUT)/masters/bpm_$(FILTER).fits
 MASTERS := $(MBIAS) $(MDARK) $(MFLAT) $(MBPM)
 
-work     = $(patsubst $(RAW)/%.fits,$(OUT)/work/%.fits,$(1))
 CALIB   := $(patsubst $(RAW)/%.fits,$(OUT)/calibrated/%.fits,$(SCI))
 CLEANED := $(patsubst $(RAW)/%.fits,$(OUT)/cleaned/%.fits,$(SCI))
 ALIGNED := $(patsubst $(RAW)/%.fits,$(OUT)/aligned/%.fits,$(SCI))
@@ -79,28 +78,20 @@ mosaic: $(MOSAIC)
 previews: $(RAW_PREVIEWS) $(PRODUCT_PREVIEWS)
 
 # --- masters ----------------------------------------------------------------------------
-$(call work,$(BIAS)): $(OUT)/work/%.fits: $(RAW)/%.fits
-	@$(AT) ccdproc process $< -o $@ --overwrite -q $(BASIC)
-
-$(MBIAS): $(call work,$(BIAS))
+# Each master combines its raw frames, each calibrated first in the same command (as IRAF's
+# zerocombine, darkcombine and flatcombine run ccdproc on their inputs): no prepared copies
+# are kept.
+$(MBIAS): $(BIAS)
 	@mkdir -p $(@D)
-	@$(AT) ccdproc combine $^ -o $@ --overwrite -q $(STACK)
+	@$(AT) ccdproc combine $(BIAS) -o $@ --overwrite -q $(STACK) $(BASIC)
 
 # Darks per second: bias removed, divided by their exposure time.
-$(call work,$(DARK)): $(OUT)/work/%.fits: $(RAW)/%.fits $(MBIAS)
-	@$(AT) ccdproc process $< -o $@ --overwrite -q $(BASIC) --bias $(MBIAS) --to-rate
-
-$(MDARK): $(call work,$(DARK))
-	@mkdir -p $(@D)
-	@$(AT) ccdproc combine $^ -o $@ --overwrite -q $(STACK)
+$(MDARK): $(DARK) $(MBIAS)
+	@$(AT) ccdproc combine $(DARK) -o $@ --overwrite -q $(STACK) $(BASIC) --bias $(MBIAS) --to-rate
 
 # Flats: bias and dark (times each flat's exposure) removed, each scaled to unit median.
-$(call work,$(FLAT)): $(OUT)/work/%.fits: $(RAW)/%.fits $(MBIAS) $(MDARK)
-	@$(AT) ccdproc process $< -o $@ --overwrite -q $(BASIC) --bias $(MBIAS) --dark $(MDARK)
-
-$(MFLAT): $(call work,$(FLAT))
-	@mkdir -p $(@D)
-	@$(AT) ccdproc combine $^ -o $@ --overwrite -q $(STACK) --scale inverse-median
+$(MFLAT): $(FLAT) $(MBIAS) $(MDARK)
+	@$(AT) ccdproc combine $(FLAT) -o $@ --overwrite -q $(STACK) --scale inverse-median $(BASIC) --bias $(MBIAS) --dark $(MDARK)
 
 # Bad pixels (dead or weak columns, low-response pixels) found in the master flat: they go
 # into every science frame's MASK, which keeps them out of cosmic-ray detection.
@@ -173,10 +164,9 @@ $(OUT)/previews/%.png: $(OUT)/%.fits
 	@mkdir -p $(@D)
 	@$(AT) preview $< -o $@ --overwrite --interval zscale --stretch asinh --size 512 -q
 
-$(OUT)/work $(OUT)/calibrated $(OUT)/cleaned $(OUT)/aligned:
+$(OUT)/calibrated $(OUT)/cleaned $(OUT)/aligned:
 	@mkdir -p $@
 
-$(call work,$(RAWALL)): | $(OUT)/work
 $(CALIB): | $(OUT)/calibrated
 $(CLEANED): | $(OUT)/cleaned
 $(ALIGNED): | $(OUT)/aligned

@@ -71,10 +71,8 @@ public enum Combine {
         guard shifts.shifts.count == paths.count else {
             throw AstroError(.usage, operation: "combining with --shifts", reason: "\(shifts.shifts.count) shifts for \(paths.count) inputs")
         }
-        let outDir = URL(fileURLWithPath: output).deletingLastPathComponent()
-        let scratch = outDir.appendingPathComponent(".astrotool-shift-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
+        let scratch = try ScratchFolder(beside: output, purpose: "shift")
+        defer { scratch.remove() }
         var grid: (width: Int, height: Int, x0: Int, y0: Int)?
         var shifted: [String] = []
         for (i, path) in paths.enumerated() {
@@ -85,9 +83,7 @@ public enum Combine {
             let s = shifts.shifts[i]
             image = Shift.resample(image, dx: s.dx, dy: s.dy, order: shifts.order, grid: g)
             image.header.addHistory("astrotool ccdproc combine: shifted by (\(s.dx), \(s.dy)) onto \(g.width)x\(g.height)")
-            let folder = scratch.appendingPathComponent("\(i)")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            let target = folder.appendingPathComponent(URL(fileURLWithPath: path).lastPathComponent).path
+            let target = try scratch.path(i, for: path)
             try CCDFile(path: target, chips: [CCDChip(image: image, extname: nil, extver: nil, hduLabel: nil)])
                 .write(to: target, overwrite: false, bitpix: .float32)
             shifted.append(target)

@@ -195,7 +195,7 @@ public enum CCDProcess {
         // 4. Bad-pixel mask: OR-ed with any existing mask (ccdproc replaces it).
         if let bpmFile = masters.bpm {
             let m = try matching(bpmFile, chip, what: "bad-pixel mask")
-            try checkShape(m, chip, masterPath: bpmFile.path, what: "bad-pixel mask")
+            try checkShape(m, chip, masterPath: bpmFile.path, framePath: path, what: "bad-pixel mask")
             let bad = m.image.mask ?? m.image.pixels.map { $0 != 0 ? MaskBits.bad.rawValue : 0 }
             let bits = bad.map { $0 != 0 && options.goodBits.isBad(UInt64($0)) ? MaskBits.bad.rawValue : 0 }
             Calibrate.orMask(&chip.image, bits)
@@ -218,7 +218,7 @@ public enum CCDProcess {
         // 6. Bias.
         if let biasFile = masters.bias {
             let m = try matching(biasFile, chip, what: "bias")
-            try checkShape(m, chip, masterPath: biasFile.path, what: "bias")
+            try checkShape(m, chip, masterPath: biasFile.path, framePath: path, what: "bias")
             let k = try unitFactor(master: m, path: biasFile.path, frame: unit, gain: gain, file: path, what: "bias")
             guard !CCDUnit.of(m.image.header).perSecond || unit.perSecond else {
                 throw AstroError(.badData, file: biasFile.path, operation: "bias subtraction", reason: "the bias is a rate (BUNIT per second)")
@@ -232,7 +232,7 @@ public enum CCDProcess {
         // 7. Dark, scaled by the exposure ratio (or by t_data for a dark current rate).
         if let darkFile = masters.dark {
             let m = try matching(darkFile, chip, what: "dark")
-            try checkShape(m, chip, masterPath: darkFile.path, what: "dark")
+            try checkShape(m, chip, masterPath: darkFile.path, framePath: path, what: "dark")
             var mu = CCDUnit.of(m.image.header)
             let isRate = mu.perSecond && !unit.perSecond
             mu.perSecond = unit.perSecond
@@ -270,7 +270,7 @@ public enum CCDProcess {
         // 8. Flat.
         if let flatFile = masters.flat {
             let m = try matching(flatFile, chip, what: "flat")
-            try checkShape(m, chip, masterPath: flatFile.path, what: "flat")
+            try checkShape(m, chip, masterPath: flatFile.path, framePath: path, what: "flat")
             let result = try Calibrate.flat(&chip.image, m.image,
                                             options: .init(minValue: options.flatMin, normValue: options.normValue,
                                                            ccdprocMean: options.ccdprocCompat),
@@ -331,10 +331,10 @@ public enum CCDProcess {
         return m
     }
 
-    static func checkShape(_ master: CCDChip, _ chip: CCDChip, masterPath: String, what: String) throws {
+    static func checkShape(_ master: CCDChip, _ chip: CCDChip, masterPath: String, framePath: String, what: String) throws {
         guard master.image.width == chip.image.width, master.image.height == chip.image.height else {
             throw AstroError(.badData, file: masterPath, hdu: master.hduLabel, operation: "\(what) correction",
-                             reason: "it is \(master.image.width)x\(master.image.height), the frame is \(chip.image.width)x\(chip.image.height) at this step")
+                             reason: "it is \(master.image.width)x\(master.image.height), the frame \(framePath) is \(chip.image.width)x\(chip.image.height) at this step")
         }
     }
 

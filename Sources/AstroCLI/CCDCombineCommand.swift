@@ -19,7 +19,13 @@ struct CCDCombineCommand: ParsableCommand {
         ERR is the stack's scatter (ccdproc): std/sqrt(n) for average, 1.4826*MAD/sqrt(n) for \
         median, std*sqrt(n) for sum; --propagate-err propagates the inputs' ERR instead. MASK marks \
         pixels where no value survived (bit 16 when clipping emptied the stack). The header is the \
-        first input's plus NCOMBINE, IMCMBnnn and the mean (or, for sum, total) exposure time.
+        first input's plus NCOMBINE, IMCMBnnn and the mean (or, for sum, total) exposure time. \
+        Calibration steps (--oscan, --trim, --bias, --dark, --flat, --to-rate; the same as \
+        `ccdproc process`) run on each input first, as IRAF's zerocombine, darkcombine and \
+        flatcombine do: raw frames combine in one command, their calibrated copies kept in a \
+        scratch folder beside the output until the combination is written.
+        Example: astrotool ccdproc combine raw/bias_*.fits -o master_bias.fits --oscan BIASSEC \
+        --trim TRIMSEC --sigma-clip --clip-center median --clip-dev mad_std
         Example: astrotool ccdproc combine red/bias_*.fits -o master_bias.fits --sigma-clip \
         --clip-center median --clip-dev mad_std --sigma-low 5 --sigma-high 5
         """
@@ -134,6 +140,8 @@ struct CCDCombineCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Additive offsets after scaling: none|mean|median|mode (to the first image's level), a file of one number per input, or a header keyword.", valueName: "ZERO"))
     var zero = "none"
 
+    @OptionGroup(title: "Calibration steps (run on each input before combining)") var steps: CalibrationStepOptions
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -180,7 +188,7 @@ struct CCDCombineCommand: ParsableCommand {
     func run() throws {
         common.apply()
         let files = try HeaderFilter.select(inputs, where: `where`)
-        try OutputPlan.checkDistinct(inputs: files, outputs: [output])
+        try OutputPlan.checkDistinct(inputs: files + steps.masters, outputs: [output])
         var o = CombineOptions()
         o.method = .init(rawValue: method)!
         if sigmaClip {
@@ -244,9 +252,13 @@ struct CCDCombineCommand: ParsableCommand {
         o.goodBits = try GoodBits.parse(goodBits)
         o.ccdprocCompat = ccdprocCompat
         o.pixelType = bitpix == "-64" ? .float64 : .float32
-        let report = try Combine.run(files, options: o, output: output, overwrite: common.overwrite) { done, total in
-            common.progress("combine: line \(done)/\(total)")
-        }
+        var process = ProcessOptions()
+        try steps.apply(to: &process)
+        process.software = "astrotool \(AstroTool.version)"
+        let progress = { (done: Int, total: Int) in common.progress("combine: line \(done)/\(total)") }
+        let report = process.steps.isEmpty
+            ? try Combine.run(files, options: o, output: output, overwrite: common.overwrite, progress: progress)
+            : try Combine.run(files, calibratedBy: process, options: o, output: output, overwrite: common.overwrite, progress: progress)
         Console.endProgress()
         if common.json { try printJSON(report) } else {
             common.note("astrotool ccdproc combine: \(files.count) frames -> \(output) (\(method), \(report.rejected) values rejected, \(report.empty) empty pixels)")

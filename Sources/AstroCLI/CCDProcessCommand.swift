@@ -33,23 +33,7 @@ struct CCDProcessCommand: ParsableCommand {
     @Option(help: "Output folder; each product keeps its input's file name.")
     var outdir: String?
 
-    @Option(help: ArgumentHelp("Overscan strip: a FITS section or a header keyword.", valueName: "SECTION|BIASSEC"))
-    var oscan: String?
-
-    @Option(help: ArgumentHelp("numpy axis collapsed: 1 = one value per line (columns of overscan), 0 = one per column, auto = ccdproc's rule.", valueName: "0|1|auto"))
-    var oscanAxis = "1"
-
-    @Option(help: "Overscan statistic per line: mean|median (ccd_process's default is median).")
-    var oscanStat = "median"
-
-    @Option(help: ArgumentHelp("Model of the overscan profile: none|chebyshev:N|legendre:N|poly:N (linear least squares).", valueName: "MODEL"))
-    var oscanModel = "none"
-
-    @Option(help: ArgumentHelp("Reject outliers from the overscan model fit (IRAF low_reject,high_reject,niterate), e.g. 3,3,5.", valueName: "LO,HI,N"))
-    var oscanReject: String?
-
-    @Option(help: ArgumentHelp("Data section to keep: a FITS section or a header keyword.", valueName: "SECTION|TRIMSEC"))
-    var trim: String?
+    @OptionGroup(title: "Calibration steps") var steps: CalibrationStepOptions
 
     @Option(help: ArgumentHelp("Gain in e-/ADU, or the header keyword holding it. Data become electrons.", valueName: "G|KEYWORD"))
     var gain: String?
@@ -63,35 +47,14 @@ struct CCDProcessCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where g*D < 0: clamp (sigma = R/g) or nan (ccdproc's create_deviation).", valueName: "clamp|nan"))
     var negative = "clamp"
 
-    @Option(help: "Master bias to subtract.")
-    var bias: String?
-
-    @Option(help: "Master dark to subtract (scaled by the exposure ratio unless --no-dark-scale).")
-    var dark: String?
-
-    @Flag(name: .customLong("no-dark-scale"), help: "Subtract the dark unscaled (ccdproc's dark_scale=False).")
-    var noDarkScale = false
+    @Option(help: "Bad-pixel mask (non-zero = bad), e.g. from 'ccdproc ccdmask'.")
+    var bpm: String?
 
     @Option(help: "Header keyword of the exposure time in seconds.")
     var exptimeKey = "EXPTIME"
 
-    @Option(help: "Master flat to divide by (normalised by its mean).")
-    var flat: String?
-
-    @Option(help: "Raise flat pixels below this value to it, before normalisation (ccdproc's min_value).")
-    var flatMin: Double?
-
-    @Option(help: "Normalise the flat by this value instead of its mean.")
-    var normValue: Double?
-
-    @Option(help: "Bad-pixel mask (non-zero = bad), e.g. from 'ccdproc ccdmask'.")
-    var bpm: String?
-
     @Option(help: ArgumentHelp("DQ/MASK bits that count as good: 4, 4,8, 4+8, ~4, names, none (default: every set bit is bad).", valueName: "BITS"))
     var goodBits = "none"
-
-    @Flag(help: "Divide by the exposure time at the end; BUNIT becomes a per-second unit.")
-    var toRate = false
 
     @Flag(help: "Reproduce ccdproc where astrotool differs on purpose (flat normalised by the plain mean of all pixels).")
     var ccdprocCompat = false
@@ -119,41 +82,23 @@ struct CCDProcessCommand: ParsableCommand {
     func validate() throws {
         if output != nil && outdir != nil { throw ValidationError("give -o or --outdir, not both") }
         if !dryRun && output == nil && outdir == nil { throw ValidationError("give -o OUT or --outdir DIR") }
-        guard ["0", "1", "auto"].contains(oscanAxis) else { throw ValidationError("--oscan-axis takes 0, 1 or auto") }
-        guard OverscanOptions.Statistic(rawValue: oscanStat) != nil else { throw ValidationError("--oscan-stat takes mean or median") }
         guard Calibrate.Negative(rawValue: negative) != nil else { throw ValidationError("--negative takes clamp or nan") }
         guard ["iraf", "ccdproc"].contains(logStyle) else { throw ValidationError("--log-style takes iraf or ccdproc") }
         guard ["-32", "-64"].contains(bitpix) else { throw ValidationError("--bitpix takes -32 or -64") }
-        if let normValue, !(normValue > 0) { throw ValidationError("--norm-value must be positive") }
         if error && readnoise == nil { throw ValidationError("--error needs --readnoise") }
         for k in addKeyword where !k.contains("=") { throw ValidationError("--add-keyword takes KEY=VALUE, not '\(k)'") }
     }
 
     func options() throws -> ProcessOptions {
         var o = ProcessOptions()
-        o.oscan = oscan.map(ProcessOptions.SectionSource.parse)
-        o.oscanAxis = oscanAxis == "auto" ? nil : Int(oscanAxis)
-        o.oscanStatistic = OverscanOptions.Statistic(rawValue: oscanStat)!
-        o.oscanModel = try OverscanOptions.Model.parse(oscanModel)
-        if let oscanReject {
-            let p = oscanReject.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard p.count == 3, let lo = p[0], let hi = p[1], let n = p[2], lo > 0, hi > 0, n >= 0, n == n.rounded() else {
-                throw AstroError(.usage, operation: "parsing --oscan-reject", reason: "'\(oscanReject)' is not LO,HI,N (e.g. 3,3,5)")
-            }
-            o.oscanRejection = Polyfit.Rejection(low: lo, high: hi, iterations: Int(n))
-        }
-        o.trim = trim.map(ProcessOptions.SectionSource.parse)
+        try steps.apply(to: &o)
         o.gain = gain.map(ProcessOptions.Quantity.parse)
         o.readNoise = readnoise.map(ProcessOptions.Quantity.parse)
         o.error = error
         o.negative = Calibrate.Negative(rawValue: negative)!
-        o.bias = bias; o.dark = dark; o.flat = flat; o.bpm = bpm
-        o.darkScale = !noDarkScale
+        o.bpm = bpm
         o.exptimeKey = exptimeKey.uppercased()
-        o.flatMin = flatMin
-        o.normValue = normValue
         o.goodBits = try GoodBits.parse(goodBits)
-        o.toRate = toRate
         o.ccdprocCompat = ccdprocCompat
         o.logStyle = noLog ? .none : StepLog.Style(rawValue: logStyle)!
         o.addKeywords = addKeyword.map { kv in
@@ -170,12 +115,12 @@ struct CCDProcessCommand: ParsableCommand {
         let opts = try options()
         let files = try HeaderFilter.select(inputs, where: `where`)
         if dryRun {
-            let steps = opts.steps.isEmpty ? "nothing to do" : opts.steps.joined(separator: ", ")
-            for f in files { Console.out("\(f): \(steps)") }
+            let list = opts.steps.isEmpty ? "nothing to do" : opts.steps.joined(separator: ", ")
+            for f in files { Console.out("\(f): \(list)") }
             return
         }
         let outputs = try OutputPlan.outputs(for: files, output: output, outdir: outdir)
-        try OutputPlan.checkDistinct(inputs: files + [bias, dark, flat, bpm].compactMap { $0 }, outputs: outputs)
+        try OutputPlan.checkDistinct(inputs: files + steps.masters + [bpm].compactMap { $0 }, outputs: outputs)
         try Self.runFiles(files, outputs: outputs, options: opts, common: common, bitpix: bitpix, verb: "process")
     }
 

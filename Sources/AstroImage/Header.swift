@@ -27,9 +27,18 @@ public struct Header: Sendable, Equatable {
         }
     }
 
-    /// The cards a derived product should inherit: everything but the structural ones.
+    /// The cards a derived product should inherit: everything but the structural ones and the
+    /// FITS standard's two-line reference, which every writer puts in a new primary itself
+    /// (inherited, it came back once more with each step of a chain).
     public var userCards: Header {
-        Header(cards: cards.filter { !Header.isStructural($0.keyword) })
+        Header(cards: cards.filter { !Header.isStructural($0.keyword) && !Header.isStandardReference($0) })
+    }
+
+    /// The COMMENT pair cfitsio (and the direct writer) put after EXTEND in a primary header.
+    static func isStandardReference(_ card: Card) -> Bool {
+        card.keyword == "COMMENT" && card.value == nil
+            && (card.comment.hasPrefix("  FITS (Flexible Image Transport System) format is defined in 'Astronomy")
+                || card.comment.hasPrefix("  and Astrophysics', volume 376, page 359; bibcode: 2001A&A...376..359H"))
     }
 
     // MARK: Lookup

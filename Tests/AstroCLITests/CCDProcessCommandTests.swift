@@ -87,6 +87,52 @@ import Testing
     }
 }
 
+/// `ccdproc combine` with calibration steps: raw frames in, a master out, as IRAF's
+/// zerocombine and darkcombine do it.
+@Suite struct CCDCombineCalibratedTests {
+    let biases = (1...7).map { TestSupport.path(String(format: "ccdproc/raw/bias_%03d.fits", $0)) }
+    let darks = (1...3).map { TestSupport.path(String(format: "ccdproc/raw/dark_%03d.fits", $0)) }
+    let clip = ["--sigma-clip", "--clip-center", "median", "--clip-dev", "mad_std"]
+
+    /// The same master, bit for bit, as `process` to files and `combine` of those; no scratch left.
+    @Test func equalsProcessThenCombine() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let work = dir.appendingPathComponent("work").path
+        let twoStep = dir.appendingPathComponent("bias_2.fits").path
+        let oneStep = dir.appendingPathComponent("bias_1.fits").path
+        let basic = ["--oscan", "BIASSEC", "--trim", "TRIMSEC"]
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        #expect(try TestSupport.runTool(["ccdproc", "process"] + biases + ["--outdir", work] + basic).code == 0)
+        let processed = biases.map { "\(work)/\(URL(fileURLWithPath: $0).lastPathComponent)" }
+        #expect(try TestSupport.runTool(["ccdproc", "combine"] + processed + ["-o", twoStep] + clip).code == 0)
+        let r = try TestSupport.runTool(["ccdproc", "combine"] + biases + ["-o", oneStep] + clip + basic)
+        #expect(r.code == 0, "\(r.stderr)")
+        for hdu in ["", "[ERR]", "[MASK]"] {
+            let a = try FITS.readImage(twoStep + hdu), b = try FITS.readImage(oneStep + hdu)
+            #expect(a.pixels.elementsEqual(b.pixels) { $0 == $1 || ($0.isNaN && $1.isNaN) }, "HDU \(hdu)")
+        }
+        let header = try FITS.readHeader(oneStep)
+        #expect(header.string("IMCMB007") == "bias_007.fits" && header.string("TRIM") != nil)
+        // Darks per second on that master, the second step of a night's masters.
+        let dark = dir.appendingPathComponent("dark.fits").path
+        let d = try TestSupport.runTool(["ccdproc", "combine"] + darks + ["-o", dark] + clip + basic + ["--bias", oneStep, "--to-rate"])
+        #expect(d.code == 0, "\(d.stderr)")
+        #expect(try FITS.readHeader(dark).string("BUNIT") == "adu / s")
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".astrotool") }
+        #expect(left.isEmpty, "scratch folders left: \(left)")
+    }
+
+    /// A master that does not fit (an untrimmed bias for trimmed darks) names the raw frame
+    /// being calibrated; nothing is written.
+    @Test func refusalNamesTheRawFrame() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let out = dir.appendingPathComponent("dark.fits").path
+        let r = try TestSupport.runTool(["ccdproc", "combine"] + darks + ["-o", out, "--trim", "TRIMSEC", "--bias", biases[0]])
+        #expect(r.code == 65 && r.stderr.contains("dark_001.fits"), "\(r.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+    }
+}
+
 /// `astrotool ccdproc cosmicray` from the command line.
 @Suite struct CCDCosmicRayCommandTests {
     let frame = TestSupport.path("ccdproc/ref/sci_reduced.fits")

@@ -47,6 +47,24 @@ import AstroTestSupport
         #expect(back.header.history.contains("made by a test"))
     }
 
+    /// A product written from a product keeps one copy of the FITS standard's reference
+    /// comment, not one more per step (the chain's masters carried three).
+    @Test(arguments: [PixelType.float32, .int16])
+    func standardReferenceIsNotInherited(type: PixelType) throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        var path = dir.appendingPathComponent("0.fits").path
+        try FITSWriter.write([OutputHDU(Self.sampleImage(), pixelType: type)], to: path, overwrite: false)
+        for step in 1...3 {
+            var image = try FITS.readImage(path)
+            image.header = image.header.userCards
+            path = dir.appendingPathComponent("\(step).fits").path
+            try FITSWriter.write([OutputHDU(image, pixelType: type)], to: path, overwrite: false)
+        }
+        let comments = try FITS.readHeader(path).cards.filter { $0.keyword == "COMMENT" }.map(\.comment)
+        #expect(comments.filter { $0.contains("Flexible Image Transport System") }.count == 1)
+        #expect(comments.filter { $0.contains("2001A&A...376..359H") }.count == 1)
+    }
+
     @Test func uint16UsesBzero() throws {
         let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
         let path = dir.appendingPathComponent("raw.fits").path
