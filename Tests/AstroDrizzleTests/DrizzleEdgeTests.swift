@@ -84,6 +84,42 @@ import Testing
         #expect(contextMismatch == 0, "\(what)")
     }
 }
+/// The point kernel's short loop (no DQ, errors or variance) lands every pixel where the
+/// general loop does: centres on half-pixel edges (−0.5 rounds to −1, 0.5 to 1), NaN and
+/// infinite centres counted as unmapped, a tile's columns and a band's rows.
+@Suite struct DrizzlePointPathTests {
+    @Test func shortLoopMatchesTheGeneralOne() {
+        let nx = 40, ny = 30
+        var m = Pixmap.identity(width: nx, height: ny)
+        for k in m.x.indices {
+            // Half-integers and their neighbours, around the output's edges too.
+            m.x[k] = (m.x[k] - 2) * 1.25 + [-0.5, 0.5, 0, -0.4999999999999999, 0.49999999999999994][k % 5]
+            m.y[k] = (m.y[k] - 1.5) * 1.1 + [0.5, -0.5, 0][k % 3]
+        }
+        m.x[407] = .nan; m.y[101] = .infinity; m.x[333] = -.infinity
+        // Exactly on the edges of the grid (−0.5, 49.5) and of the tile below (2.5, 28.5).
+        m.x[412] = -0.5; m.y[413] = -0.5; m.x[414] = 2.5; m.x[416] = 28.5; m.x[417] = 49.5; m.y[418] = 35.5
+        let data = (0..<(nx * ny)).map { Float($0 % 17) + 0.25 }
+        let weights = (0..<(nx * ny)).map { Float(($0 * 7) % 5) / 4 }
+        var o = DrizzleOptions()
+        o.kernel = .point
+        for (rows, columns) in [(0..<36, 0..<50), (5..<21, 0..<50), (0..<36, 3..<29)] {
+            var band = o
+            band.gridRows = 0..<36; band.gridColumns = 0..<50
+            var short = DrizzleOutput(width: columns.count, height: rows.count, firstRow: rows.lowerBound,
+                                      firstColumn: columns.lowerBound, context: true)
+            var general = short
+            let a = short.add(data, weights: weights, pixmap: m, options: band)
+            // ERR sends the same drop through the general loop (it adds a variance, not compared).
+            let b = general.add(data, weights: weights, errors: [Float](repeating: 1, count: nx * ny), pixmap: m, options: band)
+            #expect(a == b && (rows.count < 36 || columns.count < 50 || a == 3), "rows \(rows) columns \(columns): \(a) vs \(b) unmapped")
+            let same = { (x: [Float], y: [Float]) in x.elementsEqual(y) { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) } }
+            #expect(same(short.image, general.image) && same(short.weight, general.weight), "rows \(rows) columns \(columns)")
+            #expect(short.context == general.context && short.weight.contains { $0 > 0 })
+        }
+    }
+}
+
 
 /// The scanner itself against the C core's counts, and what it must keep: thread-count
 /// independence, bands of a larger grid, nothing drizzled without an overlap.
