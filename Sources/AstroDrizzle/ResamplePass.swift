@@ -188,34 +188,33 @@ struct ResamplePass {
         }
         var hdus = [float(out.image, nil), float(out.weight, "WHT")]
         let resampled = Dictionary(uniqueKeysWithValues: vars)
-        let varPlanes = layout.variances.map { resampled[$0] ?? [Float](repeating: .nan, count: n) }
+        let varPlanes = layout.variances.map { resampled[$0] ?? [Float](parallelRepeating: .nan, count: n) }
         switch layout.err {
         case .fromVariances:
             // err = √(Σ of the variances), NaN where all are NaN.
-            var err = [Float](repeating: .nan, count: n)
-            for p in 0..<n {
+            let err = [Float](parallelCount: n) { p in
                 var sum = 0.0, any = false
                 for v in varPlanes where v[p].isFinite { sum += Double(v[p]); any = true }
-                if any { err[p] = Float(sum.squareRoot()) }
+                return any ? Float(sum.squareRoot()) : .nan
             }
             hdus.append(float(err, "ERR"))
         case .fromErr:
-            hdus.append(float(out.variance.map { $0.map { $0.squareRoot() } } ?? [Float](repeating: .nan, count: n), "ERR"))
+            let err = out.variance.map { v in [Float](parallelCount: n) { v[$0].squareRoot() } }
+            hdus.append(float(err ?? [Float](parallelRepeating: .nan, count: n), "ERR"))
         case .drizzled:
-            hdus.append(float(errOut.map { $0.image.map { $0 / Float(ratio) } } ?? [Float](repeating: .nan, count: n), "ERR"))
+            let scale = Float(ratio)
+            let err = errOut.map { e in [Float](parallelCount: n) { [image = e.image] p in image[p] / scale } }
+            hdus.append(float(err ?? [Float](parallelRepeating: .nan, count: n), "ERR"))
         case nil:
             break
         }
         for (name, plane) in zip(layout.variances, varPlanes) { hdus.append(float(plane, name)) }
         // DQ: the inputs' bits where they landed (drizzle's propagate_dq), no_data where none did.
         let empty = UInt32(MaskBits.noData.rawValue), landed = out.dq, weight = out.weight
-        let dq = [Int32](unsafeUninitializedCapacity: n) { b, filled in
-            for p in 0..<n { b[p] = Int32(bitPattern: (landed?[p] ?? 0) | (weight[p] == 0 ? empty : 0)) }
-            filled = n
-        }
+        let dq = [Int32](parallelCount: n) { p in Int32(bitPattern: (landed?[p] ?? 0) | (weight[p] == 0 ? empty : 0)) }
         hdus.append(OutputHDU(integers: dq, width: width, height: height, extname: "DQ", storage: layout.dq))
         for k in 0..<layout.contextPlanes {
-            let plane = k < out.context.count ? out.context[k] : [Int32](repeating: 0, count: n)
+            let plane = k < out.context.count ? out.context[k] : [Int32](parallelRepeating: 0, count: n)
             hdus.append(OutputHDU(integers: plane, width: width, height: height, extname: "CON", extver: k + 1))
         }
         return hdus

@@ -12,4 +12,17 @@ extension Array where Element: BitwiseCopyable & Sendable {
             initialized = count
         }
     }
+
+    /// Element p = `element(p)` for p in 0..<count, computed and stored by all cores (the new
+    /// plane's pages faulted in on every core too).
+    @inlinable
+    public init(parallelCount count: Int, _ element: @Sendable (Int) -> Element) {
+        self.init(unsafeUninitializedCapacity: count) { buffer, initialized in
+            let out = SendableMutableBuffer(buffer)
+            Parallel.forEachBlock(count: count, minBlock: 1 << 16) { r in
+                for p in r { (out.base + p).initialize(to: element(p)) }
+            }
+            initialized = count
+        }
+    }
 }
