@@ -21,8 +21,7 @@ enum MedianFilter {
                 let line = src.base + y * w
                 rows.base.advanced(by: y * w).update(from: line, count: w)
                 tiles(from: r, to: w - r) { x in
-                    for k in 0..<size { v[k] = load(line + x - r + k) }
-                    store(network.median(v), rows.base + y * w + x)
+                    store(median(line + x - r, step: 1, size: size, network: network, scratch: v), rows.base + y * w + x)
                 } scalar: { x in
                     rows[x, y] = scalarMedian((0..<size).map { line[x - r + $0] })
                 }
@@ -34,8 +33,8 @@ enum MedianFilter {
                 out.base.advanced(by: y * w).update(from: src.base + y * w, count: w)
                 guard y >= r && y < h - r else { continue }
                 tiles(from: r, to: w - r) { x in
-                    for k in 0..<size { v[k] = load(rows.base + (y - r + k) * w + x) }
-                    store(network.median(v), out.base + y * w + x)
+                    store(median(rows.base + (y - r) * w + x, step: w, size: size, network: network, scratch: v),
+                          out.base + y * w + x)
                 } scalar: { x in
                     out[x, y] = scalarMedian((0..<size).map { rows[x, y - r + $0] })
                 }
