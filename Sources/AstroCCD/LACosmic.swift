@@ -135,7 +135,7 @@ public enum LACosmic {
                 let row = c.base + y * w
                 var x = 0
                 if interior {
-                    // Eight pixels at a time where every neighbour exists.
+                    // A vector of pixels at a time where every neighbour exists.
                     x = 1
                     while x + Lanes.scalarCount <= w - 1 {
                         let v = MedianFilter.load(row + x)

@@ -5,10 +5,12 @@ import AstroImage
 /// N×N median, which `box` computes. In both, pixels the window cannot centre on (the outer
 /// N/2 rows and columns) keep their input values.
 ///
-/// Eight neighbouring pixels are filtered at once: their windows load as N (or N²) vectors and
-/// a sorting network pruned to its middle output runs on the vectors.
+/// Sixteen neighbouring pixels are filtered at once: their windows load as N (or N²) vectors and
+/// a sorting network pruned to its middle output runs on the vectors. Sixteen lanes (two AVX
+/// registers per wire) rather than eight: each comparator's wires are looked up once for twice
+/// the pixels and the two halves' chains overlap (ccdmask's 15×15 rank filter 0.27 → 0.18 s).
 enum MedianFilter {
-    typealias Lanes = SIMD8<Float>
+    typealias Lanes = SIMD16<Float>
 
     static func separable(_ src: Plane<Float>, size: Int) -> Plane<Float> {
         let w = src.width, h = src.height, r = size / 2
@@ -117,8 +119,9 @@ enum MedianFilter {
         return outs
     }
 
-    /// Calls `vector` for 8-pixel tiles covering lo..<hi (the last one shifted left to end at
-    /// hi, recomputing a few pixels), or `scalar` per pixel when the span is under 8.
+    /// Calls `vector` for tiles of `Lanes.scalarCount` pixels covering lo..<hi (the last one
+    /// shifted left to end at hi, recomputing a few pixels), or `scalar` per pixel when the span
+    /// is shorter.
     @inline(__always)
     static func tiles(from lo: Int, to hi: Int, vector: (Int) -> Void, scalar: (Int) -> Void) {
         guard hi > lo else { return }

@@ -12,18 +12,19 @@ import Testing
         defer { v.deallocate() }
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<50 {
-            // Eight independent windows, one per lane; values from a small set, so ties happen.
-            var lanes = [[Float]](repeating: [], count: 8)
-            for lane in 0..<8 {
+            // Independent windows, one per lane; values from a small set, so ties happen.
+            let width = MedianFilter.Lanes.scalarCount
+            var lanes = [[Float]](repeating: [], count: width)
+            for lane in 0..<width {
                 var all: [Float] = []
                 for _ in 0..<runs {
                     all += (0..<length).map { _ in Float(Int.random(in: 0..<20, using: &rng)) }.sorted()
                 }
                 lanes[lane] = all
             }
-            for k in 0..<n { v[k] = MedianFilter.Lanes((0..<8).map { lanes[$0][k] }) }
+            for k in 0..<n { v[k] = MedianFilter.Lanes((0..<width).map { lanes[$0][k] }) }
             network.sort(v)
-            for lane in 0..<8 {
+            for lane in 0..<width {
                 let sorted = lanes[lane].sorted()
                 for (rank, slot) in zip(ranks, slots) { #expect(v[slot][lane] == sorted[rank]) }
             }
