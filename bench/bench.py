@@ -10,7 +10,10 @@ import numpy as np
 
 
 def run_timed(cmd):
-    """Wall time (s) and stdout of one child process."""
+    """Wall time (s) and stdout of one child process. Earlier runs' output is flushed to disk
+    first (untimed): otherwise whichever tool runs after a few GB of writes (SWarp's resampled
+    frames) is throttled by their writeback and pays for the other's output."""
+    os.sync()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = proc.communicate()

@@ -95,25 +95,39 @@ struct SparseFile {
     var label = ""
     private(set) var offset = 0
     static let page = 4096
+    /// The shortest run of zero pages left as a hole: 64 KiB.
+    static let hole = 16
 
     init(fd: Int32, path: String) { self.fd = fd; self.path = path }
 
     /// Moves where the next `put` writes (the streaming writer fills HDUs out of order).
     mutating func seek(to position: Int) { offset = position }
 
-    /// Writes `bytes` at the current offset, skipping whole zero pages.
+    /// Writes `bytes` at the current offset, leaving runs of at least `hole` whole zero pages
+    /// unwritten (a hole reads back as zeros). Shorter runs are written: a hole per few zero
+    /// pages (the edges of every row of a rotated mosaic's weight and context planes) cost a
+    /// write(2) each, ~5000 for one mosaic, and left a file whose deletion, once on disk, took
+    /// ext4 0.28 s instead of 0.04 s, which every `--overwrite` of it paid.
     mutating func put(_ bytes: UnsafeRawBufferPointer) throws {
-        var run = 0, at = 0
+        // `written`: bytes before it are out or skipped; `zeros`: start of the current zero run.
+        var written = 0, zeros: Int? = nil, at = 0
         while at < bytes.count {
             // The end of the page holding this byte of the file, or of the bytes.
             let end = min(bytes.count, (offset + at) / Self.page * Self.page + Self.page - offset)
             if end - at == Self.page && Self.isZero(UnsafeRawBufferPointer(rebasing: bytes[at..<end])) {
-                if run < at { try write(UnsafeRawBufferPointer(rebasing: bytes[run..<at]), at: offset + run) }
-                run = end
+                if zeros == nil { zeros = at }
+            } else if let start = zeros {
+                if at - start >= Self.hole * Self.page {
+                    if written < start { try write(UnsafeRawBufferPointer(rebasing: bytes[written..<start]), at: offset + written) }
+                    written = at
+                }
+                zeros = nil
             }
             at = end
         }
-        if run < bytes.count { try write(UnsafeRawBufferPointer(rebasing: bytes[run..<bytes.count]), at: offset + run) }
+        var last = bytes.count
+        if let start = zeros, bytes.count - start >= Self.hole * Self.page { last = start }
+        if written < last { try write(UnsafeRawBufferPointer(rebasing: bytes[written..<last]), at: offset + written) }
         offset += bytes.count
     }
 
