@@ -47,7 +47,7 @@ echo "demo: cosmic rays: $(ls "$NIGHT/reduced/cleaned" | wc -l) frames cleaned b
 # ratio (flat) is their error; the constant offsets (bias level, flat normalisation) are not.
 rms() { "$AT" ccdproc stats "$1" "$2" "$3" | awk 'NR == 2 { print $7 }'; }
 M="$NIGHT/reduced/masters"; T="$NIGHT/raw/truth"
-NB=$(ls "$NIGHT/reduced/work"/bias_*.fits | wc -l)
+NB=$("$AT" info --no-stats --names --where IMAGETYP=BIAS "$NIGHT/raw"/*.fits | wc -l)
 card() { "$AT" info --no-stats "$1" | grep -o "$2=[0-9.]*" | head -1 | cut -d= -f2; }
 FIRST=$(ls "$NIGHT/raw"/bias_*.fits | head -1)
 FLOOR=$(awk -v r="$(card "$FIRST" RDNOISE)" -v g="$(card "$FIRST" GAIN)" -v n="$NB" 'BEGIN { printf "%.3g", r / g / sqrt(n) }')
