@@ -71,7 +71,7 @@ public enum Combine {
         guard shifts.shifts.count == paths.count else {
             throw AstroError(.usage, operation: "combining with --shifts", reason: "\(shifts.shifts.count) shifts for \(paths.count) inputs")
         }
-        let scratch = try ScratchFolder(beside: output, purpose: "shift")
+        let scratch = try ScratchFolder(beside: output, overwrite: overwrite, purpose: "shift")
         defer { scratch.remove() }
         var grid: (width: Int, height: Int, x0: Int, y0: Int)?
         var shifted: [String] = []

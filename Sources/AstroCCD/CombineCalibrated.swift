@@ -15,7 +15,7 @@ extension Combine {
         process.goodBits = options.goodBits
         process.exptimeKey = options.exptimeKey
         let masters = try Masters(options: process)
-        let scratch = try ScratchFolder(beside: output, purpose: "calibrate")
+        let scratch = try ScratchFolder(beside: output, overwrite: overwrite, purpose: "calibrate")
         defer { scratch.remove() }
         var original: [String: String] = [:]
         var calibrated: [String] = []

@@ -130,6 +130,16 @@ import Testing
         let r = try TestSupport.runTool(["ccdproc", "combine"] + darks + ["-o", out, "--trim", "TRIMSEC", "--bias", biases[0]])
         #expect(r.code == 65 && r.stderr.contains("dark_001.fits"), "\(r.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+        // An output in a missing folder is refused before any work (no folder made on the way),
+        // and an existing one without --overwrite, as every writer refuses them.
+        let lost = dir.appendingPathComponent("missing/dark.fits").path
+        let m = try TestSupport.runTool(["ccdproc", "combine"] + darks + ["-o", lost, "--trim", "TRIMSEC"])
+        #expect(m.code == 73 && m.stderr.contains("does not exist"), "\(m.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("missing").path))
+        FileManager.default.createFile(atPath: out, contents: Data("keep".utf8))
+        let e = try TestSupport.runTool(["ccdproc", "combine"] + darks + ["-o", out, "--trim", "TRIMSEC"])
+        #expect(e.code == 73 && (try? String(contentsOfFile: out, encoding: .utf8)) == "keep")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["dark.fits"])
     }
 }
 
