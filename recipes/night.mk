@@ -4,7 +4,7 @@
 #   (REFCAT=gaia.csv: the RA/Dec catalogue the frames' WCSs are fitted to; default the
 #   simulated night's stand-in for Gaia, $(RAW)/truth/refcat.csv)
 #
-# Frames are selected by their headers (IMAGETYP, FILTER) with `astrotool info --where`, so
+# Frames are selected by their headers (IMAGETYP, FILTER) with `astrotool info --label`, so
 # file names do not matter. Every product is written atomically, so an interrupted run
 # resumes where it stopped and `make -j N` runs frames in parallel.
 #
@@ -21,15 +21,18 @@ FILTER ?= R
 # `astrotool simulate night` writes its stand-in for Gaia next to the raw frames.
 REFCAT ?= $(RAW)/truth/refcat.csv
 
-select  = $(shell $(AT) info --no-stats --names $(1) $(wildcard $(RAW)/*.fits))
 # A subcommand exists when the root help lists it (`astrotool X --help` alone would show the
 # root help for an unknown X and succeed).
 have    = $(shell $(AT) --help | grep -qE '^  $(1) ' && echo yes)
 
-BIAS    := $(call select,--where IMAGETYP=BIAS)
-DARK    := $(call select,--where IMAGETYP=DARK)
-FLAT    := $(call select,--where IMAGETYP=FLAT --where FILTER=$(FILTER))
-SCI     := $(call select,--where IMAGETYP=OBJECT --where FILTER=$(FILTER))
+# One `info` call sorts the raw frames: it prints LABEL:FILE for each label a file's header matches.
+FRAMES  := $(shell $(AT) info --no-stats --names --label BIAS:IMAGETYP=BIAS --label DARK:IMAGETYP=DARK \
+             --label FLAT:IMAGETYP=FLAT,FILTER=$(FILTER) --label SCI:IMAGETYP=OBJECT,FILTER=$(FILTER) $(wildcard $(RAW)/*.fits))
+frames  = $(patsubst $(1):%,%,$(filter $(1):%,$(FRAMES)))
+BIAS    := $(call frames,BIAS)
+DARK    := $(call frames,DARK)
+FLAT    := $(call frames,FLAT)
+SCI     := $(call frames,SCI)
 RAWALL  := $(BIAS) $(DARK) $(FLAT) $(SCI)
 
 # Every raw frame: overscan (BIASSEC, a median per line) and trim (TRIMSEC).

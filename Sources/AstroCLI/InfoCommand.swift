@@ -33,6 +33,11 @@ struct InfoCommand: ParsableCommand {
     @Flag(help: "Print only the names of the files that match --where, one per line (for make and shell scripts).")
     var names = false
 
+    @Option(help: ArgumentHelp("With --names: print LABEL:FILE for each file whose header matches every KEY=VALUE (repeatable: one call sorts a night's frames into bias, dark, flat, ...).",
+                               discussion: "The conditions compare as --where's; a file is printed once per label it matches.",
+                               valueName: "LABEL:KEY=VALUE[,KEY=VALUE...]"))
+    var label: [String] = []
+
     @OptionGroup var region: SectionOptions
 
     @OptionGroup var common: CommonOptions
@@ -41,17 +46,39 @@ struct InfoCommand: ParsableCommand {
         for w in `where` where !w.contains("=") || w.hasPrefix("=") {
             throw ValidationError("--where takes KEY=VALUE, not '\(w)'")
         }
+        if !label.isEmpty && !names { throw ValidationError("--label goes with --names") }
+        for l in label where Self.labelled(l) == nil {
+            throw ValidationError("--label takes LABEL:KEY=VALUE[,KEY=VALUE...], not '\(l)'")
+        }
+    }
+
+    /// "LABEL:KEY=VALUE,KEY=VALUE" → the label and its conditions, or nil when malformed.
+    static func labelled(_ text: String) -> (label: String, conditions: [String])? {
+        guard let colon = text.firstIndex(of: ":") else { return nil }
+        let name = String(text[..<colon]), conditions = text[text.index(after: colon)...].split(separator: ",").map(String.init)
+        guard !name.isEmpty, !name.contains(" "), !conditions.isEmpty,
+              conditions.allSatisfy({ $0.contains("=") && !$0.hasPrefix("=") }) else { return nil }
+        return (name, conditions)
     }
 
     func run() throws {
         common.apply()
         let filter = try HeaderFilter(`where`)
+        let labels = try label.map { text in
+            let (name, conditions) = Self.labelled(text)!
+            return (name, try HeaderFilter(conditions))
+        }
         var reports: [FileReport] = []
         for path in try expandListArguments(files) {
+            let cards = filter.isEmpty && labels.isEmpty ? [] : try FITS.listHDUs(path).map(\.header)
             if !filter.isEmpty {
-                guard filter.matches(try FITS.listHDUs(path).map(\.header)) else { continue }
+                guard filter.matches(cards) else { continue }
             }
-            if names { Console.out(path); continue }
+            if names {
+                if labels.isEmpty { Console.out(path) }
+                for (name, conditions) in labels where conditions.matches(cards) { Console.out("\(name):\(path)") }
+                continue
+            }
             var hdus: [HDUReport] = []
             var headers: [Header] = []
             try FITS.forEachHDU(path) { file, info in

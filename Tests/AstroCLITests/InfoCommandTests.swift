@@ -77,6 +77,20 @@ import AstroTestSupport
         #expect(none.code == 0 && none.stdout.isEmpty)
         #expect(try TestSupport.runTool(["info", "--where", "NOEQUALS"] + files).code == 64)
     }
+
+    /// One call, several labels: LABEL:FILE per match, in file order, a file under every label
+    /// it matches; --where still filters first.
+    @Test func labelsSortFilesInOneCall() throws {
+        let files = ["a8280271.fits", "sip-wcs.fit", "m13.fits"].map { TestSupport.path("fits/\($0)") }
+        let r = try TestSupport.runTool(["info", "--names", "--label", "LIGHT:imagetyp=light", "--label", "OBJ:IMAGETYP=obj*,GAIN=1.9",
+                                         "--label", "ANY:IMAGETYP=*"] + files)
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stdout == "OBJ:\(files[0])\nANY:\(files[0])\nLIGHT:\(files[1])\nANY:\(files[1])\n")
+        let filtered = try TestSupport.runTool(["info", "--names", "--where", "imagetyp=light", "--label", "ANY:IMAGETYP=*"] + files)
+        #expect(filtered.stdout == "ANY:\(files[1])\n")
+        #expect(try TestSupport.runTool(["info", "--label", "A:IMAGETYP=x"] + files).code == 64)
+        #expect(try TestSupport.runTool(["info", "--names", "--label", "IMAGETYP=x"] + files).code == 64)
+    }
 }
 
 @Suite struct InfoSectionTests {
