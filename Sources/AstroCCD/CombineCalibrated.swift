@@ -17,14 +17,12 @@ extension Combine {
         let masters = try Masters(options: process)
         let scratch = try ScratchFolder(beside: output, overwrite: overwrite, purpose: "calibrate")
         defer { scratch.remove() }
-        var original: [String: String] = [:]
         var calibrated: [String] = []
         for (i, path) in paths.enumerated() {
             let frame = try CCDFile.read(path, goodBits: options.goodBits)
             let (result, _) = try CCDProcess.run(frame, masters: masters, options: process)
             let target = try scratch.path(i, for: path)
             try result.write(to: target, overwrite: false, bitpix: options.pixelType)
-            original[target] = path
             calibrated.append(target)
         }
         var plain = options
@@ -33,7 +31,7 @@ extension Combine {
             return try run(calibrated, options: plain, output: output, overwrite: overwrite, progress: progress)
         } catch var error as AstroError {
             // Name the raw frames, not their calibrated copies in the scratch folder.
-            for (copy, raw) in original {
+            for (copy, raw) in zip(calibrated, paths) {
                 if error.file == copy { error.file = raw }
                 error.reason = error.reason.replacingOccurrences(of: copy, with: raw)
             }

@@ -49,8 +49,7 @@ extension FITSWriter {
         }
         if index == 0 {
             cards.append(Card("EXTEND", .logical(true), comment: "FITS dataset may contain extensions"))
-            cards.append(Card(commentary: "COMMENT", "  FITS (Flexible Image Transport System) format is defined in 'Astronomy"))
-            cards.append(Card(commentary: "COMMENT", "  and Astrophysics', volume 376, page 359; bibcode: 2001A&A...376..359H"))
+            cards += Header.standardReference.map { Card(commentary: "COMMENT", $0) }
         } else {
             cards.append(Card("PCOUNT", .integer(0), comment: "required keyword; must = 0"))
             cards.append(Card("GCOUNT", .integer(1), comment: "required keyword; must = 1"))

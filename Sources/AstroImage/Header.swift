@@ -35,10 +35,13 @@ public struct Header: Sendable, Equatable {
     }
 
     /// The COMMENT pair cfitsio (and the direct writer) put after EXTEND in a primary header.
+    public static let standardReference = [
+        "  FITS (Flexible Image Transport System) format is defined in 'Astronomy",
+        "  and Astrophysics', volume 376, page 359; bibcode: 2001A&A...376..359H",
+    ]
+
     static func isStandardReference(_ card: Card) -> Bool {
-        card.keyword == "COMMENT" && card.value == nil
-            && (card.comment.hasPrefix("  FITS (Flexible Image Transport System) format is defined in 'Astronomy")
-                || card.comment.hasPrefix("  and Astrophysics', volume 376, page 359; bibcode: 2001A&A...376..359H"))
+        card.keyword == "COMMENT" && card.value == nil && standardReference.contains { card.comment.hasPrefix($0) }
     }
 
     // MARK: Lookup
