@@ -15,14 +15,21 @@ let package = Package(
     ],
     targets: [
         // MARK: - C system libraries (module map + static inline shims only)
-        .systemLibrary(name: "CFITSIO", pkgConfig: "cfitsio", providers: [.apt(["libcfitsio-dev"])]),
+        .systemLibrary(name: "CFITSIO", providers: [.apt(["libcfitsio-dev"])]),
         .systemLibrary(name: "CWCSLIB", pkgConfig: "wcslib", providers: [.apt(["wcslib-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZLIB", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: - Domain libraries
         .target(name: "AstroImage"),
-        .target(name: "AstroFITS", dependencies: ["AstroImage", "CFITSIO", "CZLIB"]),
+        // cfitsio linked from its static archive: the shared library pulls in libcurl and ~25 more
+        // libraries (gnutls, krb5, ldap...) whose loading cost every process ~6 ms; its only curl
+        // use, https:// names, never reaches cfitsio (inputs are checked as local files first),
+        // so CurlAbsent.swift stands in for those six functions.
+        .target(name: "AstroFITS", dependencies: ["AstroImage", "CFITSIO", "CZLIB"],
+                linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libcfitsio.a"], .when(platforms: [.linux])),
+                                 .linkedLibrary("bz2", .when(platforms: [.linux])),
+                                 .linkedLibrary("cfitsio", .when(platforms: [.macOS]))]),
         .target(name: "AstroWCS", dependencies: ["AstroImage", "AstroFITS", "CWCSLIB"]),
         .target(name: "AstroDisplay", dependencies: ["AstroImage", "CPNG"]),
         .target(name: "AstroSim", dependencies: ["AstroImage", "AstroFITS", "AstroWCS"]),
