@@ -143,11 +143,13 @@ $(SKYREPORT): $(ALIGNED)
 # frame drizzled alone, less its SKYVALUE, the median blotted back and compared; a MASK bit
 # set in copies in outliers/. After skymatch, as JWST's pipeline does: on frames whose skies
 # differ the median sits between them and whole frames get flagged (5651 false flags on the
-# demo night's highest-sky frame before sky matching, 0-2 after). The JSON report is written
-# last and stands for the set.
+# demo night's highest-sky frame before sky matching, 0-2 after). The single drizzles use the
+# turbo kernel, as AstroDrizzle's driz_separate_kernel does by default: the median only has to
+# be smooth, and turbo takes a third of square's time. The JSON report is written last and
+# stands for the set.
 $(OUTLIERREPORT): $(SKYREPORT)
 	@mkdir -p $(@D)
-	@$(AT) resample outliers $(SKYMATCHED) --outdir $(@D) --overwrite -q --json > $@.tmp-$$$$ && mv $@.tmp-$$$$ $@
+	@$(AT) resample outliers $(SKYMATCHED) --outdir $(@D) --kernel turbo --overwrite -q --json > $@.tmp-$$$$ && mv $@.tmp-$$$$ $@
 
 # --- mosaic -----------------------------------------------------------------------------
 # The flagged frames drizzled (square kernel) onto a north-up TAN grid covering them, in

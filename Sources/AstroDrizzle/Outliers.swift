@@ -139,23 +139,35 @@ public enum Outliers {
     static func stackMedian(_ singles: [(image: [Float], weight: [Float])], count n: Int, nlow: Int, nhigh: Int,
                             maskpt: Double) -> [Float] {
         let floors = Parallel.mapBlocks(count: singles.count) { r in r.map { weightThreshold(singles[$0].weight, maskpt: maskpt) } }.flatMap { $0 }
-        let blocks = Parallel.mapBlocks(count: n, minBlock: 4096) { range -> [Float] in
-            var out = [Float](repeating: .nan, count: range.count), stack: [Float] = []
-            stack.reserveCapacity(singles.count)
-            for p in range {
-                stack.removeAll(keepingCapacity: true)
-                for (s, floor) in zip(singles, floors) where s.weight[p] >= floor && s.weight[p] > 0 && s.image[p].isFinite {
-                    stack.append(s.image[p])
+        var out = [Float](repeating: .nan, count: n)
+        // The planes by pointer: per pixel a handful of loads, no array bounds or tuple copies.
+        let images = singles.map { s in s.image.withUnsafeBufferPointer { SendableBuffer($0) } }
+        let weights = singles.map { s in s.weight.withUnsafeBufferPointer { SendableBuffer($0) } }
+        withExtendedLifetime(singles) {
+            out.withUnsafeMutableBufferPointer { ob in
+                let dst = SendableMutableBuffer(ob), m = singles.count
+                Parallel.forEachBlock(count: n, minBlock: 4096) { range in
+                    let stack = UnsafeMutablePointer<Float>.allocate(capacity: m)
+                    defer { stack.deallocate() }
+                    for p in range {
+                        // Kept values inserted in order (a few per pixel: insertion is the fastest sort).
+                        var k = 0
+                        for i in 0..<m {
+                            let w = weights[i][p], v = images[i][p]
+                            guard w >= floors[i], w > 0, v.isFinite else { continue }
+                            var j = k
+                            while j > 0 && stack[j - 1] > v { stack[j] = stack[j - 1]; j -= 1 }
+                            stack[j] = v
+                            k += 1
+                        }
+                        guard k > nlow + nhigh else { continue }
+                        let lo = nlow, kept = k - nlow - nhigh
+                        dst[p] = kept % 2 == 1 ? stack[lo + kept / 2] : (stack[lo + kept / 2 - 1] + stack[lo + kept / 2]) / 2
+                    }
                 }
-                guard stack.count > nlow + nhigh else { continue }
-                stack.sort()
-                let kept = stack[nlow..<(stack.count - nhigh)]
-                let m = kept.count, lo = kept.startIndex
-                out[p - range.lowerBound] = m % 2 == 1 ? kept[lo + m / 2] : (kept[lo + m / 2 - 1] + kept[lo + m / 2]) / 2
             }
-            return out
         }
-        return blocks.flatMap { $0 }
+        return out
     }
 
     /// stcal's compute_weight_threshold: maskpt × the 3σ-clipped (5 iterations) mean of the
