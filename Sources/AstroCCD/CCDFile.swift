@@ -24,6 +24,13 @@ public struct CCDFile: Sendable {
         self.path = path; self.primaryHeader = primaryHeader; self.chips = chips
     }
 
+    /// The bytes its planes hold in memory (data, σ, mask).
+    var byteCount: Int {
+        chips.reduce(0) { sum, c in
+            sum + c.image.count * (4 + (c.image.uncertainty == nil ? 0 : 4) + (c.image.mask == nil ? 0 : 1))
+        }
+    }
+
     static let errorNames: Set<String> = ["ERR", "UNCERT", "ERROR", "SIGMA"]
     static let maskNames: Set<String> = ["MASK", "DQ", "BPM"]
     static let otherCompanions: Set<String> = ["WHT", "CON", "CTX", "VAR_POISSON", "VAR_RNOISE", "VAR_FLAT", "HDRTAB"]

@@ -39,11 +39,32 @@ public enum Combine {
             }
             return try runShifted(paths, shifts, options: options, output: output, overwrite: overwrite, progress: progress)
         }
+        return try run(chips: nchips, options: options, output: output, overwrite: overwrite, progress: progress) { c in
+            try paths.map { try CombineInput($0, chip: nchips > 1 ? c : nil) }
+        }
+    }
+
+    /// Frames already in memory (calibrated by combine itself), named by `paths` in messages
+    /// and IMCMB cards.
+    static func run(_ frames: [CCDFile], paths: [String], options: CombineOptions, output: String, overwrite: Bool,
+                    progress: (Int, Int) -> Void) throws -> CombineReport {
+        let nchips = frames[0].chips.count
+        for (frame, path) in zip(frames, paths) where frame.chips.count != nchips {
+            throw AstroError(.badData, file: path, operation: "combining", reason: "it has \(frame.chips.count) chips, \(paths[0]) has \(nchips)")
+        }
+        return try run(chips: nchips, options: options, output: output, overwrite: overwrite, progress: progress) { c in
+            zip(frames, paths).map { CombineInput($0, chip: c, path: $1) }
+        }
+    }
+
+    /// Chip by chip: `inputs(c)` opens chip c of every input.
+    private static func run(chips nchips: Int, options: CombineOptions, output: String, overwrite: Bool,
+                            progress: (Int, Int) -> Void, inputs open: (Int) throws -> [CombineInput]) throws -> CombineReport {
         var chips: [CCDChip] = []
         var report: CombineReport?
         var primary: Header?
         for c in 0..<nchips {
-            let inputs = try paths.map { try CombineInput($0, chip: nchips > 1 ? c : nil) }
+            let inputs = try open(c)
             let (image, part) = try combineChip(inputs, options: options, output: output) { row, height in
                 progress(c * height + row, nchips * height)
             }
@@ -121,7 +142,7 @@ public enum Combine {
         if let w = options.weights, w.count != inputs.count {
             throw AstroError(.usage, operation: "combining", reason: "\(w.count) weights for \(inputs.count) inputs")
         }
-        if options.uncertainty == .propagate, let bare = inputs.first(where: { $0.errHDU == nil }) {
+        if options.uncertainty == .propagate, let bare = inputs.first(where: { !$0.hasErr }) {
             throw AstroError(.badData, file: bare.path, operation: "propagating ERR", reason: "it has no ERR/UNCERT extension")
         }
         let scales = try scaleFactors(inputs, options)
@@ -129,7 +150,7 @@ public enum Combine {
 
         let n = inputs.count
         let propagate = options.uncertainty == .propagate
-        let masked = inputs.contains { $0.maskHDU != nil }
+        let masked = inputs.contains { $0.hasMask }
         let bytesPerPixel = 4 + (masked ? 1 : 0) + (propagate ? 4 : 0)   // data, mask bits, σ
         // The limit bounds the block buffers; past 64 MiB bigger blocks only cost page faults.
         let budget = min(options.memLimit, 64 << 20)

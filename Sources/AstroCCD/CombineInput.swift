@@ -2,20 +2,26 @@ import AstroFITS
 import AstroImage
 
 /// One input of a combination, kept open so line blocks stream from it without re-reading the
-/// file per block (ccdproc re-reads every file per tile, issue #1012).
+/// file per block (ccdproc re-reads every file per tile, issue #1012); or a frame already in
+/// memory (combine's own calibrated inputs, when they fit its memory limit).
 final class CombineInput {
     let path: String
-    let file: FITSFile
-    let dataHDU: Int
-    let errHDU: Int?
-    let maskHDU: (Int, Bool)?
+    private let source: Source
     let width: Int
     let height: Int
     let header: Header
     /// A multi-extension file's header-only primary (EXPTIME and friends often live there).
     let primaryHeader: Header?
-    var extname: String? { header.string("EXTNAME") }
-    var extver: Int? { header.int("EXTVER") }
+    let extname: String?
+    let extver: Int?
+    let hasErr: Bool
+    let hasMask: Bool
+
+    private enum Source {
+        case file(FITSFile, data: Int, err: Int?, mask: (hdu: Int, isDQ: Bool)?)
+        /// Its mask holds final 0/1.. bits (good bits applied when the frame was read).
+        case memory(Image)
+    }
 
     /// How many chips a combination of this file runs: its science HDUs, or 1 when its name
     /// picks an HDU.
@@ -30,7 +36,8 @@ final class CombineInput {
     /// Chip `chip` of a multi-extension file, or the file's only frame (or the HDU its name picks).
     init(_ path: String, chip: Int? = nil) throws {
         self.path = path
-        file = try FITSFile(path)
+        let file = try FITSFile(path)
+        let dataHDU: Int, errHDU: Int?, maskHDU: (Int, Bool)?
         if file.namesHDU {
             dataHDU = file.hduIndex
             errHDU = nil
@@ -57,28 +64,74 @@ final class CombineInput {
         width = info.shape[0]
         height = info.shape[1]
         header = info.header
+        extname = header.string("EXTNAME")
+        extver = header.int("EXTVER")
+        hasErr = errHDU != nil
+        hasMask = maskHDU != nil
+        source = .file(file, data: dataHDU, err: errHDU, mask: maskHDU.map { (hdu: $0.0, isDQ: $0.1) })
+    }
+
+    /// Chip `chip` of a frame in memory, named `path` in messages and IMCMB cards.
+    init(_ frame: CCDFile, chip: Int, path: String) {
+        self.path = path
+        let c = frame.chips[chip]
+        width = c.image.width
+        height = c.image.height
+        header = c.image.header
+        primaryHeader = frame.primaryHeader
+        extname = c.extname
+        extver = c.extver
+        hasErr = c.image.uncertainty != nil
+        hasMask = c.image.mask != nil
+        source = .memory(c.image)
     }
 
     func data(rows: Range<Int>) throws -> [Float] {
-        try file.select(hdu: dataHDU)
-        return try file.readPixels(rows: rows)
+        switch source {
+        case let .file(file, data, _, _):
+            try file.select(hdu: data)
+            return try file.readPixels(rows: rows)
+        case let .memory(image):
+            return Array(image.pixels[rows.lowerBound * width..<rows.upperBound * width])
+        }
     }
 
     func data(rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {
-        try file.select(hdu: dataHDU)
-        try file.readPixels(rows: rows, into: buffer)
+        switch source {
+        case let .file(file, data, _, _):
+            try file.select(hdu: data)
+            try file.readPixels(rows: rows, into: buffer)
+        case let .memory(image):
+            Self.copy(image.pixels, rows, width, into: buffer)
+        }
     }
 
     /// Reads ERR rows; the caller has checked that there is an ERR plane.
     func sigma(rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {
-        guard let errHDU else { return }
-        try file.select(hdu: errHDU)
-        try file.readPixels(rows: rows, into: buffer)
+        switch source {
+        case let .file(file, _, err, _):
+            guard let err else { return }
+            try file.select(hdu: err)
+            try file.readPixels(rows: rows, into: buffer)
+        case let .memory(image):
+            if let sigma = image.uncertainty { Self.copy(sigma, rows, width, into: buffer) }
+        }
     }
 
     func mask(rows: Range<Int>, goodBits: GoodBits) throws -> [UInt8]? {
-        guard let (hdu, isDQ) = maskHDU else { return nil }
-        try file.select(hdu: hdu)
-        return CCDFile.maskPlane(try file.readPixels(rows: rows), isDQ: isDQ, goodBits: goodBits)
+        switch source {
+        case let .file(file, _, _, mask):
+            guard let (hdu, isDQ) = mask else { return nil }
+            try file.select(hdu: hdu)
+            return CCDFile.maskPlane(try file.readPixels(rows: rows), isDQ: isDQ, goodBits: goodBits)
+        case let .memory(image):
+            return image.mask.map { Array($0[rows.lowerBound * width..<rows.upperBound * width]) }
+        }
+    }
+
+    private static func copy(_ plane: [Float], _ rows: Range<Int>, _ width: Int, into buffer: UnsafeMutableBufferPointer<Float>) {
+        plane.withUnsafeBufferPointer { p in
+            buffer.baseAddress!.update(from: p.baseAddress! + rows.lowerBound * width, count: rows.count * width)
+        }
     }
 }

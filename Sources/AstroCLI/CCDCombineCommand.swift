@@ -83,7 +83,7 @@ struct CCDCombineCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Weights for the average: a file of one weight per input, or a header keyword.", valueName: "FILE|KEYWORD"))
     var weights: String?
 
-    @Option(help: ArgumentHelp("Memory for the line buffers of all inputs (K, M, G suffixes); the output frame comes on top.", valueName: "SIZE"))
+    @Option(help: ArgumentHelp("Memory for the line buffers of all inputs (K, M, G suffixes); the output frame comes on top. With calibration steps, the calibrated inputs stay in memory when they fit in half of it (else they go through a scratch folder).", valueName: "SIZE"))
     var memLimit = "512M"
 
     @Flag(help: "Write no ERR extension.")
