@@ -380,13 +380,24 @@ public enum SkyMatch {
         }
         var files: [String] = []
         for c in chips where !files.contains(c.file) { files.append(c.file) }
-        for file in files {
+        let jobs = files.map { file in
             var updates: [Int: Image] = [:]
             for (k, c) in chips.enumerated() where c.file == file {
                 updates[c.hdu] = updated(c, sky: skies[k], options: o)
             }
-            try SkyFileWriter.write(file, replacing: updates, to: outputs[file]!, overwrite: overwrite || outputs[file] == file)
+            return (file: file, updates: updates, output: outputs[file]!)
         }
+        // The files two at a time (each is read back and written whole); the first failure in
+        // file order is reported.
+        let failures = Parallel.mapBlocks(count: jobs.count) { r -> (any Error)? in
+            for job in jobs[r] {
+                do {
+                    try SkyFileWriter.write(job.file, replacing: job.updates, to: job.output, overwrite: overwrite || job.output == job.file)
+                } catch { return error }
+            }
+            return nil
+        }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
     }
 
     /// The chip as written: its sky keyword (cumulative over runs when subtracting), method,
