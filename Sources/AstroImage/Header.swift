@@ -128,12 +128,22 @@ public struct Header: Sendable, Equatable {
 
     public var history: [String] { cards.filter { $0.keyword == "HISTORY" }.map(\.comment) }
 
+    /// Lines of at most 72 characters, broken at the last space when there is one in the
+    /// second half of the line (that space dropped), else mid-word.
     private mutating func addCommentary(_ keyword: String, _ text: String) {
         var rest = Substring(text)
         repeat {
-            let chunk = rest.prefix(72)
+            var chunk = rest.prefix(72)
+            var next = rest.dropFirst(chunk.count)
+            if !next.isEmpty, next.first != " ", let space = chunk.lastIndex(of: " "),
+               chunk.distance(from: chunk.startIndex, to: space) >= 36 {
+                chunk = rest[rest.startIndex..<space]
+                next = rest[rest.index(after: space)...]
+            } else if next.first == " " {
+                next = next.dropFirst()
+            }
             cards.append(Card(commentary: keyword, String(chunk)))
-            rest = rest.dropFirst(chunk.count)
+            rest = next
         } while !rest.isEmpty
     }
 

@@ -39,6 +39,20 @@ import AstroImage
         #expect(back == h)
     }
 
+    /// HISTORY text breaks between words (the space dropped), mid-word only when a word would
+    /// leave the line less than half full.
+    @Test func historyWrapsBetweenWords() {
+        var h = Header()
+        let words = "astrotool ccdproc: gain x1.5 (to electron) from GAIN; read noise 5.0 e- from RDNOISE; error frame added"
+        h.addHistory(words)
+        #expect(h.history == ["astrotool ccdproc: gain x1.5 (to electron) from GAIN; read noise 5.0 e-",
+                              "from RDNOISE; error frame added"])
+        #expect(h.history.allSatisfy { $0.count <= 72 })
+        h = Header()
+        h.addHistory("short " + String(repeating: "y", count: 100))
+        #expect(h.history == ["short " + String(repeating: "y", count: 66), String(repeating: "y", count: 34)])
+    }
+
     @Test func setUpdatesInPlace() {
         var h = Header()
         h.set("A", 1)
