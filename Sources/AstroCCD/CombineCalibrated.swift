@@ -22,13 +22,18 @@ extension Combine {
         _ = try AtomicOutput(output, overwrite: overwrite)   // a bad output is refused before any work
         var plain = options
         plain.goodBits = .none   // applied when the raw frames were read
-        let calibrate = { (path: String) throws -> CCDFile in
-            try CCDProcess.run(try CCDFile.read(path, goodBits: options.goodBits), masters: masters, options: process).0
+        let goodBits = options.goodBits, steps = process
+        let calibrate = { @Sendable (path: String) throws -> CCDFile in
+            try CCDProcess.run(try CCDFile.read(path, goodBits: goodBits), masters: masters, options: steps).0
         }
         let first = try calibrate(paths[0])
         if options.shifts == nil && options.pixelType == .float32 && first.byteCount * paths.count <= options.memLimit / 2 {
-            var frames = [first]
-            for path in paths.dropFirst() { frames.append(try calibrate(path)) }
+            // The rest calibrated two at a time (reading and the overscan fits are serial work);
+            // the first failure in input order is reported.
+            let rest = Parallel.mapBlocks(count: paths.count - 1) { r in
+                r.map { i in Result { try calibrate(paths[i + 1]) } }
+            }.flatMap { $0 }
+            let frames = try [first] + rest.map { try $0.get() }
             return try run(frames, paths: paths, options: plain, output: output, overwrite: overwrite, progress: progress)
         }
         let scratch = try ScratchFolder(beside: output, overwrite: overwrite, purpose: "calibrate")
