@@ -118,9 +118,11 @@ import Testing
         let viaFiles = dir.appendingPathComponent("bias_3.fits").path
         let f = try TestSupport.runTool(["ccdproc", "combine"] + biases + ["-o", viaFiles, "--mem-limit", "16K"] + clip + basic)
         #expect(f.code == 0, "\(f.stderr)")
+        // (The cards but the time stamps: the runs may fall in different seconds.)
+        func cards(_ h: Header) -> [Card] { h.cards.filter { !["CCDPROC", "DATE"].contains($0.keyword) } }
         for hdu in ["", "[ERR]", "[MASK]"] {
             let a = try FITS.readImage(viaFiles + hdu), b = try FITS.readImage(oneStep + hdu)
-            #expect(a.pixels.elementsEqual(b.pixels) { $0 == $1 || ($0.isNaN && $1.isNaN) } && a.header.cards == b.header.cards, "HDU \(hdu)")
+            #expect(a.pixels.elementsEqual(b.pixels) { $0 == $1 || ($0.isNaN && $1.isNaN) } && cards(a.header) == cards(b.header), "HDU \(hdu)")
         }
         // Darks per second on that master, the second step of a night's masters.
         let dark = dir.appendingPathComponent("dark.fits").path
