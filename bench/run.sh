@@ -36,7 +36,7 @@ case "${1:-all}" in all|align)
     fi ;;
 esac
 # The chain case races the whole Python stack: stcal (with the drizzle it pins), ccdproc, astroscrappy.
-case "${1:-all}" in all|chain)
+case "${1:-all}" in all|chain|chain-large)
     if ! "$here/.venv-chain/bin/python" -c "import stcal.skymatch, ccdproc, astroscrappy, drizzle" 2>/dev/null; then
         echo "bench: creating $here/.venv-chain (stcal 1.20.0, ccdproc, astroscrappy for chain)" >&2
         python3 -m venv "$here/.venv-chain"
