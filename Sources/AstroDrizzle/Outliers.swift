@@ -148,8 +148,15 @@ public enum Outliers {
                 let dst = SendableMutableBuffer(ob), m = singles.count
                 Parallel.forEachBlock(count: n, minBlock: 4096) { range in
                     let stack = UnsafeMutablePointer<Float>.allocate(capacity: m)
-                    defer { stack.deallocate() }
-                    for p in range {
+                    let tile = UnsafeMutablePointer<Lanes>.allocate(capacity: m)
+                    defer { stack.deallocate(); tile.deallocate() }
+                    var p = range.lowerBound
+                    while p < range.upperBound {
+                        if p + Lanes.scalarCount <= range.upperBound,
+                           medianTile(p, images, weights, floors, nlow: nlow, nhigh: nhigh, tile, into: dst) {
+                            p += Lanes.scalarCount
+                            continue
+                        }
                         // Kept values inserted in order (a few per pixel: insertion is the fastest sort).
                         var k = 0
                         for i in 0..<m {
@@ -160,14 +167,49 @@ public enum Outliers {
                             stack[j] = v
                             k += 1
                         }
-                        guard k > nlow + nhigh else { continue }
-                        let lo = nlow, kept = k - nlow - nhigh
-                        dst[p] = kept % 2 == 1 ? stack[lo + kept / 2] : (stack[lo + kept / 2 - 1] + stack[lo + kept / 2]) / 2
+                        if k > nlow + nhigh {
+                            let lo = nlow, kept = k - nlow - nhigh
+                            dst[p] = kept % 2 == 1 ? stack[lo + kept / 2] : (stack[lo + kept / 2 - 1] + stack[lo + kept / 2]) / 2
+                        }
+                        p += 1
                     }
                 }
             }
         }
         return out
+    }
+
+    typealias Lanes = SIMD16<Float>
+
+    /// Sixteen output pixels at once when every input's value is kept at all of them (the
+    /// common case inside the footprint): the stacks sorted side by side by odd-even
+    /// transposition (m passes of neighbour compare-exchanges), the same median as the scalar
+    /// path, bit for bit. False, with nothing written, when a value at one of them is not kept.
+    @inline(__always)
+    private static func medianTile(_ p: Int, _ images: [SendableBuffer<Float>], _ weights: [SendableBuffer<Float>], _ floors: [Float],
+                                   nlow: Int, nhigh: Int, _ v: UnsafeMutablePointer<Lanes>, into dst: SendableMutableBuffer<Float>) -> Bool {
+        let m = images.count
+        guard m > nlow + nhigh else { return false }
+        for i in 0..<m {
+            let w = UnsafeRawPointer(weights[i].base + p).loadUnaligned(as: Lanes.self)
+            let x = UnsafeRawPointer(images[i].base + p).loadUnaligned(as: Lanes.self)
+            // x − x is 0 exactly for finite x; NaN weights fail both tests.
+            guard all(w .>= Lanes(repeating: floors[i])), all(w .> 0), (x - x) == .zero else { return false }
+            v[i] = x
+        }
+        for pass in 0..<m {
+            var i = pass & 1
+            while i + 1 < m {
+                let a = v[i], b = v[i + 1]
+                v[i] = a.replacing(with: b, where: b .< a)
+                v[i + 1] = b.replacing(with: a, where: b .< a)
+                i += 2
+            }
+        }
+        let kept = m - nlow - nhigh, r = nlow + kept / 2
+        let median = kept % 2 == 1 ? v[r] : (v[r - 1] + v[r]) / 2
+        UnsafeMutableRawPointer(dst.base + p).storeBytes(of: median, as: Lanes.self)
+        return true
     }
 
     /// stcal's compute_weight_threshold: maskpt × the 3σ-clipped (5 iterations) mean of the

@@ -53,6 +53,37 @@ import Testing
         #expect(Outliers.stackMedian(singles, count: 1, nlow: 3, nhigh: 2, maskpt: 0.7)[0].isNaN)
     }
 
+    /// The sixteen-pixel path (every value kept) and the per-pixel path (a value dropped
+    /// somewhere in the tile) give each pixel the median of its kept values, with nlow/nhigh.
+    @Test func tilesAndSinglePixelsAgree() {
+        var rng = SystemRandomNumberGenerator()
+        let n = 16 * 40 + 5
+        for m in [2, 5, 6, 7] {
+            var singles: [(image: [Float], weight: [Float])] = (0..<m).map { _ in
+                (image: (0..<n).map { _ in Float(Int.random(in: 0..<50, using: &rng)) / 4 }, weight: [Float](repeating: 1, count: n))
+            }
+            // Whole tiles left as they are (the vector path); in others one value dropped by
+            // weight, NaN or infinity (the scalar path).
+            for p in stride(from: 16 * 3, to: n, by: 37) {
+                switch p % 3 {
+                case 0: singles[p % m].weight[p] = 0
+                case 1: singles[p % m].image[p] = .nan
+                default: singles[p % m].image[p] = .infinity
+                }
+            }
+            for (nlow, nhigh) in [(0, 0), (1, 0), (1, 1)] {
+                let median = Outliers.stackMedian(singles, count: n, nlow: nlow, nhigh: nhigh, maskpt: 0.7)
+                for p in 0..<n {
+                    let kept = singles.filter { $0.weight[p] > 0 && $0.image[p].isFinite }.map { $0.image[p] }.sorted()
+                    let core = Array(kept.dropFirst(nlow).dropLast(nhigh))
+                    let want: Float = core.isEmpty ? .nan
+                        : core.count % 2 == 1 ? core[core.count / 2] : (core[core.count / 2 - 1] + core[core.count / 2]) / 2
+                    #expect(median[p] == want || (median[p].isNaN && want.isNaN), "m \(m) pixel \(p)")
+                }
+            }
+        }
+    }
+
     @Test func growWidensEachFlag() {
         var data = [Float](repeating: 10, count: 49), o = OutlierOptions()
         data[24] = 1000
