@@ -7,7 +7,7 @@ import AstroImage
 /// thresholds move them inwards, so no stack is sorted twice. Gives what `StackKernel` gives, to
 /// rounding: scaled values are rounded to Float before sorting (an ulp of the data at most).
 /// Tiles with a masked or non-finite value go to `StackKernel`.
-struct StackTile {
+final class StackTile {
     typealias Lanes = SIMD8<Float>
     static let width = 8
 
