@@ -19,7 +19,7 @@ final class CombineInput {
 
     private enum Source {
         case file(FITSFile, data: Int, err: Int?, mask: (hdu: Int, isDQ: Bool)?)
-        /// Its mask holds final 0/1.. bits (good bits applied when the frame was read).
+        /// Its mask holds the final bits (good bits were applied when the frame was read).
         case memory(Image)
     }
 
