@@ -23,9 +23,9 @@ let package = Package(
         // MARK: - Domain libraries
         .target(name: "AstroImage"),
         // cfitsio linked from its static archive: the shared library pulls in libcurl and ~25 more
-        // libraries (gnutls, krb5, ldap...) whose loading cost every process ~6 ms; its only curl
-        // use, https:// names, never reaches cfitsio (inputs are checked as local files first),
-        // so CurlAbsent.swift stands in for those six functions.
+        // libraries (gnutls, krb5, ldap...) whose loading cost every process ~6 ms. Its only curl
+        // use, https:// and ftps:// names, astrotool refuses with a message (download first), so
+        // CurlAbsent.swift stands in for those six functions.
         .target(name: "AstroFITS", dependencies: ["AstroImage", "CFITSIO", "CZLIB"],
                 linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libcfitsio.a"], .when(platforms: [.linux])),
                                  .linkedLibrary("bz2", .when(platforms: [.linux])),

@@ -1,8 +1,9 @@
 #if os(Linux)
-/// The six libcurl functions the static cfitsio archive refers to (its https:// driver), so that
-/// libcurl and its ~25 libraries are not loaded by every process (Package.swift says why). No
-/// astrotool path reaches them: every input name is opened as a local file, checked to exist
-/// first. Should one be reached, each fails as libcurl does when it cannot start.
+/// The six libcurl functions the static cfitsio archive refers to (its https:// and ftps://
+/// drivers), so that libcurl and its ~25 libraries are not loaded by every process (Package.swift
+/// says why). Such names are refused before cfitsio sees them (`FITSStatus.checkReadable`:
+/// "download the file first"); http://, ftp://, file:// and mem:// keep cfitsio's own drivers.
+/// Should one be reached anyway, each fails as libcurl does when it cannot start.
 
 @_cdecl("curl_global_init") public func curl_global_init(_ flags: Int) -> Int32 { 2 /* CURLE_FAILED_INIT */ }
 @_cdecl("curl_global_cleanup") public func curl_global_cleanup() {}

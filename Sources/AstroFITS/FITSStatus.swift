@@ -40,6 +40,11 @@ enum FITSStatus {
     /// so plainly instead of cfitsio's generic "could not open the named file".
     static func checkReadable(_ name: String) throws {
         let base = basePath(name)
+        // cfitsio reads these through libcurl, which astrotool does not link (CurlAbsent.swift).
+        if let scheme = ["https://", "ftps://"].first(where: { base.lowercased().hasPrefix($0) }) {
+            throw AstroError(.noInput, file: name, operation: "opening",
+                             reason: "\(scheme) names are not read (astrotool is built without libcurl); download the file first")
+        }
         guard !base.contains("://"), base != "-" else { return }
         var isDir: ObjCBool = false
         if !FileManager.default.fileExists(atPath: base, isDirectory: &isDir) {

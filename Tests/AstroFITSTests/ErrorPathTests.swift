@@ -23,6 +23,13 @@ import AstroTestSupport
         expectError(.noInput, naming: "nope.fits[SCI]") { _ = try FITS.readImage("/tmp/nope.fits[SCI]") }
     }
 
+    /// cfitsio reads https:// and ftps:// through libcurl, which astrotool does not link: a
+    /// clear refusal instead of cfitsio's "could not open" (status 104).
+    @Test func tlsNamesAreRefused() {
+        expectError(.noInput, naming: "download the file first") { _ = try FITS.readImage("https://example.org/sky.fits") }
+        expectError(.noInput, naming: "ftps://") { _ = try FITS.readHeader("FTPS://example.org/sky.fits[1]") }
+    }
+
     @Test func notFITS() throws {
         let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
         let path = dir.appendingPathComponent("text.fits").path
