@@ -380,19 +380,19 @@ public enum SkyMatch {
         }
         var files: [String] = []
         for c in chips where !files.contains(c.file) { files.append(c.file) }
-        let jobs = files.map { file in
-            var updates: [Int: Image] = [:]
-            for (k, c) in chips.enumerated() where c.file == file {
-                updates[c.hdu] = updated(c, sky: skies[k], options: o)
-            }
-            return (file: file, updates: updates, output: outputs[file]!)
-        }
         // The files two at a time (each is read back and written whole); the first failure in
-        // file order is reported.
-        let failures = Parallel.mapBlocks(count: jobs.count) { r -> (any Error)? in
-            for job in jobs[r] {
+        // file order is reported. Each file's chips are updated as it is written, so that with
+        // --subtract only the files being written hold a second copy of their pixels. The chips
+        // are only read here (their WCSs not at all): `Unshared` hands them to both workers.
+        let shared = Unshared(chips), names = files
+        let failures = Parallel.mapBlocks(count: names.count) { r -> (any Error)? in
+            for file in names[r] {
+                var updates: [Int: Image] = [:]
+                for (k, c) in shared.value.enumerated() where c.file == file {
+                    updates[c.hdu] = updated(c, sky: skies[k], options: o)
+                }
                 do {
-                    try SkyFileWriter.write(job.file, replacing: job.updates, to: job.output, overwrite: overwrite || job.output == job.file)
+                    try SkyFileWriter.write(file, replacing: updates, to: outputs[file]!, overwrite: overwrite || outputs[file] == file)
                 } catch { return error }
             }
             return nil
