@@ -91,6 +91,7 @@ enum MedianFilter {
         let (merge, slots) = Network.merging(runs: sx, length: sy, outputs: ranks)
         src.forEachRowBlock { block in
             let v = UnsafeMutablePointer<Lanes>.allocate(capacity: n); defer { v.deallocate() }
+            let g = UnsafeMutablePointer<Lanes>.allocate(capacity: 2 * n); defer { g.deallocate() }
             let columns = UnsafeMutablePointer<Float>.allocate(capacity: sy * pw); defer { columns.deallocate() }
             for y in block {
                 // Row k of `columns`: the k-th smallest of each padded column's sy values.
@@ -102,7 +103,21 @@ enum MedianFilter {
                     let sorted = (0..<sy).map { padded[c, y + $0] }.sorted()
                     for k in 0..<sy { columns[k * pw + c] = sorted[k] }
                 }
-                tiles(from: 0, to: w) { x in
+                let stride = Lanes.scalarCount
+                pairedTiles(from: 0, to: w) { x in
+                    for j in 0..<sx {
+                        for k in 0..<sy {
+                            let p = columns + k * pw + x + j, wire = 2 * (j * sy + k)
+                            g[wire] = load(p)
+                            g[wire + 1] = load(p + stride)
+                        }
+                    }
+                    merge.sortPair(g)
+                    for (out, slot) in zip(outs, slots) {
+                        store(g[2 * slot], out.base + y * w + x)
+                        store(g[2 * slot + 1], out.base + y * w + x + stride)
+                    }
+                } single: { x in
                     for j in 0..<sx {
                         for k in 0..<sy { v[j * sy + k] = load(columns + k * pw + x + j) }
                     }
@@ -129,6 +144,17 @@ enum MedianFilter {
         var x = lo
         while x + Lanes.scalarCount <= hi { vector(x); x += Lanes.scalarCount }
         if x < hi { vector(hi - Lanes.scalarCount) }
+    }
+
+    /// `tiles` two at a time: `paired` for spans of two tiles (the last one shifted left to end
+    /// at hi), `single` and `scalar` as in `tiles` when the span is shorter than two tiles.
+    @inline(__always)
+    static func pairedTiles(from lo: Int, to hi: Int, paired: (Int) -> Void, single: (Int) -> Void, scalar: (Int) -> Void) {
+        let span = 2 * Lanes.scalarCount
+        guard hi - lo >= span else { tiles(from: lo, to: hi, vector: single, scalar: scalar); return }
+        var x = lo
+        while x + span <= hi { paired(x); x += span }
+        if x < hi { paired(hi - span) }
     }
 
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Lanes {
@@ -201,6 +227,23 @@ enum MedianFilter {
                     let swap = b .< a
                     v[Int(i)] = a.replacing(with: b, where: swap)
                     v[Int(j)] = b.replacing(with: a, where: swap)
+                }
+            }
+        }
+
+        /// `sort` on two tiles at once, wire i of tile t in g[2i + t]: twice the independent work
+        /// per comparator, so one tile's loads and compares overlap the other's (the comparators
+        /// chain through memory; ccdmask's 15×15 rank filter 0.37 → 0.26 s of CPU).
+        @inline(__always) func sortPair(_ g: UnsafeMutablePointer<Lanes>) {
+            pairs.withUnsafeBufferPointer { p in
+                for (i, j) in p {
+                    let a = g + 2 * Int(i), b = g + 2 * Int(j)
+                    for t in 0..<2 {
+                        let x = a[t], y = b[t]
+                        let swap = y .< x
+                        a[t] = x.replacing(with: y, where: swap)
+                        b[t] = y.replacing(with: x, where: swap)
+                    }
                 }
             }
         }

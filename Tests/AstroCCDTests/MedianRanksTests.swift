@@ -31,9 +31,11 @@ import Testing
         }
     }
 
-    /// The filter itself against a brute-force reflect-padded rank filter (scipy's mode).
-    @Test func rankFilterMatchesSorting() {
-        let w = 37, h = 23, sy = 15, sx = 15, ranks = [155, 69]
+    /// The filter itself against a brute-force reflect-padded rank filter (scipy's mode); widths
+    /// that take the paired tiles with a shifted last pair (37), single tiles (20) and scalars (9).
+    @Test(arguments: [37, 20, 9])
+    func rankFilterMatchesSorting(w: Int) {
+        let h = 23, sy = 15, sx = 15, ranks = [155, 69]
         var rng = SystemRandomNumberGenerator()
         let values = (0..<(w * h)).map { _ in Float.random(in: -1...1, using: &rng) }
         let src = values.withUnsafeBufferPointer { Plane<Float>(width: w, height: h, copying: $0) }
