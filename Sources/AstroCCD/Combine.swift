@@ -153,7 +153,10 @@ public enum Combine {
         let masked = inputs.contains { $0.hasMask }
         let bytesPerPixel = 4 + (masked ? 1 : 0) + (propagate ? 4 : 0)   // data, mask bits, σ
         // The limit bounds the block buffers; past 64 MiB bigger blocks only cost page faults.
-        let budget = min(options.memLimit, 64 << 20)
+        // Rows copied from frames in memory go in 4 MiB blocks: the copy stays in cache for the
+        // kernel and the buffer's pages are reused (the night's three masters 0.42 -> 0.37 s);
+        // file reads want large blocks (20 files of 4096x2048: 0.62 s with 64 MiB, 0.67 with 4).
+        let budget = min(options.memLimit, inputs.allSatisfy(\.inMemory) ? 4 << 20 : 64 << 20)
         let blockRows = max(1, min(height, budget / max(1, n * width * bytesPerPixel)))
 
         var value = [Float](repeating: 0, count: width * height)

@@ -71,6 +71,12 @@ final class CombineInput {
         source = .file(file, data: dataHDU, err: errHDU, mask: maskHDU.map { (hdu: $0.0, isDQ: $0.1) })
     }
 
+    /// True for a frame in memory: its rows are copied, not read.
+    var inMemory: Bool {
+        if case .memory = source { return true }
+        return false
+    }
+
     /// Chip `chip` of a frame in memory, named `path` in messages and IMCMB cards.
     init(_ frame: CCDFile, chip: Int, path: String) {
         self.path = path
