@@ -243,7 +243,7 @@ public enum Combine {
                                             let end = min(block.upperBound, p + StackTile.width)
                                             if let tile, end - p == StackTile.width,
                                                tile.load(d.base + p, stride: bp, bits: masked ? m.base + p : nil) {
-                                                for lane in 0..<StackTile.width { store(tile.combine(lane: lane), p + lane) }
+                                                tile.combineAll { lane, r in store(r, p + lane) }
                                             } else {
                                                 for q in p..<end {
                                                     load(kernel, q)

@@ -4,7 +4,8 @@ import AstroImage
 /// common case of a bias, dark or flat stack. Each input's eight values load as one vector, the
 /// sorting network runs on vectors (eight sorts for the price of one), and then each sorted
 /// stack is clipped as a shrinking index range: extrema drop its ends, minmax and sigma
-/// thresholds move them inwards, so no stack is sorted twice. Gives what `StackKernel` gives, to
+/// thresholds move them inwards, so no stack is sorted twice; while no lane loses a value, all
+/// eight are combined in vectors (`combineAll`). Gives what `StackKernel` gives, to
 /// rounding: scaled values are rounded to Float before sorting (an ulp of the data at most).
 /// Tiles with a masked or non-finite value go to `StackKernel`.
 final class StackTile {
@@ -20,6 +21,10 @@ final class StackTile {
     let v: UnsafeMutablePointer<Lanes>
     /// One lane's sorted stack.
     let t: UnsafeMutablePointer<Double>
+    /// Every lane's sorted stack in Double: the k-th holds each lane's k-th smallest value.
+    typealias Wide = SIMD8<Double>
+    typealias Half = SIMD4<Double>
+    let w: UnsafeMutablePointer<Wide>
 
     /// Nil when the tile path does not apply: weights, propagated σ and IRAF's rejections need
     /// to know which input each value came from, which sorting forgets; so do raw-value
@@ -36,9 +41,11 @@ final class StackTile {
         v.initialize(repeating: Lanes(), count: n)
         t = .allocate(capacity: n)
         t.initialize(repeating: 0, count: n)
+        w = .allocate(capacity: n)
+        w.initialize(repeating: Wide(), count: n)
     }
 
-    func deallocate() { v.deallocate(); t.deallocate() }
+    func deallocate() { v.deallocate(); t.deallocate(); w.deallocate() }
 
     /// Loads and sorts the tile whose first pixel is `data[0]`, input i at `data[i·stride]`;
     /// false (nothing combined) when a value is masked, NaN or infinite.
@@ -62,6 +69,82 @@ final class StackTile {
             }
         }
         return true
+    }
+
+    /// Combines every lane of the loaded tile into `store(lane, result)`. All lanes at once, in
+    /// Double vectors, while no lane loses a value: every stack then keeps its whole sorted run,
+    /// so centre, spread and result are the same sums and picks in every lane, in the order
+    /// `combine(lane:)` takes them (the same bits). A lane whose clipping would reject a value,
+    /// and options with extrema or minmax ranges, go to `combine(lane:)`.
+    func combineAll(_ store: (Int, StackKernel.Result) -> Void) {
+        guard options.extrema == nil, options.minmax == nil else {
+            for lane in 0..<Self.width { store(lane, combine(lane: lane)) }
+            return
+        }
+        for k in 0..<n { w[k] = Wide(lowHalf: Half(v[k].lowHalf), highHalf: Half(v[k].highHalf)) }
+        var sum = Wide()
+        for k in 0..<n { sum += w[k] }
+        let count = Wide(repeating: Double(n))
+        var keeps = SIMDMask<SIMD8<Int64>>(repeating: true)
+        if let clip = options.sigmaClip {
+            let c = clip.center == .mean ? sum / count : wideMedian()
+            let d: Wide
+            switch clip.deviation {
+            case .std: d = (wideSumOfSquares(about: sum / count) / count).squareRoot()
+            case .madStd: d = wideMadStd()
+            }
+            let lo = c - clip.low * d, hi = c + clip.high * d
+            keeps = .!(w[0] .< lo) .& .!(w[n - 1] .> hi)
+        }
+        let value: Wide
+        switch options.method {
+        case .average: value = sum / count
+        case .sum: value = sum
+        case .median: value = wideMedian()
+        }
+        var sigma = Wide(repeating: .nan)
+        if options.uncertainty == .scatter {
+            if options.method == .median {
+                sigma = wideMadStd() / count.squareRoot()
+            } else {
+                let std = (wideSumOfSquares(about: sum / count) / count).squareRoot()
+                sigma = options.method == .sum ? std * count.squareRoot() : std / count.squareRoot()
+            }
+        }
+        for lane in 0..<Self.width {
+            if keeps[lane] {
+                store(lane, .init(value: Float(value[lane]), sigma: Float(sigma[lane]), mask: 0, rejected: 0))
+            } else {
+                store(lane, combine(lane: lane))
+            }
+        }
+    }
+
+    /// `SortedRun.median` of every lane's whole run.
+    private func wideMedian() -> Wide {
+        n % 2 == 1 ? w[n / 2] : 0.5 * (w[n / 2 - 1] + w[n / 2])
+    }
+
+    /// `SortedRun.madStd` of every lane's whole run.
+    private func wideMadStd() -> Wide {
+        let med = wideMedian()
+        func deviation(_ j: Int) -> Wide {
+            var best = Wide(repeating: .infinity)
+            for s in 0..<(n - j) {
+                let below = med - w[s], above = w[s + j] - med
+                let worst = below.replacing(with: above, where: above .>= below)
+                best = best.replacing(with: worst, where: worst .< best)
+            }
+            return best
+        }
+        let mad = n % 2 == 1 ? deviation(n / 2) : 0.5 * (deviation(n / 2 - 1) + deviation(n / 2))
+        return 1.482602218505602 * mad
+    }
+
+    private func wideSumOfSquares(about mean: Wide) -> Wide {
+        var ss = Wide()
+        for k in 0..<n { let d = w[k] - mean; ss += d * d }
+        return ss
     }
 
     /// Combines one lane of the loaded tile.

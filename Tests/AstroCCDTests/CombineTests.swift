@@ -196,17 +196,29 @@ import Testing
                 }
                 let kernel = StackKernel(options: options, constants: .init(scales: scales), network: network)
                 defer { tile.deallocate(); kernel.deallocate() }
-                // Gaussian stacks with outliers; some lanes made of ties.
+                // Gaussian stacks, with outliers in lanes 0-3 (clipped lanes beside kept ones);
+                // lane 7 made of ties.
                 var data = [Float](repeating: 0, count: n * width)
                 for i in 0..<n {
                     for lane in 0..<width {
                         var v = 100 + 3 * g.gaussian()
-                        if Int.random(in: 0..<6, using: &g) == 0 { v += 40 }
+                        if lane < 4 && Int.random(in: 0..<6, using: &g) == 0 { v += 40 }
                         data[i * width + lane] = lane == 7 ? 101 : Float(v)
                     }
                 }
                 let loaded = data.withUnsafeBufferPointer { tile.load($0.baseAddress!, stride: width, bits: nil) }
                 #expect(loaded)
+                // All lanes at once gives each lane's own result, bit for bit.
+                var all = [StackKernel.Result?](repeating: nil, count: width)
+                tile.combineAll { all[$0] = $1 }
+                for lane in 0..<width {
+                    let one = tile.combine(lane: lane)
+                    let same = all[lane].map {
+                        $0.value.bitPattern == one.value.bitPattern && $0.sigma.bitPattern == one.sigma.bitPattern
+                            && $0.mask == one.mask && $0.rejected == one.rejected
+                    }
+                    #expect(same == true, "n=\(n) \(options.method) compat=\(options.ccdprocCompat) lane \(lane)")
+                }
                 for lane in 0..<width {
                     for i in 0..<n { kernel.x[i] = Double(data[i * width + lane]); kernel.bits[i] = 0 }
                     let want = kernel.combine(), got = tile.combine(lane: lane)
