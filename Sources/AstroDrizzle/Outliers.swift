@@ -315,14 +315,16 @@ public enum Outliers {
             }
             let name = (info.extname ?? "").uppercased(), ver = info.header.int("EXTVER") ?? 1
             guard info.shape.count >= 2 else { out.append(.headerOnly(info.header, extname: info.extname)); continue }
-            var image = try FITS.readImage("\(base)[\(info.index)]")
-            if name == "DQ" || name == "MASK", let k = pending.firstIndex(where: { $0.version == ver }) {
-                for (p, f) in pending[k].flags.enumerated() where f {
-                    image.pixels[p] = Float(UInt32(max(0, image.pixels[p])) | bit)
-                }
-                pending.remove(at: k)
-                image.header.addHistory("astrotool resample outliers: bit \(bit) set on outliers")
+            guard name == "DQ" || name == "MASK", let k = pending.firstIndex(where: { $0.version == ver }) else {
+                out.append(try FITSCopy.hdu(of: base, info))   // unchanged: its bytes as they are
+                continue
             }
+            var image = try FITS.readImage("\(base)[\(info.index)]")
+            for (p, f) in pending[k].flags.enumerated() where f {
+                image.pixels[p] = Float(UInt32(max(0, image.pixels[p])) | bit)
+            }
+            pending.remove(at: k)
+            image.header.addHistory("astrotool resample outliers: bit \(bit) set on outliers")
             out.append(OutputHDU(image, extname: info.extname, extver: info.header.int("EXTVER"), pixelType: FITSCopy.storage(info)))
         }
         // Chips without a mask get one, MASK with their EXTVER, at the end.

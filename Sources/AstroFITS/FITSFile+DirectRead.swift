@@ -5,7 +5,7 @@ import Synchronization
 import Glibc
 #endif
 
-// ffurlt = fits_url_type   ffflnm = fits_file_name
+// ffurlt = fits_url_type   ffflnm = fits_file_name   ffrtnm = fits_parse_rootname
 //   ffgidt = fits_get_img_type   ffgkyd = fits_read_key_dbl   ffgkyjj = fits_read_key_lnglong
 
 extension FITSFile {
@@ -94,6 +94,25 @@ extension FITSFile {
         }
     }
 
+    /// The current HDU's 2-D data unit as bytes a copy can take verbatim: a plain disk file,
+    /// uncompressed, stored in one of the writer's types exactly (no BSCALE; BZERO only as
+    /// uint16's 32768). Nil otherwise: the copy then reads and converts the pixels.
+    func storedData(index: Int, width: Int, height: Int) -> StoredData? {
+        guard let layout = directLayout(), let path = diskPath(), layout.scale == 1 else { return nil }
+        let type: PixelType? = switch (layout.bitpix, layout.zero) {
+        case (BYTE_IMG, 0): .uint8
+        case (SHORT_IMG, 0): .int16
+        case (SHORT_IMG, 32768): .uint16
+        case (LONG_IMG, 0): .int32
+        case (FLOAT_IMG, 0): .float32
+        case (DOUBLE_IMG, 0): .float64
+        default: nil
+        }
+        guard let type else { return nil }
+        return StoredData(path: path, index: index, offset: layout.offset, width: width, height: height,
+                          pixelType: type, blank: layout.blank)
+    }
+
     /// The current HDU's data layout when it can be read directly, else nil.
     private func directLayout() -> DirectLayout? {
         var status: Int32 = 0, bitpix: Int32 = 0
@@ -120,11 +139,15 @@ extension FITSFile {
         return layout
     }
 
+    /// The file on disk: the opened name without its HDU or filter part (`f.fits[SCI,1]` is
+    /// `f.fits`; with the part, open(2) failed and every named HDU took cfitsio's path).
     private func diskPath() -> String? {
-        var name = [CChar](repeating: 0, count: 4096), status: Int32 = 0
+        var name = [CChar](repeating: 0, count: 4096), root = [CChar](repeating: 0, count: 4096), status: Int32 = 0
         ffflnm(fptr, &name, &status)
+        ffrtnm(&name, &root, &status)
         guard status == 0 else { return nil }
-        let path = name.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        var path = root.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        if path.hasPrefix("file://") { path.removeFirst(7) }
         return path.isEmpty ? nil : path
     }
 }

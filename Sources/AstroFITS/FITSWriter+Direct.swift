@@ -166,8 +166,13 @@ struct DataUnit {
 
     init(_ hdu: OutputHDU) {
         self.hdu = hdu
-        (width, height) = hdu.integers == nil ? (hdu.image.width, hdu.image.height) : hdu.integerShape
-        if hdu.integers == nil, hdu.pixelType != .float32, hdu.pixelType != .float64, hdu.image.pixels.contains(where: \.isNaN) {
+        (width, height) = hdu.stored.map { ($0.width, $0.height) }
+            ?? (hdu.integers == nil ? (hdu.image.width, hdu.image.height) : hdu.integerShape)
+        if let stored = hdu.stored {
+            blank = stored.blank
+        } else if hdu.integers != nil {
+            blank = hdu.integerBlank
+        } else if hdu.integers == nil, hdu.pixelType != .float32, hdu.pixelType != .float64, hdu.image.pixels.contains(where: \.isNaN) {
             blank = switch hdu.pixelType {
             case .uint8: 0
             case .int16, .uint16: Int(Int16.min)
@@ -183,6 +188,44 @@ struct DataUnit {
     func write(to file: inout SparseFile, pad: Bool = true) throws {
         guard count > 0 else { return }
         let size = abs(hdu.pixelType.bitpix) / 8
+        if let stored = hdu.stored {
+            try copy(stored, to: &file)
+        } else {
+            try convertAndWrite(size: size, to: &file)
+        }
+        guard pad else { return }
+        let padding = (2880 - (count * size) % 2880) % 2880
+        try [UInt8](repeating: 0, count: padding).withUnsafeBytes { try file.put($0) }
+    }
+
+    /// The stored bytes, read and written in 8 MiB pieces.
+    private func copy(_ stored: StoredData, to file: inout SparseFile) throws {
+        let fd = open(stored.path, O_RDONLY)
+        guard fd >= 0 else {
+            throw AstroError(.noInput, file: stored.path, operation: "copying HDU \(stored.index)", reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: min(stored.byteCount, 8 << 20))
+        var done = 0
+        while done < stored.byteCount {
+            let n = min(buffer.count, stored.byteCount - done)
+            var got = 0
+            while got < n {
+                let r = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, n - got, off_t(stored.offset + done + got)) }
+                if r < 0 && errno == EINTR { continue }
+                guard r > 0 else {
+                    throw AstroError(.badData, file: stored.path, operation: "copying HDU \(stored.index)",
+                                     reason: r == 0 ? "the file ends inside the HDU's data" : String(cString: strerror(errno)))
+                }
+                got += r
+            }
+            try buffer.withUnsafeBytes { try file.put(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            done += n
+        }
+    }
+
+    /// The pixels converted in 8 MiB blocks.
+    private func convertAndWrite(size: Int, to file: inout SparseFile) throws {
         let perBlock = max(1, (8 << 20) / size)
         var buffer = [UInt8](repeating: 0, count: min(count, perBlock) * size)
         var start = 0
@@ -197,9 +240,6 @@ struct DataUnit {
             try buffer.withUnsafeBytes { try file.put(UnsafeRawBufferPointer(rebasing: $0[0..<(n * size)])) }
             start += n
         }
-        guard pad else { return }
-        let padding = (2880 - (count * size) % 2880) % 2880
-        try [UInt8](repeating: 0, count: padding).withUnsafeBytes { try file.put($0) }
     }
 
     /// Pixels [first, first + n) as stored bytes at `out`.

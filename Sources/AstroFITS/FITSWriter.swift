@@ -32,6 +32,11 @@ public struct OutputHDU: Sendable {
     public var integers: [Int32]?
     /// The shape of `integers` (width, height).
     var integerShape = (0, 0)
+    /// The BLANK card of `integers` (the code their undefined values carry), when a copied plane had one.
+    var integerBlank: Int?
+    /// Data copied byte for byte from a file instead of `image.pixels`; `image` then gives only
+    /// the header.
+    public var stored: StoredData?
 
     public init(_ image: Image, extname: String? = nil, extver: Int? = nil, pixelType: PixelType = .float32) {
         self.image = image
@@ -49,6 +54,12 @@ public struct OutputHDU: Sendable {
         self.init(Image(width: 0, height: 0, pixels: [], header: header), extname: extname, extver: extver, pixelType: storage)
         self.integers = integers
         integerShape = (width, height)
+    }
+
+    /// An HDU whose data unit is copied from a file as it is, under `header`'s cards.
+    public init(stored: StoredData, header: Header, extname: String? = nil, extver: Int? = nil) {
+        self.init(Image(width: 0, height: 0, pixels: [], header: header), extname: extname, extver: extver, pixelType: stored.pixelType)
+        self.stored = stored
     }
 
     /// An HDU with cards but no data (NAXIS = 0), such as the primary of a multi-extension
@@ -76,7 +87,7 @@ public enum FITSWriter {
             var closed = false
             defer { if !closed { var s: Int32 = 0; ffclos(fptr, &s) } }
             for (i, hdu) in hdus.enumerated() {
-                try writeHDU(hdu, index: i, fptr: fptr, path: path)
+                try writeHDU(try FITSCopy.decoded(hdu), index: i, fptr: fptr, path: path)
             }
             ffclos(fptr, &status)
             closed = true
@@ -119,6 +130,7 @@ public enum FITSWriter {
             try check("writing EXTVER")
         }
         if let ints = hdu.integers {
+            if let blank = hdu.integerBlank { ffukyj(fptr, "BLANK", Int64(blank), "value of undefined pixels", &status) }
             if !ints.isEmpty { writeRaw(ints, datatype: TINT, fptr: fptr, status: &status) }
         } else {
             writePixels(image.pixels, type: hdu.pixelType, fptr: fptr, status: &status)
