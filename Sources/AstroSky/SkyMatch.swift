@@ -224,7 +224,7 @@ public enum SkyMatch {
         offsetStats.lower = nil
         offsetStats.upper = nil
         let limits = (stats.lower.map(Float.init) ?? -.infinity)...(stats.upper.map(Float.init) ?? .infinity)
-        let found = PairWorker.map(groups: members.count, chips: chips) { worker, gi, gj -> (PairSky, SkyMatchReport.Pair)? in
+        let found = PairWorker.map(members: members, chips: chips) { worker, gi, gj -> (PairSky, SkyMatchReport.Pair)? in
             // The offset seen from both sides (each side's pixels, the other interpolated), averaged.
             var none: Positions? = nil
             let a = differences(members[gi], against: members[gj], &worker, limits: limits, positions: &none)

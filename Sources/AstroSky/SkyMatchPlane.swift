@@ -12,7 +12,7 @@ enum SkyMatchPlane {
         let mosaic = MosaicPlane(chips)
         let maps = chips.map { mosaic.affine($0) }
         let limits = (o.stats.lower.map(Float.init) ?? -.infinity)...(o.stats.upper.map(Float.init) ?? .infinity)
-        let found = PairWorker.map(groups: members.count, chips: chips) { worker, gi, gj
+        let found = PairWorker.map(members: members, chips: chips) { worker, gi, gj
             -> ((i: Int, j: Int, weight: Int, plane: SkyPlane), SkyMatchReport.Pair)? in
             // Both sides' differences, as gi − gj, at their positions on the mosaic plane.
             var pa: SkyMatch.Positions? = .init(maps: maps), pb: SkyMatch.Positions? = .init(maps: maps)
