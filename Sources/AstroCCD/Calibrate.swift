@@ -144,6 +144,7 @@ public enum Calibrate {
         let flatMask = flat.mask
         let sigmaF = flat.uncertainty
         var sigma = image.uncertainty ?? []
+        image.uncertainty = nil   // `sigma` alone holds the plane: written in place, not copied first
         let bad = image.pixels.withUnsafeMutableBufferPointer { ip in
             flat.pixels.withUnsafeBufferPointer { fp in
                 sigma.withUnsafeMutableBufferPointer { sp in
