@@ -265,17 +265,6 @@ public enum Resample {
                           + ": " + unused.map(\.description).joined(separator: "; "))
     }
 
-    /// The weight each input pixel starts from.
-    private enum Weight { case inverseVariance, inverseSquaredError, exptime, uniform }
-
-    /// 1/v, or 0 when that is not a finite positive number.
-    @inline(__always) private static func inverse(_ v: Float) -> Float { let r = 1 / v; return v > 0 && r.isFinite ? r : 0 }
-
-    /// `body` with `array`'s buffer, or nil when there is no array.
-    private static func withOptionalBuffer<T>(_ array: inout [T]?, _ body: (UnsafeMutableBufferPointer<T>?) -> Void) {
-        if array == nil { body(nil) } else { array!.withUnsafeMutableBufferPointer { body($0) } }
-    }
-
     /// One input (or rows of it) made ready to drizzle: data less its sky (divided by the exposure time for
     /// counts), its weights (the chosen kind, zero where DQ is bad or the data or ERR not finite),
     /// the DQ bits to carry, the sky subtracted, the exposure time and which weights were used.
@@ -289,59 +278,38 @@ public enum Resample {
                              reason: "\(o.exptimeKey) = \(exptime): " + (o.units == .counts ? "--units counts divides by it" : "--weight-type exptime weighs by it"))
         }
         // Weights: the chosen kind, times the DQ mask, zero for non-finite data or ERR.
-        let kind: Weight, what: String
+        var w = [Float](repeating: 1, count: n), what = "uniform"
+        /// 1/v, or 0 when that is not a finite positive number.
+        func inverse(_ v: Float) -> Float { let r = 1 / v; return v > 0 && r.isFinite ? r : 0 }
         switch o.weightType {
-        case .ivm where planes.varRnoise != nil: kind = .inverseVariance; what = "ivm (VAR_RNOISE)"
-        case .ivm where planes.err != nil: kind = .inverseSquaredError; what = "ivm (1/ERR^2)"
-        case .exptime: kind = .exptime; what = "exptime"
-        default: kind = .uniform; what = "uniform"
+        case .ivm:
+            if let v = planes.varRnoise { w = v.map(inverse); what = "ivm (VAR_RNOISE)" }
+            else if let e = planes.err { w = e.map { $0 > 0 ? inverse($0 * $0) : 0 }; what = "ivm (1/ERR^2)" }
+        case .exptime:
+            w = [Float](repeating: Float(exptime), count: n); what = "exptime"
+        case .none: break
         }
-        var sky = 0.0, slope = (x: 0.0, y: 0.0)
+        var bits: [UInt32]?
+        if let dq = planes.dq {
+            let b = dq.map { $0.isFinite && $0 > 0 ? UInt32(min(Double($0).rounded(), 4294967295)) : 0 }
+            for k in 0..<n where !dq[k].isFinite || o.goodBits.isBad(UInt64(b[k])) { w[k] = 0 }
+            bits = b
+        }
+        var data = planes.data
+        for k in 0..<n where !data[k].isFinite { w[k] = 0; data[k] = 0 }
+        if let e = planes.err { for k in 0..<n where !e[k].isFinite { w[k] = 0 } }
+        var sky = 0.0
         if let key = o.skyKey, let level = input.double(key), !(input.header.bool("SKYSUB") ?? false) {
             sky = level
             // skymatch --model plane: the level is at the chip's centre, with slopes per pixel.
-            slope = (input.double("SKYSLPX") ?? 0, input.double("SKYSLPY") ?? 0)
-        }
-        let subtractSky = sky != 0 || slope != (0, 0), level = sky, (gx, gy) = slope
-        let width = input.width, cx = Double(input.width - 1) / 2, cy = Double(input.height - 1) / 2
-        let counts = o.units == .counts, goodBits = o.goodBits
-        let src = planes.data, err = planes.err, dq = planes.dq, varRnoise = planes.varRnoise, firstRow = planes.firstRow
-        var data = [Float](repeating: 0, count: n), w = [Float](repeating: 0, count: n)
-        var bits = dq.map { _ in [UInt32](repeating: 0, count: n) }
-        // One pass over the pixels on every core (it had been six serial ones, ~8 ms a 1024² input).
-        data.withUnsafeMutableBufferPointer { dp in
-        w.withUnsafeMutableBufferPointer { wp in
-        withOptionalBuffer(&bits) { bp in
-            let d = SendableMutableBuffer(dp), wt = SendableMutableBuffer(wp), b = bp.map(SendableMutableBuffer.init)
-            Parallel.forEachBlock(count: n, minBlock: 1 << 15) { block in
-                for k in block {
-                    var weight: Float = switch kind {
-                    case .inverseVariance: inverse(varRnoise![k])
-                    case .inverseSquaredError: err![k] > 0 ? inverse(err![k] * err![k]) : 0
-                    case .exptime: Float(exptime)
-                    case .uniform: 1
-                    }
-                    if let dq, let b {
-                        let q = dq[k], v = q.isFinite && q > 0 ? UInt32(min(Double(q).rounded(), 4294967295)) : 0
-                        if !q.isFinite || goodBits.isBad(UInt64(v)) { weight = 0 }
-                        b.base[k] = v
-                    }
-                    var value = src[k]
-                    if !value.isFinite { weight = 0; value = 0 }
-                    if let err, !err[k].isFinite { weight = 0 }
-                    if subtractSky {
-                        let y = k / width, x = k - y * width
-                        let row = level + gy * (Double(firstRow + y) - cy)
-                        value -= Float(row + gx * (Double(x) - cx))
-                    }
-                    if counts { value /= Float(exptime) }
-                    d.base[k] = value
-                    wt.base[k] = weight
-                }
+            let gx = input.double("SKYSLPX") ?? 0, gy = input.double("SKYSLPY") ?? 0
+            let cx = Double(input.width - 1) / 2, cy = Double(input.height - 1) / 2
+            for y in 0..<(n / input.width) {
+                let row = level + gy * (Double(planes.firstRow + y) - cy)
+                for x in 0..<input.width { data[y * input.width + x] -= Float(row + gx * (Double(x) - cx)) }
             }
         }
-        }
-        }
+        if o.units == .counts { for k in 0..<n { data[k] /= Float(exptime) } }
         return (data, w, bits, sky, exptime, what)
     }
 }
