@@ -348,7 +348,7 @@ public enum Combine {
             if case .keyword = options.scale { return values }
             return values.map { values[0] / $0 }
         case .toFirst(let stat), .inverse(let stat):
-            let levels = try inputs.map { try level($0, stat, options) }
+            let levels = try levels(inputs, stat, options)
             for (input, l) in zip(inputs, levels) where !(l.isFinite && l != 0) && !options.ccdprocCompat {
                 throw AstroError(.badData, file: input.path, operation: "scaling",
                                  reason: "its \(stat.rawValue) is \(l); it cannot be scaled")
@@ -428,6 +428,16 @@ public enum Combine {
 
     /// The statistic of one image, on its unmasked finite pixels (ccdproc-compat: every pixel,
     /// so a NaN makes it NaN), inside `statsec` when given.
+    /// Every input's `level`; frames in memory two at a time (a level is mostly serial work:
+    /// gathering the usable values, then the selection), files one after another.
+    static func levels(_ inputs: [CombineInput], _ stat: CombineOptions.Statistic, _ options: CombineOptions) throws -> [Double] {
+        guard inputs.allSatisfy(\.inMemory) else { return try inputs.map { try level($0, stat, options) } }
+        let shared = Unshared(inputs)
+        return try Parallel.mapBlocks(count: inputs.count) { block in
+            block.map { k in Result { try level(shared.value[k], stat, options) } }
+        }.flatMap { $0 }.map { try $0.get() }
+    }
+
     static func level(_ input: CombineInput, _ stat: CombineOptions.Statistic, _ options: CombineOptions) throws -> Double {
         var region = PixelRegion.whole(width: input.width, height: input.height)
         if let s = options.statsec { region = try Section.parseFITS(s, width: input.width, height: input.height) }
