@@ -770,6 +770,7 @@ def chain_case(tool, out, repeats, name, folder, shape, nsci, runs):
         subprocess.run(["rm", "-rf", reduced], check=True)
         return ["make", "--no-print-directory", "-s", "-f", recipe, "-j", "2", f"AT={tool}", f"RAW={raw}", f"OUT={reduced}", "mosaic"]
     times = [run_timed(ours_cmd(k))[0] for k in range(runs)]
+    breakdown = chain_stages(ours_cmd("stages"), tool, os.path.join(out, folder, "stages.log"))
     stack_cmd = [stack_py, os.path.join(here, "chain_stack.py"), raw, os.path.join(out, folder, "stack")]
     t_theirs, doc = run_timed(stack_cmd)
     stages = json.loads(doc.strip().splitlines()[-1])
@@ -781,8 +782,37 @@ def chain_case(tool, out, repeats, name, folder, shape, nsci, runs):
         + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items() if k not in ("total", "skies")) + " (true WCS, no align/outliers)",
         "astrotool_s": ours, "anchor": "Python stack", "anchor_s": t_theirs, "ratio": t_theirs / ours, "runs": len(times),
         "astrotool_peak_mib": peak_rss_mib(ours_cmd("peak")), "image_mib": nsci * shape[0] * shape[1] * 4 / 2**20,
-        "lines": [f"stack peak memory {peak_rss_mib(stack_cmd):.0f} MiB"],
+        "lines": [f"stack peak memory {peak_rss_mib(stack_cmd):.0f} MiB"] + breakdown,
     }
+
+
+def chain_stages(cmd, tool, log):
+    """One more run of the recipe with bench/stagetime.sh standing in for astrotool: per stage
+    (subcommand), the span from its first start to its last end, and the CPU its processes used."""
+    if os.path.exists(log):
+        os.remove(log)
+    wrapper = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stagetime.sh")
+    cmd = [f"AT={wrapper}" if a == f"AT={tool}" else a for a in cmd]
+    subprocess.run(cmd, check=True, env=dict(os.environ, STAGETIME_TOOL=os.path.abspath(tool), STAGETIME_LOG=log))
+    def seconds(t):  # bash's `times`: 0m0.123s
+        m, sec = t.rstrip("s").split("m")
+        return 60 * float(m) + float(sec)
+    stages, t0, t1 = {}, None, None
+    for line in open(log):
+        f = line.split()
+        start, end, cpu = int(f[0]) / 1e9, int(f[1]) / 1e9, seconds(f[2]) + seconds(f[3])
+        args = f[4:]
+        two = args[0] == "ccdproc" or (args[0] == "resample" and len(args) > 1 and args[1] in ("outliers", "plan", "combine"))
+        label = " ".join(args[:2]) if two else (args[0] if args else "?")
+        if label == "resample":
+            label = "resample (mosaic)"
+        s = stages.setdefault(label, [start, end, 0.0, 0])
+        s[0], s[1], s[2], s[3] = min(s[0], start), max(s[1], end), s[2] + cpu, s[3] + 1
+        t0, t1 = min(t0 or start, start), max(t1 or end, end)
+    lines = [f"stages (one more run, make -j 2, {t1 - t0:.2f} s from the first process's start to the last one's end): span, CPU"]
+    for label, (a, b, cpu, n) in sorted(stages.items(), key=lambda kv: kv[1][0]):
+        lines.append(f"  {label + (f' x{n}' if n > 1 else ''):<24} {b - a:6.2f} s  cpu {cpu:6.2f} s")
+    return lines
 
 
 def case_chain(tool, out, repeats):
