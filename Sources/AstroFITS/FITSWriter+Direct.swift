@@ -172,7 +172,7 @@ struct DataUnit {
             blank = stored.blank
         } else if hdu.integers != nil {
             blank = hdu.integerBlank
-        } else if hdu.integers == nil, hdu.pixelType != .float32, hdu.pixelType != .float64, hdu.image.pixels.contains(where: \.isNaN) {
+        } else if hdu.pixelType != .float32, hdu.pixelType != .float64, hdu.image.pixels.contains(where: \.isNaN) {
             blank = switch hdu.pixelType {
             case .uint8: 0
             case .int16, .uint16: Int(Int16.min)

@@ -29,8 +29,8 @@ struct PairWorker {
         let pairs = all.indices.sorted { sizes[$0] > sizes[$1] }.map { (index: $0, pair: all[$0]) }
         let shared = Unshared(Job(chips: chips, body: body))
         // One worker per core takes the next pair as it finishes one, largest first: with fixed
-        // blocks of pairs in index order one core was left alone with the last block (a tenth
-        // of a night's skymatch).
+        // blocks of pairs in index order one core was left alone with the last block. (A pair
+        // itself is serial, so one core still finishes the last pair alone.)
         let next = Atomic<Int>(0)
         let parts = Parallel.mapBlocks(count: min(Parallel.threads, pairs.count)) { _ -> Part<T> in
             let job = shared.value
