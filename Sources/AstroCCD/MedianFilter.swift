@@ -20,8 +20,8 @@ enum MedianFilter {
         src.forEachRowBlock { block in
             let v = UnsafeMutablePointer<Lanes>.allocate(capacity: size); defer { v.deallocate() }
             for y in block {
+                // Only the columns the column pass reads (r ..< w − r) are filled.
                 let line = src.base + y * w
-                rows.base.advanced(by: y * w).update(from: line, count: w)
                 tiles(from: r, to: w - r) { x in
                     store(median(line + x - r, step: 1, size: size, network: network, scratch: v), rows.base + y * w + x)
                 } scalar: { x in
@@ -32,8 +32,12 @@ enum MedianFilter {
         rows.forEachRowBlock { block in
             let v = UnsafeMutablePointer<Lanes>.allocate(capacity: size); defer { v.deallocate() }
             for y in block {
-                out.base.advanced(by: y * w).update(from: src.base + y * w, count: w)
-                guard y >= r && y < h - r else { continue }
+                // Pixels the window cannot centre on keep their input values: whole rows at the
+                // top and bottom, r columns at each end of the others.
+                let from = src.base + y * w, to = out.base + y * w
+                guard y >= r && y < h - r && w - r > r else { to.update(from: from, count: w); continue }
+                to.update(from: from, count: r)
+                (to + w - r).update(from: from + w - r, count: r)
                 tiles(from: r, to: w - r) { x in
                     store(median(rows.base + (y - r) * w + x, step: w, size: size, network: network, scratch: v),
                           out.base + y * w + x)
@@ -53,8 +57,12 @@ enum MedianFilter {
         src.forEachRowBlock { block in
             let v = UnsafeMutablePointer<Lanes>.allocate(capacity: size * size); defer { v.deallocate() }
             for y in block {
-                out.base.advanced(by: y * w).update(from: src.base + y * w, count: w)
-                guard y >= r && y < h - r else { continue }
+                // Pixels the window cannot centre on keep their input values: whole rows at the
+                // top and bottom, r columns at each end of the others.
+                let from = src.base + y * w, to = out.base + y * w
+                guard y >= r && y < h - r && w - r > r else { to.update(from: from, count: w); continue }
+                to.update(from: from, count: r)
+                (to + w - r).update(from: from + w - r, count: r)
                 tiles(from: r, to: w - r) { x in
                     for j in 0..<size {
                         for k in 0..<size { v[j * size + k] = load(src.base + (y - r + j) * w + x - r + k) }
