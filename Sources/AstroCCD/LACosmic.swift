@@ -53,16 +53,18 @@ public enum LACosmic {
             let noise = m5
             let s = laplacian(clean)
             let floor: Float = 0.00001
-            forEachPixel(width, height) { i in
-                var v = m5.base[i]
-                if let bkg { v += bkg.base[i] }
-                if v < floor { v = floor }
-                noise.base[i] = v.squareRoot()
-                s.base[i] /= 2 * noise.base[i]
+            forEachPixelRange(width, height) { r in
+                for i in r {
+                    var v = m5.base[i]
+                    if let bkg { v += bkg.base[i] }
+                    if v < floor { v = floor }
+                    noise.base[i] = v.squareRoot()
+                    s.base[i] /= 2 * noise.base[i]
+                }
             }
             // Large structure removed; candidates are what stands out of it.
             let sp = o.sepmed ? MedianFilter.separable(s, size: 7) : MedianFilter.box(s, size: 5)
-            forEachPixel(width, height) { i in sp.base[i] = s.base[i] - sp.base[i] }
+            forEachPixelRange(width, height) { r in for i in r { sp.base[i] = s.base[i] - sp.base[i] } }
 
             // Fine structure: stars are smooth on the scale of a few pixels, cosmic rays not.
             let fine: Plane<Float>
@@ -77,16 +79,20 @@ public enum LACosmic {
             let m7 = o.sepmed ? MedianFilter.separable(fine, size: 9) : MedianFilter.box(fine, size: 7)
             let candidates = Plane<UInt8>(width: width, height: height, repeating: 0)
             let least: Float = 0.01
-            forEachPixel(width, height) { i in
-                var f = (fine.base[i] - m7.base[i]) / noise.base[i]
-                if f < least { f = least }
-                let v = sp.base[i]
-                candidates.base[i] = v > sigclip && mask.base[i] == 0 && v / f > objlim ? 1 : 0
+            forEachPixelRange(width, height) { r in
+                for i in r {
+                    var f = (fine.base[i] - m7.base[i]) / noise.base[i]
+                    if f < least { f = least }
+                    let v = sp.base[i]
+                    candidates.base[i] = v > sigclip && mask.base[i] == 0 && v / f > objlim ? 1 : 0
+                }
             }
             // Grow twice: neighbours above sigclip, then above sigfrac·sigclip.
             let grown = Dilation.dilate3(candidates)
-            forEachPixel(width, height) { i in
-                grown.base[i] = grown.base[i] != 0 && mask.base[i] == 0 && sp.base[i] > sigclip ? 1 : 0
+            forEachPixelRange(width, height) { r in
+                for i in r {
+                    grown.base[i] = grown.base[i] != 0 && mask.base[i] == 0 && sp.base[i] > sigclip ? 1 : 0
+                }
             }
             let cosmics = Dilation.dilate3(grown)
             let count = Parallel.mapBlocks(count: height, minBlock: 8) { rows in
@@ -194,14 +200,16 @@ public enum LACosmic {
 
     private static func plane(_ w: Int, _ h: Int, _ value: @Sendable (Int) -> Float) -> Plane<Float> {
         let p = Plane<Float>(width: w, height: h, repeating: 0)
-        forEachPixel(w, h) { p.base[$0] = value($0) }
+        forEachPixelRange(w, h) { r in for i in r { p.base[i] = value(i) } }
         return p
     }
 
-    /// Calls `body` for every pixel index, rows split over the cores.
-    private static func forEachPixel(_ w: Int, _ h: Int, _ body: @Sendable (Int) -> Void) {
+    /// Calls `body` with ranges of pixel indices covering the image, rows split over the cores.
+    /// Ranges, not single pixels: the loop is then the caller's, inlined and vectorised, instead
+    /// of a closure call per pixel (a quarter of L.A.Cosmic's time went to those calls).
+    private static func forEachPixelRange(_ w: Int, _ h: Int, _ body: @Sendable (Range<Int>) -> Void) {
         Parallel.forEachBlock(count: h, minBlock: max(1, 16384 / max(1, w))) { rows in
-            for i in rows.lowerBound * w..<rows.upperBound * w { body(i) }
+            body(rows.lowerBound * w..<rows.upperBound * w)
         }
     }
 }
