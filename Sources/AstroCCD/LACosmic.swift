@@ -22,8 +22,8 @@ public enum LACosmic {
                               background: [Float]? = nil, variance invar: [Float]? = nil,
                               options o: LACosmicOptions = .init()) -> Result {
         let gain = o.gain
-        let clean = plane(width, height) { data[$0] * gain }
-        let bkg = background.map { b in plane(width, height) { b[$0] * gain } }
+        let clean = plane(width, height) { r, out in for i in r { out[i] = data[i] * gain } }
+        let bkg = background.map { b in plane(width, height) { r, out in for i in r { out[i] = b[i] * gain } } }
         let given = Plane<UInt8>(width: width, height: height, repeating: 0)
         if let inmask { for i in 0..<given.count { given.base[i] = inmask[i] != 0 ? 1 : 0 } }
 
@@ -31,10 +31,10 @@ public enum LACosmic {
         let gg = gain * gain, rr = o.readnoise * o.readnoise
         let variance: Plane<Float>
         switch (invar, bkg) {
-        case let (v?, b?): variance = plane(width, height) { v[$0] * gg - b.base[$0] }
-        case let (v?, nil): variance = plane(width, height) { v[$0] * gg }
-        case let (nil, b?): variance = plane(width, height) { clean.base[$0] - b.base[$0] + rr }
-        case (nil, nil): variance = plane(width, height) { clean.base[$0] + rr }
+        case let (v?, b?): variance = plane(width, height) { r, out in for i in r { out[i] = v[i] * gg - b.base[i] } }
+        case let (v?, nil): variance = plane(width, height) { r, out in for i in r { out[i] = v[i] * gg } }
+        case let (nil, b?): variance = plane(width, height) { r, out in for i in r { out[i] = clean.base[i] - b.base[i] + rr } }
+        case (nil, nil): variance = plane(width, height) { r, out in for i in r { out[i] = clean.base[i] + rr } }
         }
 
         let mask = maskSaturation(clean, given, o)
@@ -69,10 +69,10 @@ public enum LACosmic {
             // Fine structure: stars are smooth on the scale of a few pixels, cosmic rays not.
             let fine: Plane<Float>
             if let kernel {
-                let weighted = plane(width, height) { clean.base[$0] / noise.base[$0] / noise.base[$0] }
-                let weights = plane(width, height) { 1 / noise.base[$0] / noise.base[$0] }
+                let weighted = plane(width, height) { r, out in for i in r { out[i] = clean.base[i] / noise.base[i] / noise.base[i] } }
+                let weights = plane(width, height) { r, out in for i in r { out[i] = 1 / noise.base[i] / noise.base[i] } }
                 let a = kernel.correlate(weighted), b = kernel.correlate(weights)
-                fine = plane(width, height) { a.base[$0] / b.base[$0] }
+                fine = plane(width, height) { r, out in for i in r { out[i] = a.base[i] / b.base[i] } }
             } else {
                 fine = o.sepmed ? MedianFilter.separable(clean, size: 5) : MedianFilter.box(clean, size: 3)
             }
@@ -198,9 +198,10 @@ public enum LACosmic {
         return p / 4
     }
 
-    private static func plane(_ w: Int, _ h: Int, _ value: @Sendable (Int) -> Float) -> Plane<Float> {
+    /// A new plane whose pixels `fill` sets, given ranges of indices and the plane's storage.
+    private static func plane(_ w: Int, _ h: Int, _ fill: @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void) -> Plane<Float> {
         let p = Plane<Float>(width: w, height: h, repeating: 0)
-        forEachPixelRange(w, h) { r in for i in r { p.base[i] = value(i) } }
+        forEachPixelRange(w, h) { r in fill(r, p.base) }
         return p
     }
 
