@@ -426,8 +426,6 @@ public enum Combine {
         return c
     }
 
-    /// The statistic of one image, on its unmasked finite pixels (ccdproc-compat: every pixel,
-    /// so a NaN makes it NaN), inside `statsec` when given.
     /// Every input's `level`; frames in memory two at a time (a level is mostly serial work:
     /// gathering the usable values, then the selection), files one after another.
     static func levels(_ inputs: [CombineInput], _ stat: CombineOptions.Statistic, _ options: CombineOptions) throws -> [Double] {
@@ -438,6 +436,8 @@ public enum Combine {
         }.flatMap { $0 }.map { try $0.get() }
     }
 
+    /// The statistic of one image, on its unmasked finite pixels (ccdproc-compat: every pixel,
+    /// so a NaN makes it NaN), inside `statsec` when given.
     static func level(_ input: CombineInput, _ stat: CombineOptions.Statistic, _ options: CombineOptions) throws -> Double {
         var region = PixelRegion.whole(width: input.width, height: input.height)
         if let s = options.statsec { region = try Section.parseFITS(s, width: input.width, height: input.height) }

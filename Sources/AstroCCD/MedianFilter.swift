@@ -32,12 +32,7 @@ enum MedianFilter {
         rows.forEachRowBlock { block in
             let v = UnsafeMutablePointer<Lanes>.allocate(capacity: size); defer { v.deallocate() }
             for y in block {
-                // Pixels the window cannot centre on keep their input values: whole rows at the
-                // top and bottom, r columns at each end of the others.
-                let from = src.base + y * w, to = out.base + y * w
-                guard y >= r && y < h - r && w - r > r else { to.update(from: from, count: w); continue }
-                to.update(from: from, count: r)
-                (to + w - r).update(from: from + w - r, count: r)
+                guard keepBorder(of: src, in: out, row: y, radius: r) else { continue }
                 tiles(from: r, to: w - r) { x in
                     store(median(rows.base + (y - r) * w + x, step: w, size: size, network: network, scratch: v),
                           out.base + y * w + x)
@@ -57,12 +52,7 @@ enum MedianFilter {
         src.forEachRowBlock { block in
             let v = UnsafeMutablePointer<Lanes>.allocate(capacity: size * size); defer { v.deallocate() }
             for y in block {
-                // Pixels the window cannot centre on keep their input values: whole rows at the
-                // top and bottom, r columns at each end of the others.
-                let from = src.base + y * w, to = out.base + y * w
-                guard y >= r && y < h - r && w - r > r else { to.update(from: from, count: w); continue }
-                to.update(from: from, count: r)
-                (to + w - r).update(from: from + w - r, count: r)
+                guard keepBorder(of: src, in: out, row: y, radius: r) else { continue }
                 tiles(from: r, to: w - r) { x in
                     for j in 0..<size {
                         for k in 0..<size { v[j * size + k] = load(src.base + (y - r + j) * w + x - r + k) }
@@ -152,6 +142,18 @@ enum MedianFilter {
         var x = lo
         while x + Lanes.scalarCount <= hi { vector(x); x += Lanes.scalarCount }
         if x < hi { vector(hi - Lanes.scalarCount) }
+    }
+
+    /// Copies into row y of `out` the pixels of `src` a window of radius r cannot centre on:
+    /// the whole row at the top and bottom, r columns at each end of the others. False when the
+    /// row has nothing else to filter.
+    @inline(__always)
+    static func keepBorder(of src: Plane<Float>, in out: Plane<Float>, row y: Int, radius r: Int) -> Bool {
+        let w = src.width, from = src.base + y * w, to = out.base + y * w
+        guard y >= r && y < src.height - r && w - r > r else { to.update(from: from, count: w); return false }
+        to.update(from: from, count: r)
+        (to + w - r).update(from: from + w - r, count: r)
+        return true
     }
 
     /// `tiles` two at a time: `paired` for spans of two tiles (the last one shifted left to end

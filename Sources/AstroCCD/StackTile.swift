@@ -21,9 +21,9 @@ final class StackTile {
     let v: UnsafeMutablePointer<Lanes>
     /// One lane's sorted stack.
     let t: UnsafeMutablePointer<Double>
-    /// Every lane's sorted stack in Double: the k-th holds each lane's k-th smallest value.
     typealias Wide = SIMD8<Double>
     typealias Half = SIMD4<Double>
+    /// Every lane's sorted stack in Double: the k-th holds each lane's k-th smallest value.
     let w: UnsafeMutablePointer<Wide>
 
     /// Nil when the tile path does not apply: weights, propagated σ and IRAF's rejections need
