@@ -64,9 +64,9 @@ public struct CCDFile: Sendable {
             }
             if let (index, isDQ) = entry.mask {
                 try file.select(hdu: index)
-                let plane = try file.readImage()
-                try checkShape(plane, image, path: path, label: file.hduLabel)
-                image.mask = maskPlane(plane.pixels, isDQ: isDQ, goodBits: goodBits)
+                let (w, h) = try file.imageSize()
+                try checkShape((w, h), image, path: path, label: file.hduLabel)
+                image.mask = try readMask(file, width: w, height: h, isDQ: isDQ, goodBits: goodBits)
             }
             let info = entry.science
             chips.append(CCDChip(image: image, extname: layout.primaryHeader == nil && info.index == 0 ? nil : info.extname,
@@ -162,6 +162,10 @@ public struct CCDFile: Sendable {
     }
 
     static func checkShape(_ plane: Image, _ image: Image, path: String, label: String) throws {
+        try checkShape((plane.width, plane.height), image, path: path, label: label)
+    }
+
+    static func checkShape(_ plane: (width: Int, height: Int), _ image: Image, path: String, label: String) throws {
         guard plane.width == image.width, plane.height == image.height else {
             throw AstroError(.badData, file: path, hdu: label, operation: "reading companion",
                              reason: "it is \(plane.width)x\(plane.height), the frame is \(image.width)x\(image.height)")
@@ -177,13 +181,54 @@ public struct CCDFile: Sendable {
         }
     }
 
+    /// The mask of `values`: bits that are not good kept (a DQ plane's, or a value past 255,
+    /// become the one bad bit), NaN bad.
     static func maskPlane(_ values: [Float], isDQ: Bool, goodBits: GoodBits) -> [UInt8] {
-        values.map { v in
-            guard v.isFinite, v != 0 else { return v.isNaN ? MaskBits.bad.rawValue : 0 }
-            let bits = UInt64(max(0, v.rounded()))
-            guard goodBits.isBad(bits) else { return 0 }
-            let kept = bits & ~goodBits.good
-            return !isDQ && kept <= 255 ? UInt8(kept) : MaskBits.bad.rawValue
+        [UInt8](unsafeUninitializedCapacity: values.count) { out, filled in
+            values.withUnsafeBufferPointer { maskBits($0, isDQ: isDQ, goodBits: goodBits, into: out.baseAddress!) }
+            filled = values.count
+        }
+    }
+
+    /// The current HDU's mask, read in blocks of rows through one Float buffer: not a whole
+    /// plane of Floats faulted in only to become bytes.
+    static func readMask(_ file: FITSFile, width: Int, height: Int, isDQ: Bool, goodBits: GoodBits) throws -> [UInt8] {
+        let block = max(1, (1 << 18) / max(width, 1))
+        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: min(height, block) * width)
+        defer { buffer.deallocate() }
+        var thrown: (any Error)?
+        let mask = [UInt8](unsafeUninitializedCapacity: width * height) { out, filled in
+            do {
+                for first in stride(from: 0, to: height, by: block) {
+                    let rows = first..<min(height, first + block)
+                    try file.readPixels(rows: rows, into: buffer)
+                    maskBits(UnsafeBufferPointer(rebasing: buffer[..<(rows.count * width)]), isDQ: isDQ, goodBits: goodBits,
+                             into: out.baseAddress! + first * width)
+                }
+                filled = width * height
+            } catch { thrown = error; filled = 0 }
+        }
+        if let thrown { throw thrown }
+        return mask
+    }
+
+    private static func maskBits(_ values: UnsafeBufferPointer<Float>, isDQ: Bool, goodBits: GoodBits, into out: UnsafeMutablePointer<UInt8>) {
+        let src = SendableBuffer(values), dst = SendableMutableBuffer(UnsafeMutableBufferPointer(start: out, count: values.count))
+        Parallel.forEachBlock(count: values.count, minBlock: 1 << 16) { r in
+            for p in r {
+                let v = src[p]
+                var m: UInt8 = 0
+                if v != 0 {
+                    if v.isNaN { m = MaskBits.bad.rawValue } else if v.isFinite {
+                        let bits = UInt64(max(0, v.rounded()))
+                        if goodBits.isBad(bits) {
+                            let kept = bits & ~goodBits.good
+                            m = !isDQ && kept <= 255 ? UInt8(kept) : MaskBits.bad.rawValue
+                        }
+                    }
+                }
+                (dst.base + p).initialize(to: m)
+            }
         }
     }
 }

@@ -80,9 +80,48 @@ public enum Calibrate {
     /// ORs `other` into the image's mask (creating it when needed).
     public static func orMask(_ image: inout Image, _ other: [UInt8]?, bits: UInt8? = nil) {
         guard let other else { return }
+        precondition(other.count == image.count, "mask size")
         if image.mask == nil { image.mask = [UInt8](repeating: 0, count: image.count) }
+        other.withUnsafeBufferPointer { op in
+            image.mask!.withUnsafeMutableBufferPointer { mp in
+                let src = SendableBuffer(op), dst = SendableMutableBuffer(mp)
+                Parallel.forEachBlock(count: mp.count, minBlock: 1 << 16) { r in
+                    if let bits {
+                        for i in r where src[i] != 0 { dst.base[i] |= bits }
+                    } else {
+                        for i in r { dst.base[i] |= src[i] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// ORs the bad bit into the image's mask where the bad-pixel mask `bpm` has bits that are
+    /// not good: its mask plane's, or its pixel values' when it has none (a ccdmask output).
+    public static func orBadPixels(_ image: inout Image, _ bpm: Image, goodBits: GoodBits) {
+        precondition(bpm.count == image.count, "mask size")
+        if image.mask == nil { image.mask = [UInt8](repeating: 0, count: image.count) }
+        let bad = MaskBits.bad.rawValue
         image.mask!.withUnsafeMutableBufferPointer { mp in
-            for i in 0..<mp.count where other[i] != 0 { mp[i] |= bits ?? other[i] }
+            let dst = SendableMutableBuffer(mp)
+            if let m = bpm.mask {
+                m.withUnsafeBufferPointer { bp in
+                    let src = SendableBuffer(bp)
+                    Parallel.forEachBlock(count: mp.count, minBlock: 1 << 16) { r in
+                        for i in r where src[i] != 0 && goodBits.isBad(UInt64(src[i])) { dst.base[i] |= bad }
+                    }
+                }
+            } else {
+                // A non-zero value counts as the bad bit itself (1), as a mask plane's would.
+                let flagged = goodBits.isBad(UInt64(bad))
+                guard flagged else { return }
+                bpm.pixels.withUnsafeBufferPointer { bp in
+                    let src = SendableBuffer(bp)
+                    Parallel.forEachBlock(count: mp.count, minBlock: 1 << 16) { r in
+                        for i in r where src[i] != 0 { dst.base[i] |= bad }
+                    }
+                }
+            }
         }
     }
 

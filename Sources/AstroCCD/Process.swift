@@ -196,9 +196,7 @@ public enum CCDProcess {
         if let bpmFile = masters.bpm {
             let m = try matching(bpmFile, chip, what: "bad-pixel mask")
             try checkShape(m, chip, masterPath: bpmFile.path, framePath: path, what: "bad-pixel mask")
-            let bad = m.image.mask ?? m.image.pixels.map { $0 != 0 ? MaskBits.bad.rawValue : 0 }
-            let bits = bad.map { $0 != 0 && options.goodBits.isBad(UInt64($0)) ? MaskBits.bad.rawValue : 0 }
-            Calibrate.orMask(&chip.image, bits)
+            Calibrate.orBadPixels(&chip.image, m.image, goodBits: options.goodBits)
             chip.image.header.addHistory("astrotool ccdproc: bad-pixel mask \(bpmFile.path)")
             report.steps.append("bpm")
         }

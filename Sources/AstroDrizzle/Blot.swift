@@ -19,25 +19,33 @@ public enum Blot {
                               interpolation: Interpolation = .poly5, scale: Float = 1, fill: Float = 0) -> (pixels: [Float], missed: Int) {
         precondition(source.count == width * height, "source must be width x height")
         let n = pixmap.width * pixmap.height
-        var out = [Float](repeating: fill, count: n)
         let lut: [Double] = switch interpolation {
         case .lanczos3: lanczosTable(3)
         case .lanczos5: lanczosTable(5)
         default: []
         }
-        let missed = out.withUnsafeMutableBufferPointer { op -> Int in
-            source.withUnsafeBufferPointer { sp -> Int in
+        var missed = 0
+        // Every pixel is written once below (the fill where the position misses): no fill pass.
+        let out = [Float](unsafeUninitializedCapacity: n) { op, filled in
+            missed = source.withUnsafeBufferPointer { sp -> Int in
+            pixmap.x.withUnsafeBufferPointer { pxp -> Int in
+            pixmap.y.withUnsafeBufferPointer { pyp -> Int in
                 let grid = Grid(data: sp.baseAddress!, width: width, height: height)
                 let target = UncheckedPointer(op.baseAddress!)
+                let px = SendableBuffer(pxp), py = SendableBuffer(pyp)
                 let counts = Parallel.mapBlocks(count: pixmap.height, minBlock: 16) { rows -> Int in
                     var missed = 0
                     for j in rows {
                         for i in 0..<pixmap.width {
                             let k = j * pixmap.width + i
-                            var x = Float(pixmap.x[k]), y = Float(pixmap.y[k])
+                            var x = Float(px[k]), y = Float(py[k])
                             // The reference drops the low edges' outer half pixel (and a centre a
                             // rounding error below 0); here it reads as the edge pixel.
-                            guard x >= -0.5, x < Float(width), y >= -0.5, y < Float(height) else { missed += 1; continue }
+                            guard x >= -0.5, x < Float(width), y >= -0.5, y < Float(height) else {
+                                (target.pointer + k).initialize(to: fill)
+                                missed += 1
+                                continue
+                            }
                             x = max(x, 0); y = max(y, 0)
                             let v: Float = switch interpolation {
                             case .nearest: grid.nearest(x, y)
@@ -47,13 +55,14 @@ public enum Blot {
                             case .lanczos3: grid.lanczos(x, y, order: 3, lut)
                             case .lanczos5: grid.lanczos(x, y, order: 5, lut)
                             }
-                            target.pointer[k] = v * scale
+                            (target.pointer + k).initialize(to: v * scale)
                         }
                     }
                     return missed
                 }
                 return counts.reduce(0, +)
-            }
+            }}}
+            filled = n
         }
         return (out, missed)
     }
@@ -84,13 +93,13 @@ private struct Grid: @unchecked Sendable {
 
     @inline(__always) func at(_ i: Int, _ j: Int) -> Float { data[j * width + i] }
 
-    func nearest(_ x: Float, _ y: Float) -> Float {
+    @inline(__always) func nearest(_ x: Float, _ y: Float) -> Float {
         // The outer half of the last row or column rounds past the end: the last pixel.
         at(min(Int(x + 0.5), width - 1), min(Int(y + 0.5), height - 1))
     }
 
     /// Bilinear; along one axis only on the last column or row, the pixel itself at the corner.
-    func linear(_ x: Float, _ y: Float) -> Float {
+    @inline(__always) func linear(_ x: Float, _ y: Float) -> Float {
         let i = Int(x), j = Int(y)
         let f00 = at(i, j)
         let lastX = i == width - 1, lastY = j == height - 1

@@ -273,43 +273,93 @@ public enum Resample {
         -> (data: [Float], weights: [Float], bits: [UInt32]?, sky: Double, exptime: Double, what: String) {
         let n = planes.data.count
         let exptime = input.double(o.exptimeKey) ?? 1
+        /// 1/v, or 0 when that is not a finite positive number.
+        @Sendable func inverse(_ v: Float) -> Float { let r = 1 / v; return v > 0 && r.isFinite ? r : 0 }
         if o.units == .counts || o.weightType == .exptime, !(exptime > 0 && exptime.isFinite) {
             throw AstroError(.badData, file: input.path, hdu: input.hdu, operation: "resampling",
                              reason: "\(o.exptimeKey) = \(exptime): " + (o.units == .counts ? "--units counts divides by it" : "--weight-type exptime weighs by it"))
         }
         // Weights: the chosen kind, times the DQ mask, zero for non-finite data or ERR.
-        var w = [Float](repeating: 1, count: n), what = "uniform"
-        /// 1/v, or 0 when that is not a finite positive number.
-        func inverse(_ v: Float) -> Float { let r = 1 / v; return v > 0 && r.isFinite ? r : 0 }
+        enum Base { case one, constant, inverse, inverseSquare }
+        var base = Base.one, source: [Float]? = nil, what = "uniform"
         switch o.weightType {
         case .ivm:
-            if let v = planes.varRnoise { w = v.map(inverse); what = "ivm (VAR_RNOISE)" }
-            else if let e = planes.err { w = e.map { $0 > 0 ? inverse($0 * $0) : 0 }; what = "ivm (1/ERR^2)" }
-        case .exptime:
-            w = [Float](repeating: Float(exptime), count: n); what = "exptime"
+            if let v = planes.varRnoise { (base, source, what) = (.inverse, v, "ivm (VAR_RNOISE)") }
+            else if let e = planes.err { (base, source, what) = (.inverseSquare, e, "ivm (1/ERR^2)") }
+        case .exptime: (base, what) = (.constant, "exptime")
         case .none: break
         }
-        var bits: [UInt32]?
-        if let dq = planes.dq {
-            let b = dq.map { $0.isFinite && $0 > 0 ? UInt32(min(Double($0).rounded(), 4294967295)) : 0 }
-            for k in 0..<n where !dq[k].isFinite || o.goodBits.isBad(UInt64(b[k])) { w[k] = 0 }
-            bits = b
-        }
-        var data = planes.data
-        for k in 0..<n where !data[k].isFinite { w[k] = 0; data[k] = 0 }
-        if let e = planes.err { for k in 0..<n where !e[k].isFinite { w[k] = 0 } }
-        var sky = 0.0
+        var sky = 0.0, slope = (x: 0.0, y: 0.0)
         if let key = o.skyKey, let level = input.double(key), !(input.header.bool("SKYSUB") ?? false) {
             sky = level
             // skymatch --model plane: the level is at the chip's centre, with slopes per pixel.
-            let gx = input.double("SKYSLPX") ?? 0, gy = input.double("SKYSLPY") ?? 0
-            let cx = Double(input.width - 1) / 2, cy = Double(input.height - 1) / 2
-            for y in 0..<(n / input.width) {
-                let row = level + gy * (Double(planes.firstRow + y) - cy)
-                for x in 0..<input.width { data[y * input.width + x] -= Float(row + gx * (Double(x) - cx)) }
+            slope = (input.double("SKYSLPX") ?? 0, input.double("SKYSLPY") ?? 0)
+        }
+        let subtract = sky != 0 || slope != (0, 0), counts = o.units == .counts
+        let (level, gradient, kind) = (sky, slope, base)
+        let width = max(input.width, 1), firstRow = planes.firstRow, goodBits = o.goodBits
+        let cx = Double(width - 1) / 2, cy = Double(input.height - 1) / 2, t = Float(exptime)
+        /// One pass, rows across the cores, each output plane written once.
+        func fill(_ dOut: UnsafeMutablePointer<Float>, _ wOut: UnsafeMutablePointer<Float>, _ bOut: UnsafeMutablePointer<UInt32>?,
+                  _ data: UnsafePointer<Float>, _ source: UnsafePointer<Float>?, _ err: UnsafePointer<Float>?, _ dq: UnsafePointer<Float>?) {
+            let out = (d: SendableMutableBuffer(UnsafeMutableBufferPointer(start: dOut, count: n)),
+                       w: SendableMutableBuffer(UnsafeMutableBufferPointer(start: wOut, count: n)),
+                       b: bOut.map { SendableMutableBuffer(UnsafeMutableBufferPointer(start: $0, count: n)) })
+            let src = (d: SendableBuffer(UnsafeBufferPointer(start: data, count: n)),
+                       s: source.map { SendableBuffer(UnsafeBufferPointer(start: $0, count: n)) },
+                       e: err.map { SendableBuffer(UnsafeBufferPointer(start: $0, count: n)) },
+                       q: dq.map { SendableBuffer(UnsafeBufferPointer(start: $0, count: n)) })
+            Parallel.forEachBlock(count: n / width, minBlock: 16) { rows in
+                for y in rows {
+                    let rowSky = level + gradient.y * (Double(firstRow + y) - cy)
+                    for x in 0..<width {
+                        let k = y &* width &+ x
+                        var wk: Float = switch kind {
+                        case .one: 1
+                        case .constant: t
+                        case .inverse: inverse(src.s![k])
+                        case .inverseSquare: src.s![k] > 0 ? inverse(src.s![k] * src.s![k]) : 0
+                        }
+                        if let q = src.q, let b = out.b {
+                            let v = q[k]
+                            let bitsK = v.isFinite && v > 0 ? UInt32(min(Double(v).rounded(), 4294967295)) : 0
+                            (b.base + k).initialize(to: bitsK)
+                            if !v.isFinite || goodBits.isBad(UInt64(bitsK)) { wk = 0 }
+                        }
+                        var d = src.d[k]
+                        if !d.isFinite { wk = 0; d = 0 }
+                        if let e = src.e, !e[k].isFinite { wk = 0 }
+                        if subtract { d -= Float(rowSky + gradient.x * (Double(x) - cx)) }
+                        if counts { d /= t }
+                        (out.d.base + k).initialize(to: d)
+                        (out.w.base + k).initialize(to: wk)
+                    }
+                }
             }
         }
-        if o.units == .counts { for k in 0..<n { data[k] /= Float(exptime) } }
+        func withOptional<R>(_ a: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+            guard let a else { return body(nil) }
+            return a.withUnsafeBufferPointer { body($0.baseAddress) }
+        }
+        guard n > 0 else { return ([], [], planes.dq.map { _ in [] }, sky, exptime, what) }
+        var w: [Float] = [], bits: [UInt32]? = nil
+        let data = [Float](unsafeUninitializedCapacity: n) { dbuf, dn in
+            w = [Float](unsafeUninitializedCapacity: n) { wbuf, wn in
+                planes.data.withUnsafeBufferPointer { dp in
+                withOptional(source) { sp in withOptional(planes.err) { ep in withOptional(planes.dq) { qp in
+                    if qp != nil {
+                        bits = [UInt32](unsafeUninitializedCapacity: n) { bbuf, bn in
+                            fill(dbuf.baseAddress!, wbuf.baseAddress!, bbuf.baseAddress!, dp.baseAddress!, sp, ep, qp)
+                            bn = n
+                        }
+                    } else {
+                        fill(dbuf.baseAddress!, wbuf.baseAddress!, nil, dp.baseAddress!, sp, ep, nil)
+                    }
+                }}}}
+                wn = n
+            }
+            dn = n
+        }
         return (data, w, bits, sky, exptime, what)
     }
 }
