@@ -21,14 +21,23 @@ public enum CCDMask {
     /// 1 = bad. Non-finite pixels are bad.
     public static func find(_ ratio: Image, options o: CCDMaskOptions) -> [UInt8] {
         let w = ratio.width, h = ratio.height
-        let data = Plane<Float>(width: w, height: h, repeating: 0)
-        ratio.pixels.withUnsafeBufferPointer { data.base.update(from: $0.baseAddress!, count: $0.count) }
-        var mask = ratio.pixels.map { $0.isFinite ? UInt8(0) : 1 }
+        let data = ratio.pixels.withUnsafeBufferPointer { Plane<Float>(width: w, height: h, copying: $0) }
         let median = MedianFilter.ranks(data, height: o.nlmed, width: o.ncmed, ranks: [o.nlmed * o.ncmed / 2])[0]
-        let resid = (0..<data.count).map { data.base[$0] - median.base[$0] }
-        func deviant(_ r: Float, _ sigma: Float) -> Bool { r < -o.lsigma * sigma || r > o.hsigma * sigma }
+        // The residuals and the non-finite pixels' flags, rows across the cores.
+        let residPlane = Plane<Float>.unset(width: w, height: h), finite = Plane<UInt8>.unset(width: w, height: h)
+        data.forEachRowBlock { rows in
+            for i in (rows.lowerBound * w)..<(rows.upperBound * w) {
+                residPlane.base[i] = data.base[i] - median.base[i]
+                finite.base[i] = data.base[i].isFinite ? 0 : 1
+            }
+        }
+        let resid = residPlane.base
+        let (lsigma, hsigma) = (o.lsigma, o.hsigma)
+        @Sendable func deviant(_ r: Float, _ sigma: Float) -> Bool { r < -lsigma * sigma || r > hsigma * sigma }
 
+        var mask: [UInt8]
         if o.byBlocks {
+            mask = Array(UnsafeBufferPointer(start: finite.base, count: finite.count))
             // σ per nlsig×ncsig block from (0,0), numpy's interpolated percentiles; each column of
             // a block is also tested as a sum of its unmasked residuals against σ·√n (IRAF's test;
             // ccdproc compares with √(block width − sum) and lets a block overwrite NaN flags).
@@ -54,10 +63,17 @@ public enum CCDMask {
             let n = o.nlsig * o.ncsig
             // scipy's percentile_filter takes rank ⌊n·p/100⌋, without interpolation.
             let ranks = [Int(Double(n) * 69.1 / 100), Int(Double(n) * 30.9 / 100)]
-            let residPlane = Plane<Float>(width: w, height: h, repeating: 0)
-            resid.withUnsafeBufferPointer { residPlane.base.update(from: $0.baseAddress!, count: $0.count) }
             let p = MedianFilter.ranks(residPlane, height: o.nlsig, width: o.ncsig, ranks: ranks)
-            for i in 0..<resid.count where deviant(resid[i], (p[0].base[i] - p[1].base[i]) / 2) { mask[i] = 1 }
+            mask = [UInt8](unsafeUninitializedCapacity: w * h) { out, filled in
+                let m = SendableMutableBuffer(out)
+                residPlane.forEachRowBlock { rows in
+                    for i in (rows.lowerBound * w)..<(rows.upperBound * w) {
+                        let bad = finite.base[i] != 0 || deviant(residPlane.base[i], (p[0].base[i] - p[1].base[i]) / 2)
+                        (m.base + i).initialize(to: bad ? 1 : 0)
+                    }
+                }
+                filled = w * h
+            }
         }
         if o.findBadColumns { fillColumnGaps(&mask, width: w, height: h, ngood: o.ngood) }
         return mask

@@ -441,22 +441,38 @@ public enum Combine {
     static func level(_ input: CombineInput, _ stat: CombineOptions.Statistic, _ options: CombineOptions) throws -> Double {
         var region = PixelRegion.whole(width: input.width, height: input.height)
         if let s = options.statsec { region = try Section.parseFITS(s, width: input.width, height: input.height) }
-        let data = try input.data(rows: region.y)
-        let mask = try input.mask(rows: region.y, goodBits: options.goodBits)
-        var values: [Float] = []
-        values.reserveCapacity(region.x.count * region.y.count)
-        var poisoned = false, infinite = false
-        for r in 0..<region.y.count {
-            for x in region.x {
-                let k = r * input.width + x
-                let v = data[k]
-                if options.ccdprocCompat { if v.isNaN { poisoned = true }; if v.isInfinite { infinite = true }; values.append(v); continue }
-                if v.isFinite && (mask?[k] ?? 0) == 0 { values.append(v) }
+        // The usable values gathered by pointer and summed in the same pass, in order (an
+        // append per value, with its uniqueness check, was most of this function's time). The
+        // loop's state is local to the closure that runs it: captured from outside, every
+        // store of a value could alias it and it went through memory.
+        let compat = options.ccdprocCompat, width = input.width
+        let (values, sum, poisoned, infinite) = try input.withRows(region.y, goodBits: options.goodBits) { data, mask in
+            var state = (sum: 0.0, poisoned: false, infinite: false)
+            let values = [Float](unsafeUninitializedCapacity: region.x.count * region.y.count) { out, kept in
+                var poisoned = false, infinite = false, sum = 0.0, n = 0
+                for r in 0..<region.y.count {
+                    for x in region.x {
+                        let k = r * width + x
+                        let v = data[k]
+                        if compat {
+                            if v.isNaN { poisoned = true }
+                            if v.isInfinite { infinite = true }
+                        } else {
+                            guard v.isFinite && (mask?[k] ?? 0) == 0 else { continue }
+                        }
+                        out[n] = v
+                        sum += Double(v)
+                        n += 1
+                    }
+                }
+                kept = n
+                state = (sum, poisoned, infinite)
             }
+            return (values, state.sum, state.poisoned, state.infinite)
         }
         if poisoned && stat != .mean { return .nan }
         guard !values.isEmpty else { return .nan }
-        let mean = values.reduce(0.0) { $0 + Double($1) } / Double(values.count)
+        let mean = sum / Double(values.count)
         if stat == .mean { return mean }
         // A selection, not a sort (100 ms per megapixel); infinities (kept by ccdproc-compat)
         // count in numpy's median, so those few stacks take the sort.

@@ -92,13 +92,25 @@ final class CombineInput {
         source = .memory(c.image)
     }
 
-    func data(rows: Range<Int>) throws -> [Float] {
+    /// Calls `body` with the pixels and the mask (if any) of `rows`: a frame in memory lends its
+    /// own planes, a file's rows are read.
+    func withRows<R>(_ rows: Range<Int>, goodBits: GoodBits,
+                     _ body: (UnsafeBufferPointer<Float>, UnsafeBufferPointer<UInt8>?) throws -> R) throws -> R {
+        let span = (rows.lowerBound * width)..<(rows.upperBound * width)
         switch source {
         case let .file(file, data, _, _):
             try file.select(hdu: data)
-            return try file.readPixels(rows: rows)
+            let pixels = try file.readPixels(rows: rows), mask = try mask(rows: rows, goodBits: goodBits)
+            return try pixels.withUnsafeBufferPointer { p in
+                guard let mask else { return try body(p, nil) }
+                return try mask.withUnsafeBufferPointer { try body(p, $0) }
+            }
         case let .memory(image):
-            return Array(image.pixels[rows.lowerBound * width..<rows.upperBound * width])
+            return try image.pixels.withUnsafeBufferPointer { p in
+                let pixels = UnsafeBufferPointer(rebasing: p[span])
+                guard let mask = image.mask else { return try body(pixels, nil) }
+                return try mask.withUnsafeBufferPointer { try body(pixels, UnsafeBufferPointer(rebasing: $0[span])) }
+            }
         }
     }
 
