@@ -107,13 +107,11 @@ public enum Outliers {
             let blot = Blot.sample(median, width: width, height: height, at: pixmap, interpolation: o.interpolation, fill: .nan).pixels
             // The drizzles were in rate when the inputs are counts: the noise follows.
             let t = Float(o.resample.units == .counts ? prepared[k].exptime : 1), sky = Float(prepared[k].sky)
-            let noise: [Float] = prepared[k].err.map { $0.map { $0.isFinite ? $0 / t : 0 } }
-                ?? blot.map { $0.isFinite ? abs($0 * t + sky).squareRoot() / t : 0 }
-            var flags = flag(prepared[k].data, noise, blot, width: w, height: h, o)
+            let noise = noisePlane(err: prepared[k].err, blot: blot, exptime: t, sky: sky)
             // Pixels already without weight (bad DQ, non-finite) stay as they were.
-            for p in flags.indices where flags[p] && prepared[k].weights[p] == 0 { flags[p] = false }
+            let (flags, flagged) = flag(prepared[k].data, noise, blot, weights: prepared[k].weights, width: w, height: h, o)
             masks[base, default: []].append(ChipFlags(input, flags))
-            frames.append(.init(input: input.path, output: outputPath(base, outdir), flagged: flags.count(where: { $0 }),
+            frames.append(.init(input: input.path, output: outputPath(base, outdir), flagged: flagged,
                                 noise: input.has(.err) ? "ERR" : "sqrt(|median|)"))
         }
         // The copies are written two at a time; the first failure (in file order) is reported.
@@ -215,63 +213,106 @@ public enum Outliers {
     /// stcal's compute_weight_threshold: maskpt × the 3σ-clipped (5 iterations) mean of the
     /// finite non-zero weights; +∞ when there are none, so nothing passes.
     static func weightThreshold(_ weight: [Float], maskpt: Double) -> Float {
-        let used = weight.filter { $0 != 0 && $0.isFinite }
+        // Gathered by pointer (a filter appends value by value).
+        let used = weight.withUnsafeBufferPointer { wb in
+            [Float](unsafeUninitializedCapacity: wb.count) { out, kept in
+                var n = 0
+                for v in wb where v != 0 && v.isFinite { out[n] = v; n += 1 }
+                kept = n
+            }
+        }
         guard !used.isEmpty else { return .infinity }
         let clipped = used.withUnsafeBufferPointer { Statistics.sigmaClipped($0, sigma: 3, maxIters: 5) }
         return Float(maskpt * clipped.mean)
     }
 
+    /// The noise the differences are compared with, in the drizzles' units: ERR / t, or else
+    /// the Poisson σ of the blotted median with its sky back, √|b·t + sky| / t; 0 where not finite.
+    static func noisePlane(err: [Float]?, blot: [Float], exptime t: Float, sky: Float) -> [Float] {
+        plane(blot.count, Float.self) { r, out in
+            if let err {
+                for p in r { out[p] = err[p].isFinite ? err[p] / t : 0 }
+            } else {
+                for p in r { out[p] = blot[p].isFinite ? abs(blot[p] * t + sky).squareRoot() / t : 0 }
+            }
+        }
+    }
+
     /// stcal's flag_resampled_crs: |data − blot − backg| above snr1·σ + scale1·∂ somewhere in the 3×3
-    /// neighbourhood and above snr2·σ + scale2·∂ at the pixel, then grown. Rows across the cores.
-    static func flag(_ data: [Float], _ noise: [Float], _ blot: [Float], width w: Int, height h: Int, _ o: OutlierOptions) -> [Bool] {
+    /// neighbourhood and above snr2·σ + scale2·∂ at the pixel, then grown; never where `weights`
+    /// is 0. Rows across the cores. Returns the flags and how many are set.
+    static func flag(_ data: [Float], _ noise: [Float], _ blot: [Float], weights: [Float], width w: Int, height h: Int,
+                     _ o: OutlierOptions) -> (flags: [Bool], count: Int) {
         let deriv = absoluteDerivative(blot, width: w, height: h)
         // In Float32, as stcal computes, so that ties at the threshold fall the same way.
         let (scale1, scale2, snr1, snr2) = (Float(o.scale.0), Float(o.scale.1), Float(o.snr.0), Float(o.snr.1))
         let backg = Float(o.backg)
         // Per pixel: bit 0 above the first threshold, bit 1 above the second.
-        let above = rows(w, h, [UInt8].self) { y, out in
-            for p in (y * w)..<((y + 1) * w) where blot[p].isFinite && data[p].isFinite {
+        let above = rows(w, h, UInt8.self) { y, out in
+            for p in (y * w)..<((y + 1) * w) {
+                guard blot[p].isFinite && data[p].isFinite else { out[p] = 0; continue }
                 let diff = abs(data[p] - blot[p] - backg), d = deriv[p], s = noise[p]
                 out[p] = (diff > scale1 * d + snr1 * s ? 1 : 0) | (diff > scale2 * d + snr2 * s ? 2 : 0)
             }
         }
-        let flags = rows(w, h, [UInt8].self) { y, out in
-            for x in 0..<w where above[y * w + x] & 2 != 0 {
+        let r = o.grow - 1
+        let flags = rows(w, h, Bool.self) { y, out in
+            for x in 0..<w {
                 var near = false
-                for yy in max(0, y - 1)...min(h - 1, y + 1) where !near {
-                    for xx in max(0, x - 1)...min(w - 1, x + 1) where above[yy * w + xx] & 1 != 0 { near = true; break }
+                if above[y * w + x] & 2 != 0 {
+                    for yy in max(0, y - 1)...min(h - 1, y + 1) where !near {
+                        for xx in max(0, x - 1)...min(w - 1, x + 1) where above[yy * w + xx] & 1 != 0 { near = true; break }
+                    }
                 }
-                out[y * w + x] = near ? 1 : 0
+                out[y * w + x] = near && (r > 0 || weights[y * w + x] != 0)
             }
         }
-        let r = o.grow - 1
-        guard r > 0 else { return flags.map { $0 != 0 } }
+        guard r > 0 else { return (flags, count(flags)) }
         // Grown: a pixel is flagged when one within r (rows and columns) is.
-        return rows(w, h, [UInt8].self) { y, out in
+        let grown = rows(w, h, Bool.self) { y, out in
+            for x in 0..<w { out[y * w + x] = false }
             for yy in max(0, y - r)...min(h - 1, y + r) {
-                for x in 0..<w where flags[yy * w + x] != 0 {
-                    for xx in max(0, x - r)...min(w - 1, x + r) { out[y * w + xx] = 1 }
+                for x in 0..<w where flags[yy * w + x] {
+                    for xx in max(0, x - r)...min(w - 1, x + r) { out[y * w + xx] = true }
                 }
             }
-        }.map { $0 != 0 }
+            for x in 0..<w where weights[y * w + x] == 0 { out[y * w + x] = false }
+        }
+        return (grown, count(grown))
     }
 
-    /// A zeroed w×h plane whose rows `body` fills, rows across the cores (each writes only row y).
-    private static func rows<T: FixedWidthInteger>(_ w: Int, _ h: Int, _: [T].Type, _ body: @Sendable (Int, SendableMutableBuffer<T>) -> Void) -> [T] {
-        var out = [T](repeating: 0, count: w * h)
-        out.withUnsafeMutableBufferPointer { b in
+    /// How many flags are set, counted on all cores.
+    private static func count(_ flags: [Bool]) -> Int {
+        flags.withUnsafeBufferPointer { b in
+            let f = SendableBuffer(b)
+            return Parallel.mapBlocks(count: b.count, minBlock: 1 << 16) { r in r.reduce(0) { $0 + (f[$1] ? 1 : 0) } }.reduce(0, +)
+        }
+    }
+
+    /// A w×h plane whose rows `body` writes, every pixel of each, rows across the cores (each
+    /// writes only row y; no fill pass first).
+    private static func rows<T: BitwiseCopyable>(_ w: Int, _ h: Int, _: T.Type, _ body: @Sendable (Int, SendableMutableBuffer<T>) -> Void) -> [T] {
+        [T](unsafeUninitializedCapacity: w * h) { b, filled in
             let o = SendableMutableBuffer(b)
             Parallel.forEachBlock(count: h, minBlock: 16) { ys in for y in ys { body(y, o) } }
+            filled = w * h
         }
-        return out
+    }
+
+    /// An n-pixel plane whose blocks of pixels `body` writes, every pixel, on all cores.
+    private static func plane<T: BitwiseCopyable>(_ n: Int, _: T.Type, _ body: @Sendable (Range<Int>, SendableMutableBuffer<T>) -> Void) -> [T] {
+        [T](unsafeUninitializedCapacity: n) { b, filled in
+            let o = SendableMutableBuffer(b)
+            Parallel.forEachBlock(count: n, minBlock: 1 << 16) { r in body(r, o) }
+            filled = n
+        }
     }
 
     /// The largest absolute difference between each pixel and its four neighbours (NaN ignored;
     /// NaN where the pixel is), rows across the cores.
     static func absoluteDerivative(_ a: [Float], width w: Int, height h: Int) -> [Float] {
-        var out = [Float](repeating: 0, count: w * h)
-        a.withUnsafeBufferPointer { ab in
-            out.withUnsafeMutableBufferPointer { ob in
+        [Float](unsafeUninitializedCapacity: w * h) { ob, filled in
+            a.withUnsafeBufferPointer { ab in
                 let src = SendableBuffer(ab), dst = SendableMutableBuffer(ob)
                 Parallel.forEachBlock(count: h, minBlock: 16) { ys in
                     for y in ys {
@@ -289,8 +330,8 @@ public enum Outliers {
                     }
                 }
             }
+            filled = w * h
         }
-        return out
     }
 
     /// A copy of `base` with each chip's flags set in its DQ or MASK (a uint8 MASK is added

@@ -224,12 +224,13 @@ public enum SkyMatch {
         offsetStats.lower = nil
         offsetStats.upper = nil
         let limits = (stats.lower.map(Float.init) ?? -.infinity)...(stats.upper.map(Float.init) ?? .infinity)
-        let found = PairWorker.map(members: members, chips: chips) { worker, gi, gj -> (PairSky, SkyMatchReport.Pair)? in
-            // The offset seen from both sides (each side's pixels, the other interpolated), averaged.
+        // The offset seen from both sides (each side's pixels, the other interpolated), averaged.
+        let found = PairWorker.map(members: members, chips: chips) { worker, from, against -> (sky: SkyValue?, area: Double) in
             var none: Positions? = nil
-            let a = differences(members[gi], against: members[gj], &worker, limits: limits, positions: &none)
-            let b = differences(members[gj], against: members[gi], &worker, limits: limits, positions: &none)
-            guard a.area > 0, let da = measure(a.values, offsetStats), let db = measure(b.values, offsetStats) else { return nil }
+            let d = differences(members[from], against: members[against], &worker, limits: limits, positions: &none)
+            return (measure(d.values, offsetStats), d.area)
+        } combine: { gi, gj, a, b -> (PairSky, SkyMatchReport.Pair)? in
+            guard a.area > 0, let da = a.sky, let db = b.sky else { return nil }
             let offset = (da.value - db.value) / 2
             let arcsec2 = a.area * pow(180 / Double.pi * 3600, 2)
             return (PairSky(i: gi, j: gj, si: SkyValue(value: offset, npix: da.npix), sj: SkyValue(value: 0, npix: db.npix)),
@@ -304,32 +305,37 @@ public enum SkyMatch {
                 area += region.area
                 Overlap.sample(&worker.scratch, window: window, of: chip, from: chips[k], region: region)
             }
-            values.reserveCapacity(values.count + size)
-            var n = 0
             let lo = limits.lowerBound, hi = limits.upperBound
             // (ξ, η) of each kept pixel when the plane model asks: the chip's affine map.
             let map = positions?.maps[m]
             var xis: [Float] = [], etas: [Float] = []
-            worker.scratch.withUnsafeBufferPointer { seen in
-                chip.pixels.withUnsafeBufferPointer { pix in
-                    for y in window.y {
-                        let row = (y - window.y.lowerBound) * ww - window.x.lowerBound, prow = y * chip.width
-                        for x in window.x {
-                            // NaN (nothing seen) fails the limits too.
-                            let o = seen[row + x], v = pix[prow + x]
-                            if o >= lo && o <= hi && v >= lo && v <= hi {
-                                values.append(v - o)
-                                n += 1
-                                if let map {
-                                    let fx = Double(x), fy = Double(y)
-                                    xis.append(Float(map.xi[0] + map.xi[1] * fx + map.xi[2] * fy))
-                                    etas.append(Float(map.eta[0] + map.eta[1] * fx + map.eta[2] * fy))
+            // The kept differences written by pointer, the loop's state local to its closure.
+            let found = [Float](unsafeUninitializedCapacity: size) { out, kept in
+                var n = 0
+                worker.scratch.withUnsafeBufferPointer { seen in
+                    chip.pixels.withUnsafeBufferPointer { pix in
+                        for y in window.y {
+                            let row = (y - window.y.lowerBound) * ww - window.x.lowerBound, prow = y * chip.width
+                            for x in window.x {
+                                // NaN (nothing seen) fails the limits too.
+                                let o = seen[row + x], v = pix[prow + x]
+                                if o >= lo && o <= hi && v >= lo && v <= hi {
+                                    out[n] = v - o
+                                    n += 1
+                                    if let map {
+                                        let fx = Double(x), fy = Double(y)
+                                        xis.append(Float(map.xi[0] + map.xi[1] * fx + map.xi[2] * fy))
+                                        etas.append(Float(map.eta[0] + map.eta[1] * fx + map.eta[2] * fy))
+                                    }
                                 }
                             }
                         }
                     }
                 }
+                kept = n
             }
+            let n = found.count
+            if values.isEmpty { values = found } else { values += found }
             worker.overlapPixels[m] += n
             if map != nil { positions!.xi += xis; positions!.eta += etas }
         }

@@ -12,13 +12,14 @@ enum SkyMatchPlane {
         let mosaic = MosaicPlane(chips)
         let maps = chips.map { mosaic.affine($0) }
         let limits = (o.stats.lower.map(Float.init) ?? -.infinity)...(o.stats.upper.map(Float.init) ?? .infinity)
-        let found = PairWorker.map(members: members, chips: chips) { worker, gi, gj
-            -> ((i: Int, j: Int, weight: Int, plane: SkyPlane), SkyMatchReport.Pair)? in
-            // Both sides' differences, as gi − gj, at their positions on the mosaic plane.
-            var pa: SkyMatch.Positions? = .init(maps: maps), pb: SkyMatch.Positions? = .init(maps: maps)
-            let a = SkyMatch.differences(members[gi], against: members[gj], &worker, limits: limits, positions: &pa)
-            let b = SkyMatch.differences(members[gj], against: members[gi], &worker, limits: limits, positions: &pb)
-            guard a.area > 0, let fit = PlaneFit.fit(a.values + b.values.map { -$0 }, xi: pa!.xi + pb!.xi, eta: pa!.eta + pb!.eta)
+        // Both sides' differences, as gi − gj, at their positions on the mosaic plane.
+        let found = PairWorker.map(members: members, chips: chips) { worker, from, against
+            -> (values: [Float], xi: [Float], eta: [Float], area: Double) in
+            var p: SkyMatch.Positions? = .init(maps: maps)
+            let d = SkyMatch.differences(members[from], against: members[against], &worker, limits: limits, positions: &p)
+            return (d.values, p!.xi, p!.eta, d.area)
+        } combine: { gi, gj, a, b -> ((i: Int, j: Int, weight: Int, plane: SkyPlane), SkyMatchReport.Pair)? in
+            guard a.area > 0, let fit = PlaneFit.fit(a.values + b.values.map { -$0 }, xi: a.xi + b.xi, eta: a.eta + b.eta)
             else { return nil }
             let level = fit.plane.level
             return ((gi, gj, fit.npix, fit.plane),

@@ -22,8 +22,11 @@ import Testing
         var o = OutlierOptions()
         o.snr = (c.snr[0], c.snr[1]); o.scale = (c.scale[0], c.scale[1]); o.backg = c.backg
         let noise = Self.restore(d.err).map { $0.isFinite ? $0 : 0 }
-        let flags = Outliers.flag(Self.restore(d.data), noise, Self.restore(d.blot), width: d.shape[1], height: d.shape[0], o)
+        let weights = [Float](repeating: 1, count: noise.count)
+        let (flags, count) = Outliers.flag(Self.restore(d.data), noise, Self.restore(d.blot), weights: weights,
+                                           width: d.shape[1], height: d.shape[0], o)
         #expect(flags.indices.filter { flags[$0] } == c.flags)
+        #expect(count == c.flags.count)
         #expect(c.flags.count >= 10)
     }
 
@@ -88,8 +91,16 @@ import Testing
         var data = [Float](repeating: 10, count: 49), o = OutlierOptions()
         data[24] = 1000
         let flat = [Float](repeating: 10, count: 49), noise = [Float](repeating: 1, count: 49)
-        #expect(Outliers.flag(data, noise, flat, width: 7, height: 7, o).count(where: { $0 }) == 1)
+        var weights = [Float](repeating: 1, count: 49)
+        #expect(Outliers.flag(data, noise, flat, weights: weights, width: 7, height: 7, o).count == 1)
         o.grow = 2
-        #expect(Outliers.flag(data, noise, flat, width: 7, height: 7, o).count(where: { $0 }) == 9)
+        #expect(Outliers.flag(data, noise, flat, weights: weights, width: 7, height: 7, o).count == 9)
+        // A pixel without weight is never flagged, grown into or not.
+        weights[25] = 0
+        let grown = Outliers.flag(data, noise, flat, weights: weights, width: 7, height: 7, o)
+        #expect(grown.count == 8 && !grown.flags[25] && grown.flags[24])
+        weights[24] = 0
+        o.grow = 1
+        #expect(Outliers.flag(data, noise, flat, weights: weights, width: 7, height: 7, o).count == 0)
     }
 }
