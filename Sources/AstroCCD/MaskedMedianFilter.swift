@@ -32,7 +32,7 @@ public enum MaskedMedianFilter {
         let n = sx * sy
         let network = MedianFilter.Network(n)
         src.forEachRowBlock { block in
-            let v = UnsafeMutablePointer<MedianFilter.Lanes>.allocate(capacity: n); defer { v.deallocate() }
+            let v = UnsafeMutablePointer<MedianFilter.Lanes>.allocateAligned(capacity: n); defer { v.deallocate() }
             var values8: [Float] = []
             for y in block {
                 func scalar(_ x: Int) {

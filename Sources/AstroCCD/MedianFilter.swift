@@ -18,7 +18,7 @@ enum MedianFilter {
         let out = Plane<Float>.unset(width: w, height: h)
         let network = Network(size)
         src.forEachRowBlock { block in
-            let v = UnsafeMutablePointer<Lanes>.allocate(capacity: size); defer { v.deallocate() }
+            let v = UnsafeMutablePointer<Lanes>.allocateAligned(capacity: size); defer { v.deallocate() }
             for y in block {
                 // Only the columns the column pass reads (r ..< w − r) are filled.
                 let line = src.base + y * w
@@ -30,7 +30,7 @@ enum MedianFilter {
             }
         }
         rows.forEachRowBlock { block in
-            let v = UnsafeMutablePointer<Lanes>.allocate(capacity: size); defer { v.deallocate() }
+            let v = UnsafeMutablePointer<Lanes>.allocateAligned(capacity: size); defer { v.deallocate() }
             for y in block {
                 guard keepBorder(of: src, in: out, row: y, radius: r) else { continue }
                 tiles(from: r, to: w - r) { x in
@@ -50,7 +50,7 @@ enum MedianFilter {
         let out = Plane<Float>.unset(width: w, height: h)
         let network = Network(size * size)
         src.forEachRowBlock { block in
-            let v = UnsafeMutablePointer<Lanes>.allocate(capacity: size * size); defer { v.deallocate() }
+            let v = UnsafeMutablePointer<Lanes>.allocateAligned(capacity: size * size); defer { v.deallocate() }
             for y in block {
                 guard keepBorder(of: src, in: out, row: y, radius: r) else { continue }
                 tiles(from: r, to: w - r) { x in
@@ -88,8 +88,8 @@ enum MedianFilter {
         let columnSort = Network(sy, outputs: Array(0..<sy))
         let (merge, slots) = Network.merging(runs: sx, length: sy, outputs: ranks)
         src.forEachRowBlock { block in
-            let v = UnsafeMutablePointer<Lanes>.allocate(capacity: n); defer { v.deallocate() }
-            let g = UnsafeMutablePointer<Lanes>.allocate(capacity: 2 * n); defer { g.deallocate() }
+            let v = UnsafeMutablePointer<Lanes>.allocateAligned(capacity: n); defer { v.deallocate() }
+            let g = UnsafeMutablePointer<Lanes>.allocateAligned(capacity: 2 * n); defer { g.deallocate() }
             let columns = UnsafeMutablePointer<Float>.allocate(capacity: sy * pw); defer { columns.deallocate() }
             for y in block {
                 // Row k of `columns`: the k-th smallest of each padded column's sy values.

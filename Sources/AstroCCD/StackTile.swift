@@ -37,11 +37,11 @@ final class StackTile {
         n = scales.count
         self.scales = unscaled ? nil : scales.map { Float($0) }
         self.network = network
-        v = .allocate(capacity: n)
+        v = .allocateAligned(capacity: n)
         v.initialize(repeating: Lanes(), count: n)
         t = .allocate(capacity: n)
         t.initialize(repeating: 0, count: n)
-        w = .allocate(capacity: n)
+        w = .allocateAligned(capacity: n)
         w.initialize(repeating: Wide(), count: n)
     }
 

@@ -146,7 +146,7 @@ public enum Outliers {
                 let dst = SendableMutableBuffer(ob), m = singles.count
                 Parallel.forEachBlock(count: n, minBlock: 4096) { range in
                     let stack = UnsafeMutablePointer<Float>.allocate(capacity: m)
-                    let tile = UnsafeMutablePointer<Lanes>.allocate(capacity: m)
+                    let tile = UnsafeMutablePointer<Lanes>.allocateAligned(capacity: m)
                     defer { stack.deallocate(); tile.deallocate() }
                     var p = range.lowerBound
                     while p < range.upperBound {
