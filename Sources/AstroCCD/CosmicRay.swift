@@ -117,17 +117,32 @@ public enum CosmicRay {
 
         // Pixels kept out: the frame's MASK, the extra mask, and anything not finite (given a
         // neutral value for the filters and put back afterwards).
-        var bad = [UInt8](repeating: 0, count: n)
-        if !o.ignoreMask, let m = image.mask { for i in 0..<n where m[i] != 0 { bad[i] = 1 } }
-        if let extra = o.inmask {
-            guard extra.count == n else { throw fail("reading --inmask", "it does not have the frame's shape") }
-            for i in 0..<n where extra[i] != 0 { bad[i] = 1 }
+        if let extra = o.inmask, extra.count != n { throw fail("reading --inmask", "it does not have the frame's shape") }
+        let frameMask = o.ignoreMask ? nil : image.mask, extra = o.inmask
+        // One pass on all cores: each pixel's flag, and how many are not finite.
+        var nonFiniteCount = 0
+        let bad = [UInt8](unsafeUninitializedCapacity: n) { out, filled in
+            let b = SendableMutableBuffer(out)
+            nonFiniteCount = image.pixels.withUnsafeBufferPointer { pp in
+                let pix = SendableBuffer(pp)
+                return Parallel.mapBlocks(count: n, minBlock: 1 << 16) { r -> Int in
+                    var count = 0
+                    for i in r {
+                        let finite = pix[i].isFinite
+                        if !finite { count += 1 }
+                        let flagged = !finite || (frameMask.map { $0[i] != 0 } ?? false) || (extra.map { $0[i] != 0 } ?? false)
+                        (b.base + i).initialize(to: flagged ? 1 : 0)
+                    }
+                    return count
+                }.reduce(0, +)
+            }
+            filled = n
         }
         var data = image.pixels
-        let nonFinite = data.indices.filter { !data[$0].isFinite }
+        let nonFinite = nonFiniteCount == 0 ? [] : data.indices.filter { !data[$0].isFinite }
         if !nonFinite.isEmpty {
             let fill = data.withUnsafeBufferPointer { Statistics.lowerMedian($0) }
-            for i in nonFinite { data[i] = fill.isFinite ? fill : 0; bad[i] = 1 }
+            for i in nonFinite { data[i] = fill.isFinite ? fill : 0 }
         }
         for (plane, name) in [(o.background, "--inbkg"), (o.variance, "--invar")] {
             if let plane, plane.count != n { throw fail("reading \(name)", "it does not have the frame's shape") }
@@ -158,13 +173,28 @@ public enum CosmicRay {
                 + (image.uncertainty == nil ? ", noise model gain \(fmt(gain)) readnoise \(fmt(readNoise))" : ", sigma from ERR")
         }
         for i in nonFinite { cleaned[i] = image.pixels[i]; flags[i] = 0 }
-        let flagged = flags.reduce(0) { $0 + Int($1) }
 
         var result = image
         result.pixels = cleaned
-        var mask = image.mask ?? [UInt8](repeating: 0, count: n)
-        for i in 0..<n where flags[i] != 0 { mask[i] |= MaskBits.cosmicRay.rawValue }
-        result.mask = mask
+        // The cosmic-ray bit ORed into the mask and the flags counted, in one pass on all cores.
+        var flagged = 0
+        let given = image.mask, bit = MaskBits.cosmicRay.rawValue
+        result.mask = [UInt8](unsafeUninitializedCapacity: n) { out, filled in
+            let m = SendableMutableBuffer(out)
+            flagged = flags.withUnsafeBufferPointer { fp in
+                let f = SendableBuffer(fp)
+                return Parallel.mapBlocks(count: n, minBlock: 1 << 16) { r -> Int in
+                    var count = 0
+                    for i in r {
+                        let hit = f[i] != 0
+                        count += Int(f[i])
+                        (m.base + i).initialize(to: (given.map { $0[i] } ?? 0) | (hit ? bit : 0))
+                    }
+                    return count
+                }.reduce(0, +)
+            }
+            filled = n
+        }
         var outUnit = unit
         if o.gainApply && !electrons && gain != 1 {
             let g = Float(gain)

@@ -24,8 +24,10 @@ public enum LACosmic {
         let gain = o.gain
         let clean = plane(width, height) { r, out in for i in r { out[i] = data[i] * gain } }
         let bkg = background.map { b in plane(width, height) { r, out in for i in r { out[i] = b[i] * gain } } }
-        let given = Plane<UInt8>(width: width, height: height, repeating: 0)
-        if let inmask { for i in 0..<given.count { given.base[i] = inmask[i] != 0 ? 1 : 0 } }
+        let given = Plane<UInt8>.unset(width: width, height: height)
+        forEachPixelRange(width, height) { r in
+            if let inmask { for i in r { given.base[i] = inmask[i] != 0 ? 1 : 0 } } else { (given.base + r.lowerBound).update(repeating: 0, count: r.count) }
+        }
 
         // The variance in electrons², fixed once and then cleaned along with the data.
         let gg = gain * gain, rr = o.readnoise * o.readnoise

@@ -130,6 +130,35 @@ struct SparseFile {
         offset += bytes.count
     }
 
+    /// Copies up to `count` bytes of the file `source` from `position` to the current offset
+    /// inside the kernel (copy_file_range: no buffer to fault in, no copy through it). Returns
+    /// the bytes copied: fewer when the source ends early, 0 as well when the system cannot
+    /// (the caller then copies the rest itself).
+    mutating func copy(from source: Int32, at position: Int, count: Int) -> Int {
+        #if os(Linux)
+        guard let copyFileRange = Self.copyFileRange else { return 0 }
+        var from = Int64(position), to = Int64(offset), done = 0
+        while done < count {
+            let n = copyFileRange(source, &from, fd, &to, count - done, 0)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            done += n
+        }
+        offset += done
+        return done
+        #else
+        return 0
+        #endif
+    }
+
+    #if os(Linux)
+    /// glibc's copy_file_range (2.27 on), looked up at run time: Swift's Glibc module does not export it.
+    private static let copyFileRange: (@convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32, UnsafeMutablePointer<Int64>?, Int, UInt32) -> Int)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "copy_file_range") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32, UnsafeMutablePointer<Int64>?, Int, UInt32) -> Int).self)
+    }()
+    #endif
+
     /// Sets the length, so that a file ending in a hole is as long as it should be.
     func finish() throws {
         if ftruncate(fd, off_t(offset)) != 0 { throw FITSWriter.failure(path, label, "writing image") }
@@ -198,15 +227,17 @@ struct DataUnit {
         try [UInt8](repeating: 0, count: padding).withUnsafeBytes { try file.put($0) }
     }
 
-    /// The stored bytes, read and written in 8 MiB pieces.
+    /// The stored bytes, copied by the kernel, or read and written in 8 MiB pieces where it
+    /// cannot (or for what is left when the source ends early, which then fails with its reason).
     private func copy(_ stored: StoredData, to file: inout SparseFile) throws {
         let fd = open(stored.path, O_RDONLY)
         guard fd >= 0 else {
             throw AstroError(.noInput, file: stored.path, operation: "copying HDU \(stored.index)", reason: String(cString: strerror(errno)))
         }
         defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: min(stored.byteCount, 8 << 20))
-        var done = 0
+        var done = file.copy(from: fd, at: stored.offset, count: stored.byteCount)
+        guard done < stored.byteCount else { return }
+        var buffer = [UInt8](repeating: 0, count: min(stored.byteCount - done, 8 << 20))
         while done < stored.byteCount {
             let n = min(buffer.count, stored.byteCount - done)
             var got = 0
