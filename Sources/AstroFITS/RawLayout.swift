@@ -86,17 +86,17 @@ public struct RawLayout: Sendable {
     }
 
     private static func card(_ bytes: [UInt8], _ i: Int, offset: Int) -> Card {
-        let keyword = String(decoding: bytes[i..<(i + 8)], as: UTF8.self).trimmingSpaces
+        let keyword = AstroImage.Card.text(bytes, i..<(i + 8))
         var value: String?
         if bytes[i + 8] == UInt8(ascii: "="), bytes[i + 9] == UInt8(ascii: " ") {
-            var inQuote = false
-            var field: [UInt8] = []
-            for b in bytes[(i + 10)..<(i + 80)] {
+            var inQuote = false, end = i + 10
+            while end < i + 80 {
+                let b = bytes[end]
                 if b == UInt8(ascii: "'") { inQuote.toggle() }
                 if b == UInt8(ascii: "/") && !inQuote { break }
-                field.append(b)
+                end += 1
             }
-            value = String(decoding: field, as: UTF8.self).trimmingSpaces
+            value = AstroImage.Card.text(bytes, (i + 10)..<end)
         }
         return Card(offset: offset, keyword: keyword, value: value)
     }

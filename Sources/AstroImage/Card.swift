@@ -43,30 +43,37 @@ public struct Card: Sendable, Equatable {
 
     /// Parses one card image (up to 80 characters; shorter lines are padded).
     public init(parsing image: Substring) {
-        let line = String(image.prefix(80))
-        let chars = Array(line.utf8)
-        func text(_ r: Range<Int>) -> String {
-            let lo = min(r.lowerBound, chars.count), hi = min(r.upperBound, chars.count)
-            return String(decoding: chars[lo..<hi], as: UTF8.self)
-        }
-        var key = text(0..<8).trimmingSpaces
+        // Bytes, not Characters: an ASCII card (every valid one) is cut at 80 bytes without
+        // walking grapheme clusters, which took most of a header's parsing time.
+        let utf8 = image.utf8
+        let chars = utf8.allSatisfy { $0 < 0x80 } ? Array(utf8.prefix(80)) : Array(String(image.prefix(80)).utf8)
+        var key = Card.text(chars, 0..<8, upper: true)
         var valueStart = 10
         if key == "HIERARCH", let eq = chars.firstIndex(of: UInt8(ascii: "=")) {
-            key = text(9..<eq).trimmingSpaces
+            key = Card.text(chars, 9..<eq, upper: true)
             valueStart = eq + 1
         } else if !(chars.count >= 10 && chars[8] == UInt8(ascii: "=") && chars[9] == UInt8(ascii: " ")) {
             // Commentary card (or a keyword without the value indicator).
-            self.keyword = key.uppercased()
+            self.keyword = key
             self.value = nil
-            var t = text(8..<80)
-            while t.hasSuffix(" ") { t.removeLast() }
-            self.comment = t
+            self.comment = Card.text(chars, 8..<80, leading: false)
             return
         }
-        self.keyword = key.uppercased()
+        self.keyword = key
         let (value, comment) = Card.parseValueField(Array(chars.dropFirst(valueStart)))
         self.value = value
         self.comment = comment
+    }
+
+    /// `bytes[range]` (clamped) as text without trailing spaces, nor leading ones unless
+    /// `leading` is false; letters upper-cased when `upper`.
+    public static func text(_ bytes: [UInt8], _ range: Range<Int>, leading: Bool = true, upper: Bool = false) -> String {
+        var lo = min(range.lowerBound, bytes.count), hi = min(range.upperBound, bytes.count)
+        while hi > lo && bytes[hi - 1] == UInt8(ascii: " ") { hi -= 1 }
+        while leading && lo < hi && bytes[lo] == UInt8(ascii: " ") { lo += 1 }
+        let text = String(decoding: bytes[lo..<hi], as: UTF8.self)
+        guard upper, bytes[lo..<hi].contains(where: { ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || $0 >= 0x80 }) else { return text }
+        return text.uppercased()
     }
 
     /// Splits a value field into its value and comment.
@@ -78,9 +85,7 @@ public struct Card: Sendable, Equatable {
         func takeComment(from j: Int) {
             var k = j
             while k < f.count && f[k] != UInt8(ascii: "/") { k += 1 }
-            if k < f.count {
-                comment = String(decoding: f[(k + 1)...], as: UTF8.self).trimmingSpaces
-            }
+            if k < f.count { comment = text(f, (k + 1)..<f.count) }
         }
         if f[i] == UInt8(ascii: "'") {
             var s: [UInt8] = []
@@ -98,13 +103,16 @@ public struct Card: Sendable, Equatable {
         }
         var j = i
         while j < f.count && f[j] != UInt8(ascii: "/") { j += 1 }
-        let token = String(decoding: f[i..<j], as: UTF8.self).trimmingSpaces
+        let token = text(f, i..<j)
         takeComment(from: j)
         if token.isEmpty { return (.undefined, comment) }
         if token == "T" { return (.logical(true), comment) }
         if token == "F" { return (.logical(false), comment) }
         if let v = Int(token.hasPrefix("+") ? String(token.dropFirst()) : token) { return (.integer(v), comment) }
-        let realText = token.replacingAll("D", with: "E").replacingAll("d", with: "e")
+        // Fortran's D exponent read as E.
+        let realText = token.utf8.contains(where: { $0 == UInt8(ascii: "D") || $0 == UInt8(ascii: "d") })
+            ? String(decoding: token.utf8.map { $0 == UInt8(ascii: "D") ? UInt8(ascii: "E") : $0 == UInt8(ascii: "d") ? UInt8(ascii: "e") : $0 }, as: UTF8.self)
+            : token
         if let d = Double(realText) { return (.real(d), comment) }
         return (.string(token), comment)
     }

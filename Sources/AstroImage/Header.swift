@@ -153,7 +153,16 @@ public struct Header: Sendable, Equatable {
     /// a raw FITS header) or newline-separated cards (text `.hdr` files). Stops at END.
     public init(cardImages text: String) {
         var lines: [Substring] = []
-        if text.contains("\n") {
+        let utf8 = text.utf8
+        if !utf8.contains(UInt8(ascii: "\n")) && utf8.allSatisfy({ $0 < 0x80 }) {
+            // ASCII cards of 80 bytes, cut by byte offset (80 Characters took a grapheme walk).
+            var at = utf8.startIndex
+            while at != utf8.endIndex {
+                let end = utf8.index(at, offsetBy: 80, limitedBy: utf8.endIndex) ?? utf8.endIndex
+                lines.append(text[at..<end])
+                at = end
+            }
+        } else if text.contains("\n") {
             lines = text.split(separator: "\n", omittingEmptySubsequences: true).map {
                 $0.hasSuffix("\r") ? $0.dropLast() : $0
             }

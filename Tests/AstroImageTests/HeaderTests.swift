@@ -24,6 +24,30 @@ import AstroImage
         #expect(h.history == ["step one"])
     }
 
+    /// An 80-column block (cut by byte) and the same cards one per line parse alike, and so
+    /// does a block with a non-ASCII card (cut by Character).
+    @Test func blockAndLinesParseAlike() {
+        let cards = [
+            "exptime =                 60.5 / lower-case keyword",
+            "HIERARCH ESO DET GAIN = 1.25 / hierarchical",
+            "SMALL   =            2.5d-03",
+            "COMMENT    indented text   ",
+            "TEXT    = '  padded  '        /   spaced comment  ",
+            "END",
+        ].map { $0.padding(toLength: 80, withPad: " ", startingAt: 0) }
+        let block = Header(cardImages: cards.joined()), lines = Header(cardImages: cards.joined(separator: "\n"))
+        #expect(block == lines)
+        #expect(block.double("EXPTIME") == 60.5 && block.comment("EXPTIME") == "lower-case keyword")
+        #expect(block.double("ESO DET GAIN") == 1.25)
+        #expect(block.double("SMALL") == 0.0025)
+        #expect(block.string("TEXT") == "  padded" && block.comment("TEXT") == "spaced comment")
+        #expect(block.cards.first { $0.keyword == "COMMENT" }?.comment == "   indented text")
+        var accented = cards
+        accented.insert("OBSERVER= 'Ångström'".padding(toLength: 80, withPad: " ", startingAt: 0), at: 0)
+        let both = Header(cardImages: accented.joined())
+        #expect(both.string("OBSERVER") == "Ångström" && both.double("EXPTIME") == 60.5)
+    }
+
     @Test func roundTripsThroughCardImages() {
         var h = Header()
         h.set("OBJECT", "NGC 104")
