@@ -159,11 +159,19 @@ public enum Calibrate {
         if let v = options.normValue {
             norm = v
         } else {
-            var sum = 0.0, count = 0
-            for i in 0..<n {
-                let f = clamped(flat.pixels[i])
-                if options.ccdprocMean { sum += f; count += 1; continue }
-                if f.isFinite && f > 0 && (flat.mask?[i] ?? 0) == 0 { sum += f; count += 1 }
+            // In pixel order (the same sum to the last bit), by pointer: with array subscripts
+            // the loop was a serial tenth of a frame's calibration.
+            let all = options.ccdprocMean, mask = flat.mask ?? []
+            let (sum, count) = flat.pixels.withUnsafeBufferPointer { fp in
+                mask.withUnsafeBufferPointer { mp -> (Double, Int) in
+                    let masked = mp.isEmpty ? nil : mp.baseAddress
+                    var sum = 0.0, count = 0
+                    for i in 0..<n {
+                        let f = clamped(fp[i])
+                        if all || (f.isFinite && f > 0 && (masked?[i] ?? 0) == 0) { sum += f; count += 1 }
+                    }
+                    return (sum, count)
+                }
             }
             guard count > 0 else {
                 throw AstroError(.badData, file: file, operation: "flat correction",
