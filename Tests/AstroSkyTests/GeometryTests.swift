@@ -47,6 +47,32 @@ import Testing
         }
     }
 
+    /// The overlap grid takes the coarsest step whose interpolation keeps the map within 1e-5 px:
+    /// 64 px for two arcsecond-scale chips, finer for a wide field seen from another tangent
+    /// point; the map holds at pixels between the probes too.
+    @Test func overlapGridStepKeepsTheMapWithinTolerance() throws {
+        for (scale, offset, coarsest) in [(0.4, 20.0, true), (2.0, 200.0, false), (5.0, 200.0, false)] {
+            let a = try Self.chip(ra: 150, dec: 30, size: 512, scale: scale)
+            let b = try Self.chip(ra: 150 + offset * scale / 3600, dec: 30 + offset * scale / 7200, rotation: 0.3, size: 512, scale: scale)
+            let g = Overlap.grid((x: 0...511, y: 0...511), of: a, from: b)
+            #expect((g.step == 64) == coarsest && g.step > Overlap.finestStep, "scale \(scale): step \(g.step)")
+            var worst = 0.0
+            for k in 0..<400 {
+                let x = (k * 37 + 5) % 512, y = (k * 91 + 3) % 512
+                let (i0, i1, fx) = Overlap.cell(x, g.xs, g.step), (j0, j1, fy) = Overlap.cell(y, g.ys, g.step)
+                let nx = g.xs.count
+                func at(_ i: Int, _ j: Int) -> (Double, Double) { (g.mapped.x[j * nx + i], g.mapped.y[j * nx + i]) }
+                let (p00, p01, p10, p11) = (at(i0, j0), at(i1, j0), at(i0, j1), at(i1, j1))
+                let gx = (1 - fy) * ((1 - fx) * p00.0 + fx * p01.0) + fy * ((1 - fx) * p10.0 + fx * p11.0)
+                let gy = (1 - fy) * ((1 - fx) * p00.1 + fx * p01.1) + fy * ((1 - fx) * p10.1 + fx * p11.1)
+                let sky = a.wcs.pixelToWorld(x: [Double(x)], y: [Double(y)])
+                let exact = b.wcs.worldToPixel(ra: sky.ra, dec: sky.dec)
+                worst = max(worst, abs(exact.x[0] - gx), abs(exact.y[0] - gy))
+            }
+            #expect(worst <= Overlap.tolerance, "scale \(scale): step \(g.step), worst \(worst) px")
+        }
+    }
+
     @Test func rotatedOverlapMatchesItsArea() throws {
         let a = try Self.chip(ra: 200, dec: 45, size: 300)
         let b = try Self.chip(ra: 200 + 100.0 / 3600 / cos(45 * Double.pi / 180), dec: 45 + 60.0 / 3600, rotation: 25, size: 300)
