@@ -21,16 +21,16 @@ public enum Calibrate {
         let negatives = image.pixels.withUnsafeBufferPointer { px in
             sigma.withUnsafeMutableBufferPointer { sg in
                 let src = SendableBuffer(px), dst = SendableMutableBuffer(sg)
+                let toNaN = negative == .nan
                 return Parallel.mapBlocks(count: px.count, minBlock: 1 << 16) { block in
+                    // Without branches, so that the loop runs in vector lanes (same values).
                     var neg = 0
                     for i in block {
-                        var e = gain * Double(src.base[i])
-                        if e < 0 {
-                            neg += 1
-                            if negative == .nan { dst.base[i] = .nan; continue }
-                            e = 0
-                        }
-                        dst.base[i] = Float((e + r2).squareRoot() / gain)
+                        let e = gain * Double(src.base[i])
+                        let below = e < 0
+                        neg &+= below ? 1 : 0
+                        let sigma = Float(((below ? 0 : e) + r2).squareRoot() / gain)
+                        dst.base[i] = below && toNaN ? .nan : sigma
                     }
                     return neg
                 }.reduce(0, +)
