@@ -225,7 +225,7 @@ public enum SkyMatch {
         offsetStats.upper = nil
         let limits = (stats.lower.map(Float.init) ?? -.infinity)...(stats.upper.map(Float.init) ?? .infinity)
         // The offset seen from both sides (each side's pixels, the other interpolated), averaged.
-        let found = PairWorker.map(members: members, chips: chips) { worker, from, against -> (sky: SkyValue?, area: Double) in
+        let found = PairWorker.map(members: members, chips: chips, sidesApart: true) { worker, from, against -> (sky: SkyValue?, area: Double) in
             var none: Positions? = nil
             let d = differences(members[from], against: members[against], &worker, limits: limits, positions: &none)
             return (measure(d.values, offsetStats), d.area)

@@ -12,8 +12,9 @@ enum SkyMatchPlane {
         let mosaic = MosaicPlane(chips)
         let maps = chips.map { mosaic.affine($0) }
         let limits = (o.stats.lower.map(Float.init) ?? -.infinity)...(o.stats.upper.map(Float.init) ?? .infinity)
-        // Both sides' differences, as gi − gj, at their positions on the mosaic plane.
-        let found = PairWorker.map(members: members, chips: chips) { worker, from, against
+        // Both sides' differences, as gi − gj, at their positions on the mosaic plane (a pair's
+        // sides joined where they are made: they hold every difference and its position).
+        let found = PairWorker.map(members: members, chips: chips, sidesApart: false) { worker, from, against
             -> (values: [Float], xi: [Float], eta: [Float], area: Double) in
             var p: SkyMatch.Positions? = .init(maps: maps)
             let d = SkyMatch.differences(members[from], against: members[against], &worker, limits: limits, positions: &p)
