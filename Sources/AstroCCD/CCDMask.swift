@@ -24,11 +24,11 @@ public enum CCDMask {
         let data = ratio.pixels.withUnsafeBufferPointer { Plane<Float>(width: w, height: h, copying: $0) }
         let median = MedianFilter.ranks(data, height: o.nlmed, width: o.ncmed, ranks: [o.nlmed * o.ncmed / 2])[0]
         // The residuals and the non-finite pixels' flags, rows across the cores.
-        let residPlane = Plane<Float>.unset(width: w, height: h), finite = Plane<UInt8>.unset(width: w, height: h)
+        let residPlane = Plane<Float>.unset(width: w, height: h), nonFinite = Plane<UInt8>.unset(width: w, height: h)
         data.forEachRowBlock { rows in
             for i in (rows.lowerBound * w)..<(rows.upperBound * w) {
                 residPlane.base[i] = data.base[i] - median.base[i]
-                finite.base[i] = data.base[i].isFinite ? 0 : 1
+                nonFinite.base[i] = data.base[i].isFinite ? 0 : 1
             }
         }
         let resid = residPlane.base
@@ -37,7 +37,7 @@ public enum CCDMask {
 
         var mask: [UInt8]
         if o.byBlocks {
-            mask = Array(UnsafeBufferPointer(start: finite.base, count: finite.count))
+            mask = nonFinite.array
             // σ per nlsig×ncsig block from (0,0), numpy's interpolated percentiles; each column of
             // a block is also tested as a sum of its unmasked residuals against σ·√n (IRAF's test;
             // ccdproc compares with √(block width − sum) and lets a block overwrite NaN flags).
@@ -68,7 +68,7 @@ public enum CCDMask {
                 let m = SendableMutableBuffer(out)
                 residPlane.forEachRowBlock { rows in
                     for i in (rows.lowerBound * w)..<(rows.upperBound * w) {
-                        let bad = finite.base[i] != 0 || deviant(residPlane.base[i], (p[0].base[i] - p[1].base[i]) / 2)
+                        let bad = nonFinite.base[i] != 0 || deviant(residPlane.base[i], (p[0].base[i] - p[1].base[i]) / 2)
                         (m.base + i).initialize(to: bad ? 1 : 0)
                     }
                 }

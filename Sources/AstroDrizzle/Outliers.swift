@@ -229,7 +229,7 @@ public enum Outliers {
     /// The noise the differences are compared with, in the drizzles' units: ERR / t, or else
     /// the Poisson σ of the blotted median with its sky back, √|b·t + sky| / t; 0 where not finite.
     static func noisePlane(err: [Float]?, blot: [Float], exptime t: Float, sky: Float) -> [Float] {
-        plane(blot.count, Float.self) { r, out in
+        [Float](parallelRanges: blot.count) { r, out in
             if let err {
                 for p in r { out[p] = err[p].isFinite ? err[p] / t : 0 }
             } else {
@@ -296,15 +296,6 @@ public enum Outliers {
             let o = SendableMutableBuffer(b)
             Parallel.forEachBlock(count: h, minBlock: 16) { ys in for y in ys { body(y, o) } }
             filled = w * h
-        }
-    }
-
-    /// An n-pixel plane whose blocks of pixels `body` writes, every pixel, on all cores.
-    private static func plane<T: BitwiseCopyable>(_ n: Int, _: T.Type, _ body: @Sendable (Range<Int>, SendableMutableBuffer<T>) -> Void) -> [T] {
-        [T](unsafeUninitializedCapacity: n) { b, filled in
-            let o = SendableMutableBuffer(b)
-            Parallel.forEachBlock(count: n, minBlock: 1 << 16) { r in body(r, o) }
-            filled = n
         }
     }
 

@@ -181,13 +181,7 @@ struct ResamplePass {
 
     /// Each value times `f`, on all cores (a map was a serial pass per input plane).
     static func scaled(_ v: [Float], _ f: Float) -> [Float] {
-        [Float](unsafeUninitializedCapacity: v.count) { out, filled in
-            v.withUnsafeBufferPointer { src in
-                let s = SendableBuffer(src), o = SendableMutableBuffer(out)
-                Parallel.forEachBlock(count: v.count, minBlock: 1 << 16) { r in for p in r { (o.base + p).initialize(to: s[p] * f) } }
-            }
-            filled = v.count
-        }
+        [Float](parallelRanges: v.count) { r, out in for p in r { out[p] = v[p] * f } }
     }
 
     /// The window's output planes in layout order.

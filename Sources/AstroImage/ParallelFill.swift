@@ -25,4 +25,16 @@ extension Array where Element: BitwiseCopyable & Sendable {
             initialized = count
         }
     }
+
+    /// Elements 0..<count written by `fill`, which is handed blocks of indices (every index of
+    /// its block written) and the buffer, on all cores. The loop over a block is the caller's,
+    /// inlined, where `init(parallelCount:)` calls its closure once per element.
+    @inlinable
+    public init(parallelRanges count: Int, _ fill: @Sendable (Range<Int>, SendableMutableBuffer<Element>) -> Void) {
+        self.init(unsafeUninitializedCapacity: count) { buffer, initialized in
+            let out = SendableMutableBuffer(buffer)
+            Parallel.forEachBlock(count: count, minBlock: 1 << 16) { r in fill(r, out) }
+            initialized = count
+        }
+    }
 }
