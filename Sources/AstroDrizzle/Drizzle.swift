@@ -502,15 +502,26 @@ struct Band {
         // Nearest pixel of a coordinate, by truncation (cheaper than rounding; out-of-range
         // values are clamped below, and a pixel too many only adds a zero overlap).
         @inline(__always) func pixel(_ v: Double) -> Int { Int(min(max(v + 0.5, -1e9), 1e9)) }
-        let j0 = max(pixel(min(q.y0, q.y1, q.y2, q.y3)), rows.lowerBound)
-        let j1 = min(pixel(max(q.y0, q.y1, q.y2, q.y3)), rows.upperBound - 1)
+        // (Pairwise: the variadic min and max allocate an array when their result is kept.)
+        let ylow = min(min(q.y0, q.y1), min(q.y2, q.y3)), yhigh = max(max(q.y0, q.y1), max(q.y2, q.y3))
+        let j0 = max(pixel(ylow), rows.lowerBound), j1 = min(pixel(yhigh), rows.upperBound - 1)
         guard j0 <= j1 else { return }
-        let i0 = max(pixel(min(q.x0, q.x1, q.x2, q.x3)), columns.lowerBound)
-        let i1 = min(pixel(max(q.x0, q.x1, q.x2, q.x3)), columns.upperBound - 1)
+        let xlow = min(min(q.x0, q.x1), min(q.x2, q.x3)), xhigh = max(max(q.x0, q.x1), max(q.x2, q.x3))
+        let i0 = max(pixel(xlow), columns.lowerBound), i1 = min(pixel(xhigh), columns.upperBound - 1)
         guard i0 <= i1 else { return }
         let jaco = 0.5 * ((q.x1 - q.x3) * (q.y0 - q.y2) - (q.x0 - q.x2) * (q.y1 - q.y3))
         let wj = w / jaco
         let sides = DropSides(q)
+        // A drop inside a block of 2×2 pixels (the usual one at scales near 1) in one go.
+        let ox = Double(i0) - 0.5, oy = Double(j0) - 0.5
+        if i1 == i0 + 1, j1 == j0 + 1, xlow >= ox, xhigh <= ox + 2, ylow >= oy, yhigh <= oy + 2 {
+            let (a00, a10, a01, a11) = sides.block(ox, oy)
+            if a00 != 0 { update(j0, i0, d, Float(a00 * wj), bits, e2) }
+            if a10 != 0 { update(j1, i0, d, Float(a10 * wj), bits, e2) }
+            if a01 != 0 { update(j0, i1, d, Float(a01 * wj), bits, e2) }
+            if a11 != 0 { update(j1, i1, d, Float(a11 * wj), bits, e2) }
+            return
+        }
         // Column by column: the four sides clipped to the column once, then every row of it.
         for ii in i0...i1 {
             let column = sides.column(Double(ii) - 0.5)

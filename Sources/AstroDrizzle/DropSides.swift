@@ -15,15 +15,16 @@
 /// every call spilled the lanes to memory (slower than the scalar cases it replaces).
 struct DropSides {
     typealias V = SIMD4<Double>
-    /// Each side's lowest and highest x, start point and dy/dx (0 when vertical).
-    let xmin: V, xmax: V, xa: V, ya: V, slope: V
+    /// Each side's lowest and highest x, start and end y, start x and dy/dx (0 when vertical).
+    let xmin: V, xmax: V, xa: V, ya: V, yb: V, slope: V
     /// +1 for a side running left to right, −1 right to left.
     let direction: V
 
     @_transparent
     init(_ q: Quad) {
         xa = V(q.x0, q.x1, q.x2, q.x3); ya = V(q.y0, q.y1, q.y2, q.y3)
-        let xb = V(q.x1, q.x2, q.x3, q.x0), yb = V(q.y1, q.y2, q.y3, q.y0)
+        let xb = V(q.x1, q.x2, q.x3, q.x0)
+        yb = V(q.y1, q.y2, q.y3, q.y0)
         let dx = xb - xa
         xmin = DropSides.min(xa, xb); xmax = DropSides.max(xa, xb)
         slope = ((yb - ya) / dx).replacing(with: 0, where: dx .== 0)
@@ -40,6 +41,27 @@ struct DropSides {
         let low = DropSides.min(y0, y1), high = DropSides.max(y0, y1)
         return ColumnSides(low: low, high: high, inverse: 1 / DropSides.max(high - low, V(repeating: 1e-200)),
                            width: direction * (hi - lo))
+    }
+
+    /// The drop's areas in the 2×2 pixels whose lower-left corner is (ox, oy), for a drop lying
+    /// inside them: lower left, upper left, lower right, upper right. The lower-left one is
+    /// clipped as in `column`; the others follow from the drop's area left of x = ox + 1 (the
+    /// clipped column's sides under no cap: Σ width · mean y), below y = oy + 1 (the unclipped
+    /// sides in `area`) and in all (the trapezoid sum), which halves the clipping work of the
+    /// drop most rotations and scales near one give. Differences of areas near 1 leave rounding
+    /// of ~1e-15 where a pixel is missed or just touched: those are set to zero.
+    @_transparent
+    func block(_ ox: Double, _ oy: Double) -> (Double, Double, Double, Double) {
+        let left = column(ox)
+        let lowerLeft = left.area(oy)
+        let leftPart = (left.width * (left.low + left.high)).sum() * 0.5
+        let low = DropSides.min(ya, yb), high = DropSides.max(ya, yb)
+        let width = direction * (xmax - xmin)
+        let whole = ColumnSides(low: low, high: high, inverse: 1 / DropSides.max(high - low, V(repeating: 1e-200)), width: width)
+        let lowerPart = whole.area(oy)
+        let total = (width * (low + high)).sum() * 0.5
+        @_transparent func cut(_ a: Double) -> Double { abs(a) < 1e-12 ? 0 : a }
+        return (cut(lowerLeft), cut(leftPart - lowerLeft), cut(lowerPart - lowerLeft), cut(total - leftPart - lowerPart + lowerLeft))
     }
 
     /// Lane-wise min and max as single vector instructions (the library's follow IEEE NaN rules
