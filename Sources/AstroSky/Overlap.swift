@@ -77,6 +77,14 @@ enum Overlap {
                             let aRow = aex.base + y &* aw, oRow = out.base + row
                             let bmask = UnsafeRawPointer(bex.base), bp = bpix.base
                             var x = x
+                            // Eight pixels at a time where all eight land inside b, away from its edges.
+                            do {
+                                while x &+ 7 <= end {
+                                    guard let done = eight(at: x, xa: xa, scale: scale, ax: ax, dx: dx, ay: ay, dy: dy,
+                                                           aRow: aRow, oRow: oRow, b: bp, mask: bmask, width: bw, height: bh) else { break }
+                                    x &+= done
+                                }
+                            }
                             while x <= end {
                                 defer { x &+= 1 }
                                 guard aRow[x] == 0 && oRow[x].isNaN else { continue }
@@ -111,6 +119,49 @@ enum Overlap {
                 }}
             }
         }}}}}}
+    }
+
+    /// `sample`'s inner loop for pixels x…x+7 of a row of `a`, lane by lane the same arithmetic:
+    /// 8 when done, nil when a point falls outside b's interior (x ≤ 0, x ≥ width − 1 or the same
+    /// in y), which the scalar loop then handles with its clamping.
+    @inline(__always)
+    static func eight(at x: Int, xa: Int, scale: Double, ax: Double, dx: Double, ay: Double, dy: Double,
+                      aRow: UnsafePointer<UInt8>, oRow: UnsafeMutablePointer<Float>, b: UnsafePointer<Float>,
+                      mask: UnsafeRawPointer, width: Int, height: Int) -> Int? {
+        // (Conversions lane by lane: SIMD's own Double → Int32 conversion is a generic call.)
+        typealias D = SIMD8<Double>
+        let lanes = D(0, 1, 2, 3, 4, 5, 6, 7)
+        let tx = (D(repeating: Double(x &- xa)) + lanes) * scale
+        let px = ax + tx * dx, py = ay + tx * dy
+        let zero = D(repeating: 0)
+        // NaN fails these tests too.
+        let inside = (px .>= zero) .& (px .< D(repeating: Double(width - 1))) .& (py .>= zero) .& (py .< D(repeating: Double(height - 1)))
+        guard all(inside) else { return nil }
+        let fx = px.rounded(.towardZero), fy = py.rounded(.towardZero)
+        let own = SIMD8<UInt32>(truncatingIfNeeded: UnsafeRawPointer(aRow + x).loadUnaligned(as: SIMD8<UInt8>.self))
+        let old = UnsafeRawPointer(oRow + x).loadUnaligned(as: SIMD8<Float>.self)
+        let raw = UnsafeRawPointer(b), w = width
+        // Each lane's two pixel pairs (adjacent in memory) and their mask bytes, unrolled: a
+        // lane written by a variable index goes through the stack.
+        @inline(__always) func pairs(_ k: Int) -> (lower: SIMD2<Float>, upper: SIMD2<Float>, bad: UInt32) {
+            let i = Int(fy[k]) &* w &+ Int(fx[k])
+            return (raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD2<Float>.self),
+                    raw.loadUnaligned(fromByteOffset: (i &+ w) &* 4, as: SIMD2<Float>.self),
+                    UInt32(mask.loadUnaligned(fromByteOffset: i, as: UInt16.self) | mask.loadUnaligned(fromByteOffset: i &+ w, as: UInt16.self)))
+        }
+        let p0 = pairs(0), p1 = pairs(1), p2 = pairs(2), p3 = pairs(3), p4 = pairs(4), p5 = pairs(5), p6 = pairs(6), p7 = pairs(7)
+        let b00 = SIMD8<Float>(p0.lower[0], p1.lower[0], p2.lower[0], p3.lower[0], p4.lower[0], p5.lower[0], p6.lower[0], p7.lower[0])
+        let b01 = SIMD8<Float>(p0.lower[1], p1.lower[1], p2.lower[1], p3.lower[1], p4.lower[1], p5.lower[1], p6.lower[1], p7.lower[1])
+        let b10 = SIMD8<Float>(p0.upper[0], p1.upper[0], p2.upper[0], p3.upper[0], p4.upper[0], p5.upper[0], p6.upper[0], p7.upper[0])
+        let b11 = SIMD8<Float>(p0.upper[1], p1.upper[1], p2.upper[1], p3.upper[1], p4.upper[1], p5.upper[1], p6.upper[1], p7.upper[1])
+        let bad = SIMD8<UInt32>(p0.bad, p1.bad, p2.bad, p3.bad, p4.bad, p5.bad, p6.bad, p7.bad)
+        let u = SIMD8<Float>(px - fx), v = SIMD8<Float>(py - fy)
+        let one = SIMD8<Float>(repeating: 1)
+        let value = (one - v) * ((one - u) * b00 + u * b01) + v * ((one - u) * b10 + u * b11)
+        // (Vector against vector: against a scalar the comparison is made lane by lane in memory.)
+        let take = ((own | bad) .== SIMD8<UInt32>.zero) .& (old .!= old)
+        UnsafeMutableRawPointer(oRow + x).storeBytes(of: old.replacing(with: value, where: take), as: SIMD8<Float>.self)
+        return 8
     }
 
     /// The pixel box of `a` that holds `region`, with two pixels of margin; nil when it misses
