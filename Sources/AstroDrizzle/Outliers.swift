@@ -65,7 +65,7 @@ public enum Outliers {
         // 1. Each exposure alone onto the grid.
         // The inputs' planes are not kept for step 3 but read and prepared again there, into
         // the memory the singles held: fresh pages cost a fault and zeroing each, more than a
-        // read (outliers' peak on six 1024² frames 219 → 124 MiB).
+        // read (outliers' peak on six 1024² frames 214 → 131 MiB).
         var singles: [(image: [Float], weight: [Float])] = []
         var unused: [UnusedInput] = [], skipped = Set<Int>()
         for (k, input) in inputs.enumerated() {

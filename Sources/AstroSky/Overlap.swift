@@ -78,12 +78,9 @@ enum Overlap {
                             let bmask = UnsafeRawPointer(bex.base), bp = bpix.base
                             var x = x
                             // Eight pixels at a time where all eight land inside b, away from its edges.
-                            do {
-                                while x &+ 7 <= end {
-                                    guard let done = eight(at: x, xa: xa, scale: scale, ax: ax, dx: dx, ay: ay, dy: dy,
-                                                           aRow: aRow, oRow: oRow, b: bp, mask: bmask, width: bw, height: bh) else { break }
-                                    x &+= done
-                                }
+                            while x &+ 7 <= end, eight(at: x, xa: xa, scale: scale, ax: ax, dx: dx, ay: ay, dy: dy,
+                                                         aRow: aRow, oRow: oRow, b: bp, mask: bmask, width: bw, height: bh) {
+                                x &+= 8
                             }
                             while x <= end {
                                 defer { x &+= 1 }
@@ -122,12 +119,12 @@ enum Overlap {
     }
 
     /// `sample`'s inner loop for pixels x…x+7 of a row of `a`, lane by lane the same arithmetic:
-    /// 8 when done, nil when a point falls outside b's interior (x ≤ 0, x ≥ width − 1 or the same
-    /// in y), which the scalar loop then handles with its clamping.
+    /// false, with nothing written, when a point falls outside b's interior (x < 0, x ≥ width − 1
+    /// or the same in y), which the scalar loop then handles with its clamping.
     @inline(__always)
     static func eight(at x: Int, xa: Int, scale: Double, ax: Double, dx: Double, ay: Double, dy: Double,
                       aRow: UnsafePointer<UInt8>, oRow: UnsafeMutablePointer<Float>, b: UnsafePointer<Float>,
-                      mask: UnsafeRawPointer, width: Int, height: Int) -> Int? {
+                      mask: UnsafeRawPointer, width: Int, height: Int) -> Bool {
         // (Conversions lane by lane: SIMD's own Double → Int32 conversion is a generic call.)
         typealias D = SIMD8<Double>
         let lanes = D(0, 1, 2, 3, 4, 5, 6, 7)
@@ -136,7 +133,7 @@ enum Overlap {
         let zero = D(repeating: 0)
         // NaN fails these tests too.
         let inside = (px .>= zero) .& (px .< D(repeating: Double(width - 1))) .& (py .>= zero) .& (py .< D(repeating: Double(height - 1)))
-        guard all(inside) else { return nil }
+        guard all(inside) else { return false }
         let fx = px.rounded(.towardZero), fy = py.rounded(.towardZero)
         let own = SIMD8<UInt32>(truncatingIfNeeded: UnsafeRawPointer(aRow + x).loadUnaligned(as: SIMD8<UInt8>.self))
         let old = UnsafeRawPointer(oRow + x).loadUnaligned(as: SIMD8<Float>.self)
@@ -161,7 +158,7 @@ enum Overlap {
         // (Vector against vector: against a scalar the comparison is made lane by lane in memory.)
         let take = ((own | bad) .== SIMD8<UInt32>.zero) .& (old .!= old)
         UnsafeMutableRawPointer(oRow + x).storeBytes(of: old.replacing(with: value, where: take), as: SIMD8<Float>.self)
-        return 8
+        return true
     }
 
     /// The pixel box of `a` that holds `region`, with two pixels of margin; nil when it misses
