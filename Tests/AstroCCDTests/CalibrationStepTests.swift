@@ -100,6 +100,43 @@ import Testing
         #expect(image.uncertainty![0].isNaN)
     }
 
+    /// Deviation and flat take four pixels a step and the rest one by one: a row of eleven
+    /// (two steps and a tail) gives, pixel for pixel, the bits of one-pixel images (all tail),
+    /// through negatives, NaN, a zero and a clamped flat value, masked and unmasked.
+    @Test func vectorStepsMatchSinglePixels() throws {
+        let data: [Float] = [-4, 0, 6, .nan, 1e4, 3.5, -0.25, 7, 12345.6, 2, 0.001]
+        let flatValues: [Float] = [1.1, 0.95, 0, .nan, 0.5, 1.02, -3, 1.3, 0.7, 0.99, 1]
+        let flatSigma: [Float] = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.11]
+        let flatMask: [UInt8] = [0, 1, 0, 0, 2, 0, 0, 0, 1, 0, 0]
+        for negative in Calibrate.Negative.allCases {
+            var row = Image(width: data.count, height: 1, pixels: data)
+            let n = Calibrate.deviation(&row, gain: 1.7, readNoise: 4.2, negative: negative)
+            var single = 0
+            for (k, v) in data.enumerated() {
+                var one = Image(width: 1, height: 1, pixels: [v])
+                single += Calibrate.deviation(&one, gain: 1.7, readNoise: 4.2, negative: negative)
+                #expect(row.uncertainty![k].bitPattern == one.uncertainty![0].bitPattern, "deviation \(negative) pixel \(k)")
+            }
+            #expect(n == single)
+        }
+        // Raised to 0.6, only the NaN flat pixel is bad; unraised, also the zero and the negative.
+        for (options, expectedBad) in [(Calibrate.FlatOptions(minValue: 0.6, normValue: 1.05), 1), (.init(normValue: 1.05), 3)] {
+            var row = Image(width: data.count, height: 1, pixels: data, uncertainty: data.map { abs($0) / 10 })
+            let flat = Image(width: data.count, height: 1, pixels: flatValues, mask: flatMask, uncertainty: flatSigma)
+            let r = try Calibrate.flat(&row, flat, options: options)
+            var bad = 0
+            for k in data.indices {
+                var one = Image(width: 1, height: 1, pixels: [data[k]], uncertainty: [abs(data[k]) / 10])
+                let f = Image(width: 1, height: 1, pixels: [flatValues[k]], mask: [flatMask[k]], uncertainty: [flatSigma[k]])
+                bad += try Calibrate.flat(&one, f, options: options).badFlat
+                #expect(row.pixels[k].bitPattern == one.pixels[0].bitPattern, "flat pixel \(k)")
+                #expect(row.uncertainty![k].bitPattern == one.uncertainty![0].bitPattern, "flat σ \(k)")
+                #expect(row.mask![k] == one.mask![0], "flat mask \(k)")
+            }
+            #expect(r.badFlat == bad && bad == expectedBad)
+        }
+    }
+
     /// Every polynomial family fits the same values; rejection ignores a garbage line (ccdproc #722).
     @Test func polyfit() {
         let xs = (0..<50).map(Double.init)
