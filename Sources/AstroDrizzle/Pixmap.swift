@@ -152,29 +152,45 @@ private struct Nodes {
     }
 
     /// The bilinear map at every pixel, rows across the cores (a NaN node makes its cells NaN).
+    /// Along a row the columns go cell by cell: a cell's four nodes are loaded once and its
+    /// columns differ only in their fraction, a loop that runs in vector lanes (the same
+    /// arithmetic per pixel as one at a time).
     func interpolate(_ mx: [Double], _ my: [Double]) -> (x: [Double], y: [Double]) {
         let nc = cols.count, w = width
-        var colCell = [Int](repeating: 0, count: w), colFrac = [Double](repeating: 0, count: w)
-        for i in 0..<w { (colCell[i], colFrac[i]) = Self.cell(cols, Double(i)) }
-        let cc = colCell, cf = colFrac, n = width * height
+        var colFrac = [Double](repeating: 0, count: w)
+        // Runs of columns in the same cell: (cell, first column, end).
+        var runs: [(cell: Int, from: Int, to: Int)] = []
+        for i in 0..<w {
+            let (c, f) = Self.cell(cols, Double(i))
+            colFrac[i] = f
+            if let last = runs.last, last.cell == c { runs[runs.count - 1].to = i + 1 } else { runs.append((c, i, i + 1)) }
+        }
+        let cf = colFrac, cells = runs, n = width * height
+        let down = rows.count > 1 ? nc : 0, right = nc > 1 ? 1 : 0
         // Both planes written once, rows across the cores (no fill pass, no copy).
         var gy: [Double] = []
         let gx = [Double](unsafeUninitializedCapacity: n) { bx, filledX in
             gy = [Double](unsafeUninitializedCapacity: n) { by, filledY in
                 let ox = SendableMutableBuffer(bx), oy = SendableMutableBuffer(by)
-                Parallel.forEachBlock(count: height, minBlock: 16) { js in
-                    for j in js {
-                        let (a, fy) = Self.cell(rows, Double(j))
-                        let down = rows.count > 1 ? nc : 0, right = nc > 1 ? 1 : 0
-                        for i in 0..<w {
-                            let fx = cf[i], k = a * nc + cc[i]
-                            let x00 = mx[k], x01 = mx[k + right], x10 = mx[k + down], x11 = mx[k + down + right]
-                            let y00 = my[k], y01 = my[k + right], y10 = my[k + down], y11 = my[k + down + right]
-                            (ox.base + j * w + i).initialize(to: (x00 * (1 - fx) + x01 * fx) * (1 - fy) + (x10 * (1 - fx) + x11 * fx) * fy)
-                            (oy.base + j * w + i).initialize(to: (y00 * (1 - fx) + y01 * fx) * (1 - fy) + (y10 * (1 - fx) + y11 * fx) * fy)
+                mx.withUnsafeBufferPointer { mxp in my.withUnsafeBufferPointer { myp in cf.withUnsafeBufferPointer { cfp in
+                    let nx = SendableBuffer(mxp), ny = SendableBuffer(myp), frac = SendableBuffer(cfp)
+                    Parallel.forEachBlock(count: height, minBlock: 16) { js in
+                        for j in js {
+                            let (a, fy) = Self.cell(rows, Double(j)), gy = 1 - fy
+                            for run in cells {
+                                let k = a * nc + run.cell
+                                let x00 = nx[k], x01 = nx[k + right], x10 = nx[k + down], x11 = nx[k + down + right]
+                                let y00 = ny[k], y01 = ny[k + right], y10 = ny[k + down], y11 = ny[k + down + right]
+                                let rx = ox.base + j * w, ry = oy.base + j * w
+                                for i in run.from..<run.to {
+                                    let fx = frac.base[i], gx = 1 - fx
+                                    (rx + i).initialize(to: (x00 * gx + x01 * fx) * gy + (x10 * gx + x11 * fx) * fy)
+                                    (ry + i).initialize(to: (y00 * gx + y01 * fx) * gy + (y10 * gx + y11 * fx) * fy)
+                                }
+                            }
                         }
                     }
-                }
+                }}}
                 filledY = n
             }
             filledX = n
