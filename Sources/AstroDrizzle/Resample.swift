@@ -312,7 +312,21 @@ public enum Resample {
             Parallel.forEachBlock(count: n / width, minBlock: 16) { rows in
                 for y in rows {
                     let rowSky = level + gradient.y * (Double(firstRow + y) - cy)
-                    for x in 0..<width {
+                    var x = 0
+                    // Eight pixels a step where the sky is level along the row: the same values
+                    // as the loop after it, which takes the rest and any step with a DQ value
+                    // that is not a small integer.
+                    if gradient.x == 0 {
+                        let weights: VectorWeights = switch kind {
+                        case .one: .constant(1)
+                        case .constant: .constant(t)
+                        case .inverse: .inverse(src.s!)
+                        case .inverseSquare: .inverseSquare(src.s!)
+                        }
+                        x = vectorRow(y * width, width, weights: weights, sky: subtract ? Float(rowSky) : nil,
+                                      exptime: counts ? t : nil, good: goodBits, src.d, src.e, src.q, out.d, out.w, out.b)
+                    }
+                    for x in x..<width {
                         let k = y &* width &+ x
                         var wk: Float = switch kind {
                         case .one: 1
