@@ -16,6 +16,30 @@ import Testing
     static let doc = try! JSONDecoder().decode(Doc.self, from: Data(contentsOf: URL(fileURLWithPath: TestSupport.path("outliers/flags.json"))))
     static func restore(_ a: [Float]) -> [Float] { a.map { $0 == doc.nan_marker ? .nan : $0 } }
 
+    /// The derivative's inner pixels go eight at a time: on a 21×4 plane holding NaN, ±∞ and
+    /// signed zeros, every pixel matches the rule written out (the largest |v − u| over the
+    /// finite neighbours u, from +0; NaN where v is not finite), bit for bit.
+    @Test func derivativeMatchesTheRule() {
+        let (w, h) = (21, 4)
+        let a: [Float] = (0..<(w * h)).map { k -> Float in
+            switch k % 17 { case 3: return .nan; case 8: return .infinity; case 11: return -.infinity; case 13: return -0.0; case 14: return 0
+            default: return Float((k * 37) % 23) * 0.75 - 6 }
+        }
+        let d = Outliers.absoluteDerivative(a, width: w, height: h)
+        for y in 0..<h {
+            for x in 0..<w {
+                let v = a[y * w + x]
+                var m: Float = 0
+                for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1)] where (0..<w).contains(x + dx) && (0..<h).contains(y + dy) {
+                    let u = a[(y + dy) * w + x + dx]
+                    if u.isFinite { m = max(m, abs(v - u)) }
+                }
+                let expected: Float = v.isFinite ? m : .nan
+                #expect(d[y * w + x].bitPattern == expected.bitPattern, "(\(x), \(y)): \(d[y * w + x]) against \(expected)")
+            }
+        }
+    }
+
     @Test(arguments: 0..<2)
     func flagsAsStcal(index: Int) {
         let d = Self.doc, c = d.cases[index]
