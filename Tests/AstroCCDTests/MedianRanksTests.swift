@@ -1,5 +1,6 @@
 @testable import AstroCCD
 import Testing
+import AstroTestSupport
 
 /// The rank filters' merge network (sorted columns merged, +inf padding relabelled, pruned)
 /// against plain sorting: every rank it is asked for, on random values with ties.
@@ -10,7 +11,7 @@ import Testing
         let n = runs * length
         let v = UnsafeMutablePointer<MedianFilter.Lanes>.allocate(capacity: n)
         defer { v.deallocate() }
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededGenerator(seed: 1)
         for _ in 0..<50 {
             // Independent windows, one per lane; values from a small set, so ties happen.
             let width = MedianFilter.Lanes.scalarCount
@@ -36,7 +37,7 @@ import Testing
     @Test(arguments: [37, 20, 9])
     func rankFilterMatchesSorting(w: Int) {
         let h = 23, sy = 15, sx = 15, ranks = [155, 69]
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededGenerator(seed: 2)
         let values = (0..<(w * h)).map { _ in Float.random(in: -1...1, using: &rng) }
         let src = values.withUnsafeBufferPointer { Plane<Float>(width: w, height: h, copying: $0) }
         let outs = MedianFilter.ranks(src, height: sy, width: sx, ranks: ranks)
@@ -63,7 +64,7 @@ import Testing
     @Test(arguments: [3, 5, 7, 9, 11], [41, 9])
     func separableMedianMatchesSorting(size: Int, w: Int) {
         let h = 29, r = size / 2
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededGenerator(seed: 3)
         let values = (0..<(w * h)).map { _ in Float(Int.random(in: 0..<50, using: &rng)) / 4 }
         let src = values.withUnsafeBufferPointer { Plane<Float>(width: w, height: h, copying: $0) }
         let out = MedianFilter.separable(src, size: size)

@@ -1,4 +1,5 @@
 @testable import AstroDrizzle
+import AstroTestSupport
 import Foundation
 import Testing
 
@@ -65,7 +66,7 @@ import Testing
     }
 
     @Test func randomDropsMatchClippedPolygons() {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededGenerator(seed: 1)
         var worst = 0.0
         for _ in 0..<2000 {
             let side = Double.random(in: 0.05...3, using: &rng)
@@ -98,9 +99,13 @@ import Testing
     }
 
     /// A drop inside 2×2 pixels: `block`'s four areas (from a column, a row and the total)
-    /// against each pixel's own clipping, and exactly zero where the drop misses a pixel.
-    @Test func blockOfFourMatchesPixelByPixel() {
-        var rng = SystemRandomNumberGenerator()
+    /// against each pixel's own clipping, and exactly zero where the drop misses a pixel. The
+    /// drops sit near (100, 2000), where one rounding of a coordinate is up to 1.1e-13 and an
+    /// area difference carries several: over 40 seeds the worst was 1.12e-12, so the bound is
+    /// 4e-12 (this test first drew from the system generator against 1e-12 and failed once in
+    /// three runs; its drops are now seeded, the same on every run).
+    @Test(arguments: [UInt64(13), 14, 15]) func blockOfFourMatchesPixelByPixel(seed: UInt64) {
+        var rng = SeededGenerator(seed: seed)
         var tested = 0, worst = 0.0
         for k in 0..<4000 {
             // Every 8th an aligned drop, which touches or misses whole pixels.
@@ -120,6 +125,6 @@ import Testing
             }
         }
         #expect(tested > 1000)
-        #expect(worst < 1e-12)
+        #expect(worst < 4e-12, "worst \(worst)")
     }
 }

@@ -176,7 +176,7 @@ private let cases = ["full", "prefix", "masked"]
     /// values padded past the limit with NaN, or with masked-out pixels, give the same median,
     /// odd and even counts, infinities included.
     @Test func sortedAndRadixMediansAgree() {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededGenerator(seed: 1)
         for n in [1, 2, 7, 100, 1001, 4094, 4095] {
             var v = (0..<n).map { _ in Float.random(in: -50...50, using: &rng) }
             if n > 10 { v[3] = .infinity; v[5] = -.infinity; v[7] = .nan }
