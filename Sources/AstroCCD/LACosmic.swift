@@ -18,9 +18,11 @@ public enum LACosmic {
     /// `inmask` (non-zero = bad) keeps pixels out of detection and cleaning; `background` is
     /// removed during detection only; `variance` replaces the noise model. Non-finite pixels
     /// must be masked by the caller.
+    /// `windowed`: false recomputes every pass over the whole frame, as astroscrappy does
+    /// (for the tests that check the windows change nothing).
     public static func detect(_ data: [Float], width: Int, height: Int, inmask: [UInt8]? = nil,
                               background: [Float]? = nil, variance invar: [Float]? = nil,
-                              options o: LACosmicOptions = .init()) -> Result {
+                              options o: LACosmicOptions = .init(), windowed: Bool = true) -> Result {
         let gain = o.gain
         let clean = plane(width, height) { r, out in for i in r { out[i] = data[i] * gain } }
         let bkg = background.map { b in plane(width, height) { r, out in for i in r { out[i] = b[i] * gain } } }
@@ -47,66 +49,17 @@ public enum LACosmic {
         let kernel = o.fsmode == .convolve ? PSFKernel.make(o) : nil
 
         let crmask = Plane<UInt8>(width: width, height: height, repeating: 0)
-        let sigclip = o.sigclip, siglow = o.sigfrac * o.sigclip, objlim = o.objlim
         var found: [Int] = []
-        for _ in 0..<o.niter {
-            // Noise each pixel would have without cosmic rays, and the Laplacian's significance.
-            let m5 = o.sepmed ? MedianFilter.separable(variance, size: 7) : MedianFilter.box(variance, size: 5)
-            let noise = m5
-            let s = laplacian(clean)
-            let floor: Float = 0.00001
-            forEachPixelRange(width, height) { r in
-                for i in r {
-                    var v = m5.base[i]
-                    if let bkg { v += bkg.base[i] }
-                    if v < floor { v = floor }
-                    noise.base[i] = v.squareRoot()
-                    s.base[i] /= 2 * noise.base[i]
-                }
-            }
-            // Large structure removed; candidates are what stands out of it.
-            let sp = o.sepmed ? MedianFilter.separable(s, size: 7) : MedianFilter.box(s, size: 5)
-            forEachPixelRange(width, height) { r in for i in r { sp.base[i] = s.base[i] - sp.base[i] } }
-
-            // Fine structure: stars are smooth on the scale of a few pixels, cosmic rays not.
-            let fine: Plane<Float>
-            if let kernel {
-                let weighted = plane(width, height) { r, out in for i in r { out[i] = clean.base[i] / noise.base[i] / noise.base[i] } }
-                let weights = plane(width, height) { r, out in for i in r { out[i] = 1 / noise.base[i] / noise.base[i] } }
-                let a = kernel.correlate(weighted), b = kernel.correlate(weights)
-                fine = plane(width, height) { r, out in for i in r { out[i] = a.base[i] / b.base[i] } }
-            } else {
-                fine = o.sepmed ? MedianFilter.separable(clean, size: 5) : MedianFilter.box(clean, size: 3)
-            }
-            let m7 = o.sepmed ? MedianFilter.separable(fine, size: 9) : MedianFilter.box(fine, size: 7)
-            let candidates = Plane<UInt8>(width: width, height: height, repeating: 0)
-            let least: Float = 0.01
-            forEachPixelRange(width, height) { r in
-                for i in r {
-                    var f = (fine.base[i] - m7.base[i]) / noise.base[i]
-                    if f < least { f = least }
-                    let v = sp.base[i]
-                    candidates.base[i] = v > sigclip && mask.base[i] == 0 && v / f > objlim ? 1 : 0
-                }
-            }
-            // Grow twice: neighbours above sigclip, then above sigfrac·sigclip.
-            let grown = Dilation.dilate3(candidates)
-            forEachPixelRange(width, height) { r in
-                for i in r {
-                    grown.base[i] = grown.base[i] != 0 && mask.base[i] == 0 && sp.base[i] > sigclip ? 1 : 0
-                }
-            }
-            let cosmics = Dilation.dilate3(grown)
-            let count = Parallel.mapBlocks(count: height, minBlock: 8) { rows in
-                var n = 0
-                for i in rows.lowerBound * width..<rows.upperBound * width {
-                    let hit = cosmics.base[i] != 0 && mask.base[i] == 0 && sp.base[i] > siglow
-                    if hit { n += 1; crmask.base[i] = 1 }
-                }
-                return n
-            }.reduce(0, +)
-            found.append(count)
-            if count == 0 { break }
+        for iteration in 0..<o.niter {
+            // The first pass over the whole frame; the later ones only around what the cleaning
+            // changed (windowed), which gives the same hits (see `windowedHits`).
+            let frame = Frame(clean: clean, variance: variance, mask: mask, background: bkg)
+            let hits = iteration == 0 || !windowed
+                ? hitIndices(frame, kernel: kernel, options: o)
+                : windowedHits(frame, around: crmask, kernel: kernel, options: o)
+            for i in hits { crmask.base[i] = 1 }
+            found.append(hits.count)
+            if hits.isEmpty { break }
             Cleaning.clean(clean, crmask: crmask, mask: mask, type: o.cleantype, fallback: backgroundLevel)
             Cleaning.clean(variance, crmask: crmask, mask: mask, type: o.cleantype, fallback: varianceLevel)
         }
@@ -143,9 +96,13 @@ public enum LACosmic {
                 let row = c.base + y * w
                 var x = 0
                 if interior {
-                    // A vector of pixels at a time where every neighbour exists.
+                    // A vector of pixels at a time where every neighbour exists; the last one
+                    // shifted left to end at the last such pixel (a few computed twice, the same
+                    // values): on the small windows of later passes the tail was a third of a row.
                     x = 1
-                    while x + Lanes.scalarCount <= w - 1 {
+                    var last = false
+                    while x + Lanes.scalarCount <= w - 1 || (!last && w - 1 - Lanes.scalarCount >= 1 && x < w - 1) {
+                        if x + Lanes.scalarCount > w - 1 { x = w - 1 - Lanes.scalarCount; last = true }
                         let v = MedianFilter.load(row + x)
                         let l = MedianFilter.load(row + x - 1), r = MedianFilter.load(row + x + 1)
                         let u = MedianFilter.load(row + x - w), d = MedianFilter.load(row + x + w)
@@ -201,7 +158,7 @@ public enum LACosmic {
     }
 
     /// A new plane whose pixels `fill` sets, given ranges of indices and the plane's storage.
-    private static func plane(_ w: Int, _ h: Int, _ fill: @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void) -> Plane<Float> {
+    static func plane(_ w: Int, _ h: Int, _ fill: @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void) -> Plane<Float> {
         let p = Plane<Float>(width: w, height: h, repeating: 0)
         forEachPixelRange(w, h) { r in fill(r, p.base) }
         return p
@@ -210,7 +167,7 @@ public enum LACosmic {
     /// Calls `body` with ranges of pixel indices covering the image, rows split over the cores.
     /// Ranges, not single pixels: the loop is then the caller's, inlined and vectorised, instead
     /// of a closure call per pixel (a quarter of L.A.Cosmic's time went to those calls).
-    private static func forEachPixelRange(_ w: Int, _ h: Int, _ body: @Sendable (Range<Int>) -> Void) {
+    static func forEachPixelRange(_ w: Int, _ h: Int, _ body: @Sendable (Range<Int>) -> Void) {
         Parallel.forEachBlock(count: h, minBlock: max(1, 16384 / max(1, w))) { rows in
             body(rows.lowerBound * w..<rows.upperBound * w)
         }
