@@ -24,7 +24,7 @@ enum Cleaning {
         Parallel.forEachBlock(count: h - 4, minBlock: 16) { block in
             var values = [Float](repeating: 0, count: 25)
             for y in (block.lowerBound + 2)..<(block.upperBound + 2) {
-                for x in 2..<(w - 2) where crmask.base[y * w + x] != 0 {
+                crmask.forEachSet(row: y, columns: 2..<(w - 2)) { x in
                     var n = 0
                     var sum: Float = 0, wsum: Float = 0
                     for l in -2...2 {

@@ -134,10 +134,7 @@ extension LACosmic {
         let w = plane.width, h = plane.height, tile = 8
         let tw = (w + tile - 1) / tile, th = (h + tile - 1) / tile
         var marked = [Bool](repeating: false, count: tw * th)
-        for y in 0..<h {
-            let row = plane.base + y * w
-            for x in 0..<w where row[x] != 0 { marked[(y / tile) * tw + x / tile] = true }
-        }
+        for y in 0..<h { plane.forEachSet(row: y, columns: 0..<w) { x in marked[(y / tile) * tw + x / tile] = true } }
         var boxes: [(x: Range<Int>, y: Range<Int>)] = [], stack: [Int] = []
         for start in marked.indices where marked[start] {
             marked[start] = false

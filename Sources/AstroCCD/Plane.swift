@@ -47,3 +47,19 @@ final class Plane<T>: @unchecked Sendable {
 
     var array: [T] { Array(UnsafeBufferPointer(start: base, count: count)) }
 }
+
+extension Plane where T == UInt8 {
+    /// Calls `body` with each x in `columns` of row y whose byte is not zero, in order, testing
+    /// eight bytes at a time: L.A.Cosmic's flag planes are almost all zeros, and a byte-by-byte
+    /// scan of a frame per pass and plane was most of the cleaning's time.
+    @inline(__always)
+    func forEachSet(row y: Int, columns: Range<Int>, _ body: (Int) -> Void) {
+        let row = UnsafeRawPointer(base + y * width)
+        var x = columns.lowerBound
+        while x < columns.upperBound {
+            if x + 8 <= columns.upperBound && row.loadUnaligned(fromByteOffset: x, as: UInt64.self) == 0 { x += 8; continue }
+            if row.load(fromByteOffset: x, as: UInt8.self) != 0 { body(x) }
+            x += 1
+        }
+    }
+}
