@@ -24,6 +24,11 @@ public struct CCDFile: Sendable {
         self.path = path; self.primaryHeader = primaryHeader; self.chips = chips
     }
 
+    /// Every chip without its σ plane.
+    mutating func dropUncertainty() {
+        for c in chips.indices { chips[c].image.uncertainty = nil }
+    }
+
     /// The bytes its planes hold in memory (data, σ, mask).
     var byteCount: Int {
         chips.reduce(0) { sum, c in

@@ -18,13 +18,20 @@ extension Combine {
         var process = process
         process.goodBits = options.goodBits
         process.exptimeKey = options.exptimeKey
-        let masters = try Masters(options: process)
+        var masters = try Masters(options: process)
+        // The frames' σ only counts when it is propagated; otherwise the combination's own
+        // scatter gives the output's, and σ planes for every frame (from the masters' ERR, or
+        // --error) were memory and work for nothing: the masters lose theirs, the frames theirs.
+        let keepSigma = options.uncertainty == .propagate
+        if !keepSigma { masters.dropUncertainty() }
         _ = try AtomicOutput(output, overwrite: overwrite)   // a bad output is refused before any work
         var plain = options
         plain.goodBits = .none   // applied when the raw frames were read
-        let goodBits = options.goodBits, steps = process
+        let goodBits = options.goodBits, steps = process, lent = masters
         let calibrate = { @Sendable (path: String) throws -> CCDFile in
-            try CCDProcess.run(try CCDFile.read(path, goodBits: goodBits), masters: masters, options: steps).0
+            var frame = try CCDProcess.run(try CCDFile.read(path, goodBits: goodBits), masters: lent, options: steps).0
+            if !keepSigma { frame.dropUncertainty() }
+            return frame
         }
         let first = try calibrate(paths[0])
         if options.shifts == nil && options.pixelType == .float32 && first.byteCount * paths.count <= options.memLimit / 2 {

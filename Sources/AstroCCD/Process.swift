@@ -86,6 +86,11 @@ public struct Masters: Sendable {
         flat = try options.flat.map { try CCDFile.read($0, goodBits: options.goodBits) }
         bpm = try options.bpm.map { try CCDFile.read($0, goodBits: options.goodBits) }
     }
+
+    /// The masters without their σ planes (nothing calibrated with them then carries one).
+    mutating func dropUncertainty() {
+        bias?.dropUncertainty(); dark?.dropUncertainty(); flat?.dropUncertainty(); bpm?.dropUncertainty()
+    }
 }
 
 /// What happened to one chip, for the summary and `--json`.
