@@ -50,14 +50,24 @@ public enum LACosmic {
 
         let crmask = Plane<UInt8>(width: width, height: height, repeating: 0)
         var found: [Int] = []
-        for iteration in 0..<o.niter {
+        // The pixels the last cleaning may have changed, how far around them (see
+        // `windowedHits`), and the last pass's hits.
+        var changed: (seeds: [Int], radius: Int)? = nil, previous: [Int] = []
+        for _ in 0..<o.niter {
             // The first pass over the whole frame; the later ones only around what the cleaning
-            // changed (windowed), which gives the same hits (see `windowedHits`).
+            // changed, unless that is a large part of the frame (the same hits either way).
             let frame = Frame(clean: clean, variance: variance, mask: mask, background: bkg)
-            let hits = iteration == 0 || !windowed
-                ? hitIndices(frame, kernel: kernel, options: o)
-                : windowedHits(frame, around: crmask, kernel: kernel, options: o)
-            for i in hits { crmask.base[i] = 1 }
+            let hits = changed.flatMap {
+                windowed ? windowedHits(frame, around: $0.seeds, widened: $0.radius, previous: previous, kernel: kernel, options: o) : nil
+            } ?? hitIndices(frame, kernel: kernel, options: o)
+            previous = hits
+            let new = hits.filter { crmask.base[$0] == 0 }
+            for i in new { crmask.base[i] = 1 }
+            // A cleaned pixel is the mean (or median, or weighted mean) of the unflagged pixels in
+            // its 5×5 box, which never change: it changes when it is new or when a pixel within
+            // 2 of it is. The unmasked median (`median`) also reads flagged neighbours as they
+            // were, so there every flagged pixel counts.
+            changed = o.cleantype == .median ? ((0..<crmask.count).filter { crmask.base[$0] != 0 }, 0) : (new, 2)
             found.append(hits.count)
             if hits.isEmpty { break }
             Cleaning.clean(clean, crmask: crmask, mask: mask, type: o.cleantype, fallback: backgroundLevel)

@@ -5,12 +5,13 @@ import AstroImage
 /// A pass reads the cleaned data and variance; after the first, they differ from the previous
 /// pass's only at the flagged pixels the cleaning rewrote, and every quantity a pass derives at a
 /// pixel (noise, Laplacian significance, fine structure, candidates, the two growths) depends on
-/// data and variance within `reach` of it. So a pixel farther than `reach` from every flagged
-/// pixel gives the previous pass's answer, which was no hit (a hit would have been flagged).
-/// Later passes therefore look only around groups of flagged pixels, each computed on a window
-/// `reach` wider again, so that the filters' edge handling of the window stays out of the part
-/// kept: the same hits as a pass over the whole frame, on a fraction of it (the second pass,
-/// which usually finds nothing, was half of L.A.Cosmic's time).
+/// data and variance within `reach` of it. So a pixel farther than `reach` from every changed
+/// pixel gives the previous pass's answer. Later passes therefore keep the previous pass's hits
+/// where nothing within `reach` changed (flagged pixels found again) and look only around groups
+/// of changed pixels, each computed on a window `reach` wider again, so that the filters' edge
+/// handling of the window stays out of the part kept: the same hits as a pass over the whole frame, on a fraction of it (the second pass,
+/// which usually finds nothing, was half of L.A.Cosmic's time on a night frame). When the
+/// windows would cover much of the frame (a frame with thousands of hits), the pass runs whole.
 extension LACosmic {
     /// The planes a pass reads.
     struct Frame {
@@ -107,13 +108,18 @@ extension LACosmic {
         }.flatMap { $0 }
     }
 
-    /// A later pass's hits (row-major indices of the frame, in order): the flagged pixels are
-    /// gathered into groups (8×8 tiles holding one, joined where they touch), and each group's
-    /// box is looked at `reach` around, on a window `reach` wider again.
-    static func windowedHits(_ f: Frame, around crmask: Plane<UInt8>, kernel: PSFKernel?, options o: LACosmicOptions) -> [Int] {
+    /// A later pass's hits (row-major indices of the frame, in order), or nil when its windows
+    /// would cover more than a quarter of the frame (a pass over it all is then cheaper: small
+    /// windows cost several times more per pixel). The pixels that may have changed are those
+    /// within `widened` of `seeds`; they are gathered into groups (8×8 tiles, joined where they
+    /// touch), and each group's box is looked at `reach` around, on a window `reach` wider again.
+    static func windowedHits(_ f: Frame, around seeds: [Int], widened extra: Int, previous: [Int], kernel: PSFKernel?,
+                             options o: LACosmicOptions) -> [Int]? {
         let (w, h) = (f.width, f.height), r = reach(o, kernel: kernel)
         @Sendable func widened(_ a: Range<Int>, _ by: Int, _ n: Int) -> Range<Int> { max(0, a.lowerBound - by)..<min(n, a.upperBound + by) }
-        let boxes = groups(crmask)
+        let boxes = groups(seeds, width: w, height: h).map { (x: widened($0.x, extra, w), y: widened($0.y, extra, h)) }
+        let area = boxes.reduce(0) { $0 + widened($1.x, 2 * r, w).count * widened($1.y, 2 * r, h).count }
+        guard area <= w * h / 4 else { return nil }
         let found = Parallel.mapBlocks(count: boxes.count) { block in
             block.flatMap { k -> [Int] in
                 let keepX = widened(boxes[k].x, r, w), keepY = widened(boxes[k].y, r, h)
@@ -124,17 +130,21 @@ extension LACosmic {
                 }
             }
         }
-        // Windows may overlap: each pixel once, in order.
-        return Array(Set(found.flatMap { $0 })).sorted()
+        // Away from every window nothing changed: the previous pass's hits there (flagged
+        // pixels found again) stand. Windows may overlap: each pixel once, in order.
+        let kept = previous.filter { p in
+            let x = p % w, y = p / w
+            return !boxes.contains { widened($0.x, r, w).contains(x) && widened($0.y, r, h).contains(y) }
+        }
+        return Array(Set(found.flatMap { $0 } + kept)).sorted()
     }
 
-    /// The boxes (columns, rows) of the groups of 8×8 tiles holding a non-zero pixel, tiles
-    /// joined when they touch (sides or corners).
-    static func groups(_ plane: Plane<UInt8>) -> [(x: Range<Int>, y: Range<Int>)] {
-        let w = plane.width, h = plane.height, tile = 8
-        let tw = (w + tile - 1) / tile, th = (h + tile - 1) / tile
+    /// The boxes (columns, rows) of the groups of 8×8 tiles holding one of `pixels` (row-major
+    /// indices of a width×height frame), tiles joined when they touch (sides or corners).
+    static func groups(_ pixels: [Int], width w: Int, height h: Int) -> [(x: Range<Int>, y: Range<Int>)] {
+        let tile = 8, tw = (w + tile - 1) / tile, th = (h + tile - 1) / tile
         var marked = [Bool](repeating: false, count: tw * th)
-        for y in 0..<h { plane.forEachSet(row: y, columns: 0..<w) { x in marked[(y / tile) * tw + x / tile] = true } }
+        for p in pixels { marked[(p / w / tile) * tw + (p % w) / tile] = true }
         var boxes: [(x: Range<Int>, y: Range<Int>)] = [], stack: [Int] = []
         for start in marked.indices where marked[start] {
             marked[start] = false

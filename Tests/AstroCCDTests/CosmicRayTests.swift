@@ -113,7 +113,7 @@ import Testing
 /// given, the windowed passes give the mask, cleaned pixels and per-pass counts of passes over
 /// the whole frame, bit for bit.
 @Suite struct LACosmicWindowTests {
-    static func frame(seed: UInt64, width w: Int, height h: Int) -> [Float] {
+    static func frame(seed: UInt64, width w: Int, height h: Int, rays: Int = 70) -> [Float] {
         var g = SeededGenerator(seed: seed)
         var data = (0..<(w * h)).map { _ in Float(200 + 15 * g.gaussian()) }
         // A few stars, smooth on the scale L.A.Cosmic leaves alone.
@@ -130,7 +130,7 @@ import Testing
         // Cosmic rays: bright cores with wings at a few σ, some on the edges and corners, some in
         // clusters close enough for their windows to overlap.
         let corners = [(0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1), (1, h / 2), (w / 2, 1)]
-        for k in 0..<70 {
+        for k in 0..<rays {
             let (x, y) = k < corners.count ? corners[k]
                 : k % 5 == 0 ? (w / 3 + k % 7, h / 3 + k % 4)
                 : (Int.random(in: 0..<w, using: &g), Int.random(in: 0..<h, using: &g))
@@ -144,9 +144,13 @@ import Testing
         return data
     }
 
-    @Test(arguments: 0..<4) func windowsChangeNothing(mode: Int) {
+    /// Modes: median fine structure (0), box medians (1), PSF fine structure (2), background,
+    /// variance and mask given (3), so many rays that the windows would cover most of the frame
+    /// and passes run whole (4), and the unmasked-median cleaning, where every flagged pixel
+    /// counts as changed (5).
+    @Test(arguments: 0..<6) func windowsChangeNothing(mode: Int) {
         let (w, h) = (157, 121)
-        let data = Self.frame(seed: UInt64(40 + mode), width: w, height: h)
+        let data = Self.frame(seed: UInt64(40 + mode), width: w, height: h, rays: mode == 4 ? 900 : mode == 5 ? 200 : 70)
         var o = LACosmicOptions()
         o.readnoise = 5; o.niter = 4; o.sigclip = 4; o.objlim = 3
         var background: [Float]? = nil, variance: [Float]? = nil, inmask: [UInt8]? = nil
@@ -157,6 +161,7 @@ import Testing
             background = [Float](repeating: 190, count: w * h)
             variance = data.map { max($0, 0) / 1 + 25 }
             inmask = (0..<(w * h)).map { $0 % 97 == 0 ? 1 : 0 }
+        case 5: o.cleantype = .median
         default: break
         }
         let windowed = LACosmic.detect(data, width: w, height: h, inmask: inmask, background: background, variance: variance, options: o)
