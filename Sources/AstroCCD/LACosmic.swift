@@ -81,8 +81,11 @@ public enum LACosmic {
     /// Saturated stars: pixels at or above satlevel whose neighbourhood median is above a tenth
     /// of it, grown twice by the 21-pixel element; joined to the input mask grown by one pixel.
     static func maskSaturation(_ c: Plane<Float>, _ mask: Plane<UInt8>, _ o: LACosmicOptions) -> Plane<UInt8> {
-        let med = o.sepmed ? MedianFilter.separable(c, size: 7) : MedianFilter.box(c, size: 5)
         let level = o.satlevel, tenth = Float(Double(o.satlevel) / 10)
+        // No pixel at the level (most frames): no median filter over the frame to test them.
+        let any = Parallel.mapBlocks(count: c.count, minBlock: 1 << 16) { r in r.contains { c.base[$0] >= level } }.contains(true)
+        guard any else { return Dilation.dilate3(mask) }
+        let med = o.sepmed ? MedianFilter.separable(c, size: 7) : MedianFilter.box(c, size: 5)
         let saturated = Plane<UInt8>(width: c.width, height: c.height, repeating: 0)
         for i in 0..<c.count { saturated.base[i] = c.base[i] >= level && med.base[i] > tenth ? 1 : 0 }
         let grownSaturation = Dilation.dilate5(saturated, times: 2)
