@@ -62,6 +62,15 @@ public enum Overscan {
     /// - Throws: `.badData` when the strip does not span the frame along the kept axis (there
     ///   would be lines without an overscan value).
     public static func subtract(_ image: inout Image, _ options: OverscanOptions, file: String? = nil) throws -> OverscanResult {
+        let p = try profile(image, options, file: file)
+        apply(p.correction, axis: p.axis, to: &image)
+        return p.result
+    }
+
+    /// The value `subtract` takes from each line (axis 1) or column (axis 0) of the frame, its
+    /// model fitted when there is one, and the summary; the frame is left as it is.
+    public static func profile(_ image: Image, _ options: OverscanOptions, file: String? = nil) throws
+        -> (correction: [Double], axis: Int, result: OverscanResult) {
         let r = options.region
         let axis = options.resolvedAxis
         let w = image.width, h = image.height
@@ -96,7 +105,20 @@ public enum Overscan {
         if let model = options.model {
             profile = Polyfit.fit(profile, degree: model.degree, rejection: options.rejection)
         }
-        let correction = profile
+        let finite = profile.filter(\.isFinite)
+        let result = OverscanResult(mean: finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count),
+                                    min: finite.min() ?? .nan, max: finite.max() ?? .nan)
+        return (profile, axis, result)
+    }
+
+    /// Subtracts a `profile` from `image`, in place: per line (axis 1) or column (axis 0) of the
+    /// frame the profile came from, or, when `image` is the crop `region` of that frame (the
+    /// frame trimmed first: one copy of the pixels instead of two), per line or column of the
+    /// frame each of its pixels came from. The same Double arithmetic either way.
+    public static func apply(_ correction: [Double], axis: Int, to image: inout Image, croppedFrom region: PixelRegion? = nil) {
+        let w = image.width, h = image.height
+        let whole = region ?? PixelRegion.whole(width: w, height: h)
+        precondition(whole.x.count == w && whole.y.count == h, "the crop's shape")
         image.pixels.withUnsafeMutableBufferPointer { px in
             let dst = SendableMutableBuffer(px)
             correction.withUnsafeBufferPointer { cb in
@@ -104,19 +126,29 @@ public enum Overscan {
                 Parallel.forEachBlock(count: h, minBlock: 16) { rows in
                     for y in rows {
                         let row = y * w
+                        let line = whole.flipY ? whole.y.upperBound - 1 - y : whole.y.lowerBound + y
+                        // Four pixels a step in Double lanes (LLVM left these loops scalar).
+                        typealias D4 = SIMD4<Double>
+                        @inline(__always) func step(_ x: Int, _ v: D4) {
+                            let p = UnsafeMutableRawPointer(dst.base + row + x)
+                            p.storeBytes(of: SIMD4<Float>(D4(p.loadUnaligned(as: SIMD4<Float>.self)) - v), as: SIMD4<Float>.self)
+                        }
+                        var x = 0
                         if axis == 1 {
-                            let v = c.base[y]
-                            for x in 0..<w { dst.base[row + x] = Float(Double(dst.base[row + x]) - v) }
+                            let v = c.base[line]
+                            while x + 4 <= w { step(x, D4(repeating: v)); x += 4 }
+                            for x in x..<w { dst.base[row + x] = Float(Double(dst.base[row + x]) - v) }
+                        } else if whole.flipX {
+                            for x in 0..<w { dst.base[row + x] = Float(Double(dst.base[row + x]) - c.base[whole.x.upperBound - 1 - x]) }
                         } else {
-                            for x in 0..<w { dst.base[row + x] = Float(Double(dst.base[row + x]) - c.base[x]) }
+                            let first = whole.x.lowerBound
+                            while x + 4 <= w { step(x, UnsafeRawPointer(c.base + first + x).loadUnaligned(as: D4.self)); x += 4 }
+                            for x in x..<w { dst.base[row + x] = Float(Double(dst.base[row + x]) - c.base[first + x]) }
                         }
                     }
                 }
             }
         }
-        let finite = correction.filter(\.isFinite)
-        return OverscanResult(mean: finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count),
-                              min: finite.min() ?? .nan, max: finite.max() ?? .nan)
     }
 
     /// Mean or median (numpy's: the two middle values averaged for an even count); NaN when empty.

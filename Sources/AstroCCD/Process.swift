@@ -153,14 +153,23 @@ public enum CCDProcess {
         }
         var unit = CCDUnit.of(chip.image.header)
 
-        // 1. Overscan.
+        // 1. Overscan. With a trim to follow, the profile is taken from the whole frame now and
+        // subtracted from the trimmed pixels after the trim (the same values; one copy of the
+        // frame instead of two, the first of which was the copy-on-write of the caller's pixels).
+        var pending: (correction: [Double], axis: Int)? = nil
         if let source = options.oscan {
             let (region, text) = try resolve(source, image: chip.image, file: file, index: index, what: "overscan")
             var o = OverscanOptions(region: region, sectionText: text, axis: options.oscanAxis,
                                     statistic: options.oscanStatistic, model: options.oscanModel,
                                     rejection: options.oscanRejection)
             o.axis = options.oscanAxis
-            let result = try Overscan.subtract(&chip.image, o, file: path)
+            let result: OverscanResult
+            if options.trim != nil {
+                let p = try Overscan.profile(chip.image, o, file: path)
+                (pending, result) = ((p.correction, p.axis), p.result)
+            } else {
+                result = try Overscan.subtract(&chip.image, o, file: path)
+            }
             report.overscanLevel = result.mean
             var desc = "\(text) \(options.oscanStatistic.rawValue)"
             if let m = options.oscanModel { desc += ", \(m.family.rawValue) \(m.degree)" }
@@ -175,6 +184,7 @@ public enum CCDProcess {
         if let source = options.trim {
             let (region, text) = try resolve(source, image: chip.image, file: file, index: index, what: "trim")
             chip.image = Trim.apply(chip.image, region: region)
+            if let pending { Overscan.apply(pending.correction, axis: pending.axis, to: &chip.image, croppedFrom: region) }
             log.record(.init(irafKey: "TRIM", irafValue: text, function: "trim_image", short: "trimim",
                              arguments: "ccd=<CCDData>, fits_section=\(text)",
                              history: "trim \(text) -> \(chip.image.width)x\(chip.image.height)"), in: &chip.image.header)

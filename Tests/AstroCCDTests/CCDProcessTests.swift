@@ -1,4 +1,4 @@
-import AstroCCD
+@testable import AstroCCD
 import AstroFITS
 import AstroImage
 import AstroTestSupport
@@ -148,5 +148,30 @@ import Testing
         let path = dir.appendingPathComponent("p.fits").path
         try out.write(to: path, overwrite: false)
         #expect(try CCDFile.read(path).chips.count == 3)
+    }
+}
+
+/// With a trim to follow, the overscan profile is subtracted from the trimmed pixels (one copy
+/// of the frame): the same pixels as subtracting from the whole frame and trimming after, for
+/// per-line and per-column profiles and flipped sections.
+@Suite struct OverscanThenTrimTests {
+    @Test(arguments: [("[17:20,1:12]", 1, "[2:15,2:11]"), ("[17:20,1:12]", 1, "[15:2,11:2]"),
+                      ("[1:20,11:12]", 0, "[2:15,2:9]"), ("[1:20,11:12]", 0, "[14:3,9:1]")])
+    func fusedMatchesTwoSteps(oscan: String, axis: Int, trim: String) throws {
+        let (w, h) = (20, 12)
+        var rng = SeededGenerator(seed: 5)
+        let pixels = (0..<(w * h)).map { k in Float(1000 + 3 * (k % w) + 7 * (k / w)) + Float(rng.gaussian()) * 0.37 }
+        let frame = CCDFile(path: "synthetic", chips: [CCDChip(image: Image(width: w, height: h, pixels: pixels))])
+        var both = ProcessOptions(), first = ProcessOptions(), then = ProcessOptions()
+        both.oscan = .literal(oscan); both.oscanAxis = axis; both.trim = .literal(trim)
+        first.oscan = .literal(oscan); first.oscanAxis = axis
+        then.trim = .literal(trim)
+        let fused = try CCDProcess.run(frame, masters: Masters(options: both), options: both).0
+        let subtracted = try CCDProcess.run(frame, masters: Masters(options: first), options: first).0
+        let stepwise = try CCDProcess.run(subtracted, masters: Masters(options: then), options: then).0
+        let a = fused.chips[0].image, b = stepwise.chips[0].image
+        #expect(a.width == b.width && a.height == b.height)
+        #expect(a.pixels.map(\.bitPattern) == b.pixels.map(\.bitPattern))
+        #expect(a.pixels != pixels.prefix(a.pixels.count).map { $0 }, "the overscan was taken out")
     }
 }
