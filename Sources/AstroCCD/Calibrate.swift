@@ -4,7 +4,8 @@ import AstroImage
 /// σ added in quadrature for sums, the first-order rule for quotients, masks OR-ed, a missing σ
 /// counting as zero. Values are computed in Double and stored as Float32.
 public enum Calibrate {
-    /// Four pixels in Double lanes: the vector loops below compute what their scalar tails do.
+    /// Four pixels in Double lanes (`DoubleLanes.swift`): the vector loops below compute what
+    /// their scalar tails do.
     typealias D4 = SIMD4<Double>
 
     /// What to do where the Poisson term g·D is negative (pixels below the bias level).
@@ -32,12 +33,12 @@ public enum Calibrate {
                     var below4 = SIMD4<Int64>()
                     let g = D4(repeating: gain), r = D4(repeating: r2), zero = D4()
                     while i + 4 <= block.upperBound {
-                        let e = g * D4(UnsafeRawPointer(src.base + i).loadUnaligned(as: SIMD4<Float>.self))
+                        let e = g * D4(floatsAt: src.base + i)
                         let below = e .< zero
                         below4 &+= SIMD4<Int64>().replacing(with: 1, where: below)
                         var sigma = (e.replacing(with: 0, where: below) + r).squareRoot() / g
                         if toNaN { sigma.replace(with: .nan, where: below) }
-                        UnsafeMutableRawPointer(dst.base + i).storeBytes(of: SIMD4<Float>(sigma), as: SIMD4<Float>.self)
+                        sigma.storeFloats(at: dst.base + i)
                         i += 4
                     }
                     while i < block.upperBound {
@@ -224,27 +225,23 @@ public enum Calibrate {
                                 var bad4 = SIMD4<Int64>()
                                 let lowest = D4(repeating: floor), scale = D4(repeating: norm), zero = D4(), one = D4(repeating: 1)
                                 while i + 4 <= block.upperBound {
-                                    @inline(__always) func load(_ p: UnsafePointer<Float>) -> D4 {
-                                        D4(UnsafeRawPointer(p + i).loadUnaligned(as: SIMD4<Float>.self))
-                                    }
-                                    var raw = load(f.base)
+                                    var raw = D4(floatsAt: f.base + i)
                                     raw.replace(with: lowest, where: raw .< lowest)
                                     let good = (raw .> zero) .& (raw .< D4(repeating: .infinity))
                                     var fn = (raw / scale).replacing(with: one, where: .!good)
-                                    let sfn = sf.map { (load($0.base) / scale).replacing(with: zero, where: .!good) } ?? zero
+                                    let sfn = sf.map { (D4(floatsAt: $0.base + i) / scale).replacing(with: zero, where: .!good) } ?? zero
                                     if let m {
                                         let q = UnsafeRawPointer(m.base + i).loadUnaligned(as: SIMD4<UInt8>.self)
                                         fn.replace(with: one, where: good .& (SIMD4<Int64>(truncatingIfNeeded: q) .!= 0))
                                     }
-                                    bad4 &+= SIMD4<Int64>().replacing(with: 1, where: .!good)
-                                    UnsafeMutableRawPointer(b.base + i).storeBytes(
-                                        of: SIMD4<UInt8>(truncatingIfNeeded: SIMD4<Int64>().replacing(with: 1, where: .!good)), as: SIMD4<UInt8>.self)
-                                    let a = load(d.base)
-                                    UnsafeMutableRawPointer(d.base + i).storeBytes(of: SIMD4<Float>(a / fn), as: SIMD4<Float>.self)
+                                    let badLanes = SIMD4<Int64>().replacing(with: 1, where: .!good)
+                                    bad4 &+= badLanes
+                                    UnsafeMutableRawPointer(b.base + i).storeBytes(of: SIMD4<UInt8>(truncatingIfNeeded: badLanes), as: SIMD4<UInt8>.self)
+                                    let a = D4(floatsAt: d.base + i)
+                                    (a / fn).storeFloats(at: d.base + i)
                                     if hasSigma {
-                                        let sa = load(s.base), f2 = fn * fn
-                                        let v = ((sa * sa * f2 + sfn * sfn * a * a) / (f2 * f2)).squareRoot()
-                                        UnsafeMutableRawPointer(s.base + i).storeBytes(of: SIMD4<Float>(v), as: SIMD4<Float>.self)
+                                        let sa = D4(floatsAt: s.base + i), f2 = fn * fn
+                                        ((sa * sa * f2 + sfn * sfn * a * a) / (f2 * f2)).squareRoot().storeFloats(at: s.base + i)
                                     }
                                     i += 4
                                 }

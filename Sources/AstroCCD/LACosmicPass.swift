@@ -117,25 +117,24 @@ extension LACosmic {
                              options o: LACosmicOptions) -> [Int]? {
         let (w, h) = (f.width, f.height), r = reach(o, kernel: kernel)
         @Sendable func widened(_ a: Range<Int>, _ by: Int, _ n: Int) -> Range<Int> { max(0, a.lowerBound - by)..<min(n, a.upperBound + by) }
-        let boxes = groups(seeds, width: w, height: h).map { (x: widened($0.x, extra, w), y: widened($0.y, extra, h)) }
-        let area = boxes.reduce(0) { $0 + widened($1.x, 2 * r, w).count * widened($1.y, 2 * r, h).count }
-        guard area <= w * h / 4 else { return nil }
-        let found = Parallel.mapBlocks(count: boxes.count) { block in
+        // Each group's box of changed pixels, the part kept (`reach` around) and its window.
+        let keeps = groups(seeds, width: w, height: h).map { b in
+            (x: widened(widened(b.x, extra, w), r, w), y: widened(widened(b.y, extra, h), r, h))
+        }
+        let windows = keeps.map { (x: widened($0.x, r, w), y: widened($0.y, r, h)) }
+        guard windows.reduce(0, { $0 + $1.x.count * $1.y.count }) <= w * h / 4 else { return nil }
+        let found = Parallel.mapBlocks(count: keeps.count) { block in
             block.flatMap { k -> [Int] in
-                let keepX = widened(boxes[k].x, r, w), keepY = widened(boxes[k].y, r, h)
-                let winX = widened(keepX, r, w), winY = widened(keepY, r, h)
-                return hitIndices(f.window(x: winX, y: winY), kernel: kernel, options: o).compactMap { k in
-                    let x = winX.lowerBound + k % winX.count, y = winY.lowerBound + k / winX.count
-                    return keepX.contains(x) && keepY.contains(y) ? y * w + x : nil
+                let keep = keeps[k], window = windows[k]
+                return hitIndices(f.window(x: window.x, y: window.y), kernel: kernel, options: o).compactMap { i in
+                    let x = window.x.lowerBound + i % window.x.count, y = window.y.lowerBound + i / window.x.count
+                    return keep.x.contains(x) && keep.y.contains(y) ? y * w + x : nil
                 }
             }
         }
         // Away from every window nothing changed: the previous pass's hits there (flagged
         // pixels found again) stand. Windows may overlap: each pixel once, in order.
-        let kept = previous.filter { p in
-            let x = p % w, y = p / w
-            return !boxes.contains { widened($0.x, r, w).contains(x) && widened($0.y, r, h).contains(y) }
-        }
+        let kept = previous.filter { p in !keeps.contains { $0.x.contains(p % w) && $0.y.contains(p / w) } }
         return Array(Set(found.flatMap { $0 } + kept)).sorted()
     }
 

@@ -128,21 +128,19 @@ public enum Overscan {
                         let row = y * w
                         let line = whole.flipY ? whole.y.upperBound - 1 - y : whole.y.lowerBound + y
                         // Four pixels a step in Double lanes (LLVM left these loops scalar).
-                        typealias D4 = SIMD4<Double>
-                        @inline(__always) func step(_ x: Int, _ v: D4) {
-                            let p = UnsafeMutableRawPointer(dst.base + row + x)
-                            p.storeBytes(of: SIMD4<Float>(D4(p.loadUnaligned(as: SIMD4<Float>.self)) - v), as: SIMD4<Float>.self)
+                        @inline(__always) func step(_ x: Int, _ v: SIMD4<Double>) {
+                            (SIMD4<Double>(floatsAt: dst.base + row + x) - v).storeFloats(at: dst.base + row + x)
                         }
                         var x = 0
                         if axis == 1 {
                             let v = c.base[line]
-                            while x + 4 <= w { step(x, D4(repeating: v)); x += 4 }
+                            while x + 4 <= w { step(x, SIMD4(repeating: v)); x += 4 }
                             for x in x..<w { dst.base[row + x] = Float(Double(dst.base[row + x]) - v) }
                         } else if whole.flipX {
                             for x in 0..<w { dst.base[row + x] = Float(Double(dst.base[row + x]) - c.base[whole.x.upperBound - 1 - x]) }
                         } else {
                             let first = whole.x.lowerBound
-                            while x + 4 <= w { step(x, UnsafeRawPointer(c.base + first + x).loadUnaligned(as: D4.self)); x += 4 }
+                            while x + 4 <= w { step(x, UnsafeRawPointer(c.base + first + x).loadUnaligned(as: SIMD4<Double>.self)); x += 4 }
                             for x in x..<w { dst.base[row + x] = Float(Double(dst.base[row + x]) - c.base[first + x]) }
                         }
                     }
