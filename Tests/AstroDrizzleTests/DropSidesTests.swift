@@ -102,8 +102,8 @@ import Testing
     /// against each pixel's own clipping, and exactly zero where the drop misses a pixel. The
     /// drops sit near (100, 2000), where one rounding of a coordinate is up to 1.1e-13 and an
     /// area difference carries several: over 40 seeds the worst was 1.12e-12, so the bound is
-    /// 4e-12 (this test first drew from the system generator against 1e-12 and failed once in
-    /// three runs; its drops are now seeded, the same on every run).
+    /// 4e-12 (this test first drew from the system generator against 1e-12 and failed in some
+    /// runs of the suite; its drops are now seeded, the same on every run).
     @Test(arguments: [UInt64(13), 14, 15]) func blockOfFourMatchesPixelByPixel(seed: UInt64) {
         var rng = SeededGenerator(seed: seed)
         var tested = 0, worst = 0.0
