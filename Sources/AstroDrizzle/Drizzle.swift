@@ -353,9 +353,34 @@ struct Band {
             }
             return missed
         }
+        if kernel == .turbo && input.dq == nil && input.errors == nil && variance == nil && dq == nil && context == nil && !incremental {
+            // The turbo kernel onto image and weight alone (the outliers' single drizzles): the
+            // general loop's steps, in a loop small enough for the drop to be inlined, its
+            // branches on planes that are absent gone.
+            for strip in 0..<walk.strips {
+                for j in scanner.rows where !walk.misses(window, strip: strip, row: j) {
+                    for i in walk.columns(scanner, strip: strip, row: j) {
+                        let k = j * nx + i
+                        let ox = input.x[k], oy = input.y[k]
+                        if limited, window.skipsRow(oy) || (window.columnsLimited && window.skipsColumn(ox)) { continue }
+                        let kd = k - input.offset
+                        let w = (input.weights?[kd] ?? 1) * scale
+                        if w == 0 { continue }
+                        guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
+                        dropTurbo(ox, oy, turboHalf, turboScale, input.data[kd] * iscale, w, 0, 0)
+                    }
+                }
+            }
+            return missed
+        }
+        // The square kernel's corners, a row segment at a time (eight planes of nx, see squareCorners).
+        let corners = kernel == .square ? UnsafeMutablePointer<Double>.allocate(capacity: 8 * nx) : nil
+        defer { corners?.deallocate() }
         for strip in 0..<walk.strips {
             for j in scanner.rows where !walk.misses(window, strip: strip, row: j) {
-                for i in walk.columns(scanner, strip: strip, row: j) {
+                let segment = walk.columns(scanner, strip: strip, row: j)
+                if let corners { squareCorners(input, row: j, segment, half, into: corners) }
+                for i in segment {
                     let k = j * nx + i
                     let oy = input.y[k]
                     if limited, window.skipsRow(oy) || (window.columnsLimited && window.skipsColumn(input.x[k])) { continue }
@@ -374,7 +399,8 @@ struct Band {
                         guard ii >= columns.lowerBound, ii < columns.upperBound, jj >= rows.lowerBound, jj < rows.upperBound else { continue }
                         update(jj, ii, d, w, q, e2)
                     case .square:
-                        guard let c = squareCorners(input, i, j, half) else { miss(input.x[k], oy); continue }
+                        let c = Quad(corners!, column: i, planeSize: nx)
+                        guard c.isFinite else { miss(input.x[k], oy); continue }
                         dropSquare(c, d, Double(w), q, e2)
                     case .turbo, .lanczos2, .lanczos3, .gaussian:
                         let ox = input.x[k]
@@ -396,10 +422,25 @@ struct Band {
     @inline(__always)
     private func dropTurbo(_ ox: Double, _ oy: Double, _ half: Double, _ scale: Double, _ d: Float, _ w: Float, _ q: UInt32, _ e2: Float) {
         let xlo = ox - half, xhi = ox + half, ylo = oy - half, yhi = oy + half
-        let i0 = max(nearest(xlo), columns.lowerBound), i1 = min(nearest(xhi), columns.upperBound - 1)
-        let j0 = max(nearest(ylo), rows.lowerBound), j1 = min(nearest(yhi), rows.upperBound - 1)
-        guard i0 <= i1, j0 <= j1 else { return }
+        let n0 = nearest(xlo), n1 = nearest(xhi), m0 = nearest(ylo), m1 = nearest(yhi)
         let ws = scale * Double(w)
+        if n1 == n0 + 1, m1 == m0 + 1, n0 >= columns.lowerBound, n1 < columns.upperBound, m0 >= rows.lowerBound, m1 < rows.upperBound {
+            // The usual box at scales near 1: 2×2 pixels, none clipped by the band. The loop's
+            // overlaps reduce to these (the low edge is past the first pixel's, the high edge
+            // before the second's), so the weights are the same bits without its bookkeeping.
+            let cx = Double(n0) + 0.5, cy = Double(m0) + 0.5
+            let fx0 = cx - xlo, fx1 = xhi - (Double(n1) - 0.5), fy0 = cy - ylo, fy1 = yhi - (Double(m1) - 0.5)
+            update(m0, n0, d, Float(fx0 * fy0 * ws), q, e2)
+            if fx1 > 0 { update(m0, n1, d, Float(fx1 * fy0 * ws), q, e2) }
+            if fy1 > 0 {
+                update(m1, n0, d, Float(fx0 * fy1 * ws), q, e2)
+                if fx1 > 0 { update(m1, n1, d, Float(fx1 * fy1 * ws), q, e2) }
+            }
+            return
+        }
+        let i0 = max(n0, columns.lowerBound), i1 = min(n1, columns.upperBound - 1)
+        let j0 = max(m0, rows.lowerBound), j1 = min(m1, rows.upperBound - 1)
+        guard i0 <= i1, j0 <= j1 else { return }
         for jj in j0...j1 {
             let fy = min(yhi, Double(jj) + 0.5) - max(ylo, Double(jj) - 0.5)
             guard fy > 0 else { continue }
@@ -472,29 +513,54 @@ struct Band {
         if let dq { dq[p] |= dow != 0 ? q : 0 }
     }
 
-    /// The drop's corners on the output, clockwise from top-left, or nil when one is NaN.
+    /// The drops' corners on the output, clockwise from top-left, for the pixels `columns` of
+    /// input row j, into eight planes of the input's width (x0, y0, x1, y1, x2, y2, x3, y3, each
+    /// indexed by column; NaN where the map is). Inside the map each corner blends its cell's
+    /// 3×3 neighbourhood, four pixels a step: every lane is the one-pixel arithmetic in its
+    /// order, so the same bits; at the map's edges the corners are interpolated.
     @inline(__always)
-    private func squareCorners(_ m: BandInput, _ i: Int, _ j: Int, _ h: Double) -> Quad? {
+    private func squareCorners(_ m: BandInput, row j: Int, _ columns: Range<Int>, _ h: Double, into out: UnsafeMutablePointer<Double>) {
         let nx = m.width, ny = m.height
-        var q = Quad()
-        if i > 0 && i < nx - 2 && j > 0 && j < ny - 2 {
-            // The bilinear weights of each corner's cell, from the 3x3 neighbourhood.
-            let a = (1 - h) * (1 - h), b = h * (1 - h), e = h * h
-            let k = j * nx + i
-            @inline(__always) func corner(_ dx: Int, _ dy: Int) -> (Double, Double) {
-                (a * m.x[k] + b * m.x[k + dx] + b * m.x[k + dy] + e * m.x[k + dx + dy],
-                 a * m.y[k] + b * m.y[k + dx] + b * m.y[k + dy] + e * m.y[k + dx + dy])
+        let a = (1 - h) * (1 - h), b = h * (1 - h), e = h * h
+        var i = columns.lowerBound
+        if j > 0 && j < ny - 2 {
+            typealias V = SIMD4<Double>
+            let va = V(repeating: a), vb = V(repeating: b), ve = V(repeating: e)
+            // Pixels 1 ..< nx − 2 are inside (the one-pixel rule below).
+            while i < columns.upperBound && i < 1 { edgeCorners(m, i, j, h, out); i += 1 }
+            while i + 4 <= columns.upperBound && i + 4 <= nx - 2 {
+                let k = j * nx + i
+                @inline(__always) func at(_ p: UnsafePointer<Double>, _ o: Int) -> V { UnsafeRawPointer(p + k + o).loadUnaligned(as: V.self) }
+                @inline(__always) func corner(_ dx: Int, _ dy: Int, _ plane: Int) {
+                    let x = va * at(m.x, 0) + vb * at(m.x, dx) + vb * at(m.x, dy) + ve * at(m.x, dx + dy)
+                    let y = va * at(m.y, 0) + vb * at(m.y, dx) + vb * at(m.y, dy) + ve * at(m.y, dx + dy)
+                    UnsafeMutableRawPointer(out + 2 * plane * nx + i).storeBytes(of: x, as: V.self)
+                    UnsafeMutableRawPointer(out + (2 * plane + 1) * nx + i).storeBytes(of: y, as: V.self)
+                }
+                corner(-1, nx, 0); corner(1, nx, 1); corner(1, -nx, 2); corner(-1, -nx, 3)
+                i += 4
             }
-            (q.x0, q.y0) = corner(-1, nx); (q.x1, q.y1) = corner(1, nx)
-            (q.x2, q.y2) = corner(1, -nx); (q.x3, q.y3) = corner(-1, -nx)
-        } else {
-            let u = Double(i), v = Double(j)
-            (q.x0, q.y0) = m.interpolate(u - h, v + h); (q.x1, q.y1) = m.interpolate(u + h, v + h)
-            (q.x2, q.y2) = m.interpolate(u + h, v - h); (q.x3, q.y3) = m.interpolate(u - h, v - h)
+            while i < columns.upperBound && i < nx - 2 {
+                let k = j * nx + i
+                @inline(__always) func corner(_ dx: Int, _ dy: Int, _ plane: Int) {
+                    out[2 * plane * nx + i] = a * m.x[k] + b * m.x[k + dx] + b * m.x[k + dy] + e * m.x[k + dx + dy]
+                    out[(2 * plane + 1) * nx + i] = a * m.y[k] + b * m.y[k + dx] + b * m.y[k + dy] + e * m.y[k + dx + dy]
+                }
+                corner(-1, nx, 0); corner(1, nx, 1); corner(1, -nx, 2); corner(-1, -nx, 3)
+                i += 1
+            }
         }
-        guard q.x0.isFinite, q.y0.isFinite, q.x1.isFinite, q.y1.isFinite, q.x2.isFinite, q.y2.isFinite,
-              q.x3.isFinite, q.y3.isFinite else { return nil }
-        return q
+        while i < columns.upperBound { edgeCorners(m, i, j, h, out); i += 1 }
+    }
+
+    /// A drop's corners where the 3×3 neighbourhood is not all inside the map: interpolated
+    /// (and extrapolated) bilinearly at the drop's corners in input pixels.
+    private func edgeCorners(_ m: BandInput, _ i: Int, _ j: Int, _ h: Double, _ out: UnsafeMutablePointer<Double>) {
+        let u = Double(i), v = Double(j), nx = m.width
+        (out[i], out[nx + i]) = m.interpolate(u - h, v + h)
+        (out[2 * nx + i], out[3 * nx + i]) = m.interpolate(u + h, v + h)
+        (out[4 * nx + i], out[5 * nx + i]) = m.interpolate(u + h, v - h)
+        (out[6 * nx + i], out[7 * nx + i]) = m.interpolate(u - h, v - h)
     }
 
     /// Spreads one square drop: weight w·overlap/area to each output pixel it covers.
@@ -574,4 +640,17 @@ enum Lanczos {
 /// A drop's four corners on the output, clockwise from top-left, without an allocation.
 struct Quad {
     var x0 = 0.0, y0 = 0.0, x1 = 0.0, y1 = 0.0, x2 = 0.0, y2 = 0.0, x3 = 0.0, y3 = 0.0
+
+    init() {}
+
+    /// Column i of eight corner planes of `planeSize` values (x0, y0, x1, … y3).
+    @inline(__always)
+    init(_ planes: UnsafePointer<Double>, column i: Int, planeSize n: Int) {
+        x0 = planes[i]; y0 = planes[n + i]; x1 = planes[2 * n + i]; y1 = planes[3 * n + i]
+        x2 = planes[4 * n + i]; y2 = planes[5 * n + i]; x3 = planes[6 * n + i]; y3 = planes[7 * n + i]
+    }
+
+    var isFinite: Bool {
+        x0.isFinite && y0.isFinite && x1.isFinite && y1.isFinite && x2.isFinite && y2.isFinite && x3.isFinite && y3.isFinite
+    }
 }

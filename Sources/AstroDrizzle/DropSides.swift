@@ -60,7 +60,7 @@ struct DropSides {
         let whole = ColumnSides(low: low, high: high, inverse: 1 / DropSides.max(high - low, V(repeating: 1e-200)), width: width)
         let lowerPart = whole.area(oy)
         let total = (width * (low + high)).sum() * 0.5
-        @_transparent func cut(_ a: Double) -> Double { abs(a) < 1e-12 ? 0 : a }
+        @_transparent func cut(_ a: Double) -> Double { a.magnitude < 1e-12 ? 0 : a }
         return (cut(lowerLeft), cut(leftPart - lowerLeft), cut(lowerPart - lowerLeft), cut(total - leftPart - lowerPart + lowerLeft))
     }
 
