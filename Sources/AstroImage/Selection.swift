@@ -163,6 +163,12 @@ final class RadixIndex {
     let centred: CentredSums?
     /// Passes made over the data (for tuning).
     private(set) var passes = 0
+    /// The keys of the values in `gatheredBuckets`, kept by a pass that `gatherOnNextPass`
+    /// asked for: refining one of those buckets then scans these instead of the sample.
+    private var gathered: [UInt32] = []
+    private var gatheredBuckets: [ClosedRange<Int>] = []
+    /// What the next pass over the data keeps.
+    private var toGather: [ClosedRange<Int>] = []
 
     /// One parallel pass over the data. `withSums` also accumulates Σd, Σd² per bucket;
     /// `speculative` buckets (the first 15, from `Guess`) get their fine counts in the
@@ -306,30 +312,62 @@ final class RadixIndex {
     }
 
     /// Counts the low key bits of the values in the `targets` buckets (at most 15; `table` maps
-    /// bucket → slot 1…15), one histogram per slot.
-    private static func fineCounts(_ s: SampleHandle, _ r: Range<Int>, table: [UInt8], slots: Int) -> [UInt32] {
+    /// bucket → slot 1…15 in its low bits), one histogram per slot; with `Gather` on, also
+    /// returns the keys of the unmasked values whose bucket's entry has the bit 0x80.
+    private static func fineCounts<Gather: Switch>(_ s: SampleHandle, _ r: Range<Int>, table: [UInt8], slots: Int, _: Gather.Type,
+                                                   capacity: Int) -> (counts: [UInt32], keys: [UInt32]) {
         var h = [UInt32](repeating: 0, count: (slots + 1) << 16)
-        guard let v = s.values else { return h }
+        guard let v = s.values else { return (h, []) }
+        var n = 0
+        let keys = [UInt32](unsafeUninitializedCapacity: Gather.on ? capacity : 0) { kb, kept in
+            h.withUnsafeMutableBufferPointer { hb in
+                table.withUnsafeBufferPointer { tb in
+                    let h = hb.baseAddress!, t = tb.baseAddress!, out = kb.baseAddress
+                    let m = s.mask
+                    var i = r.lowerBound
+                    while i < r.upperBound {
+                        let k = SortKey.key(v[i])
+                        let entry = Int(t[Int(truncatingIfNeeded: k >> 16)])
+                        var slot = Gather.on ? entry & 0x0F : entry
+                        let use = m.map { $0[i] == 0 } ?? true
+                        if m != nil { slot = use ? slot : 0 }
+                        let low = Int(truncatingIfNeeded: k & 0xFFFF)
+                        // Values of other buckets (slot 0) land in 256 scratch counters at the start
+                        // of the unused slot-0 area: no branch, and unlike a full 64 Ki-bin scratch
+                        // histogram they stay in L1 (about 20% faster than either alternative).
+                        h[slot == 0 ? low & 0xFF : slot << 16 | low] &+= 1
+                        if Gather.on && entry & 0x80 != 0 && use {
+                            out![n] = k
+                            n &+= 1
+                        }
+                        i &+= 1
+                    }
+                }
+            }
+            kept = n
+        }
+        return (h, keys)
+    }
+
+    /// The fine counts of `buckets` (all gathered; at most 15) from the gathered keys.
+    private func refineFromGathered(_ buckets: [Int]) {
+        var table = [UInt8](repeating: 0, count: 65536)
+        for (i, b) in buckets.enumerated() { table[b] = UInt8(i + 1) }
+        var h = [Int](repeating: 0, count: (buckets.count + 1) << 16)
         h.withUnsafeMutableBufferPointer { hb in
-            table.withUnsafeBufferPointer { tb in
-                let h = hb.baseAddress!, t = tb.baseAddress!
-                let m = s.mask
-                var i = r.lowerBound
-                while i < r.upperBound {
-                    let k = SortKey.key(v[i])
-                    var slot = Int(t[Int(truncatingIfNeeded: k >> 16)])
-                    if let m { slot = m[i] == 0 ? slot : 0 }
+            table.withUnsafeBufferPointer { t in
+                for k in gathered {
+                    let slot = Int(t[Int(truncatingIfNeeded: k >> 16)])
                     let low = Int(truncatingIfNeeded: k & 0xFFFF)
-                    // Values of other buckets (slot 0) land in 256 scratch counters at the start
-                    // of the unused slot-0 area: no branch, and unlike a full 64 Ki-bin scratch
-                    // histogram they stay in L1 (about 20% faster than either alternative).
-                    h[slot == 0 ? low & 0xFF : slot << 16 | low] &+= 1
-                    i &+= 1
+                    hb[slot == 0 ? low & 0xFF : slot << 16 | low] &+= 1
                 }
             }
         }
-        return h
+        for (i, b) in buckets.enumerated() { fine[b] = Array(h[((i + 1) << 16)..<((i + 2) << 16)]) }
     }
+
+    /// Whether the keys of bucket `b`'s values are all in `gathered`.
+    private func isGathered(_ b: Int) -> Bool { gatheredBuckets.contains { $0.contains(b) } }
 
     private static func mergeFine(_ parts: [[UInt32]], slot: Int) -> [Int] {
         var f = [Int](repeating: 0, count: 65536)
@@ -350,21 +388,52 @@ final class RadixIndex {
         var missing = [Int]()
         for b in needed where fine[b] == nil && counts[b] > 0 && !missing.contains(b) { missing.append(b) }
         guard !missing.isEmpty else { return }
-        for b in speculative where fine[b] == nil && counts[b] > 0 && !missing.contains(b) {
+        let gatheredOnly = missing.allSatisfy(isGathered)
+        for b in speculative where fine[b] == nil && counts[b] > 0 && !missing.contains(b) && (!gatheredOnly || isGathered(b)) {
             missing.append(b)
         }
         let maxSlots = 15
+        if gatheredOnly {
+            for start in stride(from: 0, to: missing.count, by: maxSlots) {
+                refineFromGathered(Array(missing[start..<min(start + maxSlots, missing.count)]))
+            }
+            return
+        }
         var start = 0
         while start < missing.count {
             let group = Array(missing[start..<min(start + maxSlots, missing.count)])
             start += group.count
             var table = [UInt8](repeating: 0, count: 65536)
             for (i, b) in group.enumerated() { table[b] = UInt8(i + 1) }
-            let sample = self.sample, t = table, slots = group.count
-            let parts = sample.perWorker { r in RadixIndex.fineCounts(sample, r, table: t, slots: slots) }
+            let sample = self.sample, slots = group.count
+            let parts: [(counts: [UInt32], keys: [UInt32])]
+            if toGather.isEmpty {
+                let t = table
+                parts = sample.perWorker { r in RadixIndex.fineCounts(sample, r, table: t, slots: slots, Off.self, capacity: 0) }
+            } else {
+                for range in toGather { for b in range { table[b] |= 0x80 } }
+                let t = table, capacity = toGather.reduce(0) { $0 + prefix[$1.upperBound + 1] - prefix[$1.lowerBound] }
+                parts = sample.perWorker { r in RadixIndex.fineCounts(sample, r, table: t, slots: slots, On.self, capacity: capacity) }
+                gathered = parts.flatMap(\.keys)
+                gatheredBuckets = toGather
+                toGather = []
+            }
             passes += 1
-            for (i, b) in group.enumerated() { fine[b] = RadixIndex.mergeFine(parts, slot: i + 1) }
+            for (i, b) in group.enumerated() { fine[b] = RadixIndex.mergeFine(parts.map(\.counts), slot: i + 1) }
         }
+    }
+
+    /// Has the next pass over the data also keep the keys of the values in `buckets` (finite
+    /// buckets only), if they hold at most half of the values: an iterative caller that
+    /// knows roughly where its later ranks and bounds fall then refines there by scanning
+    /// those keys, not the whole sample.
+    func gatherOnNextPass(_ buckets: [ClosedRange<Int>]) {
+        let finite = buckets.compactMap { r -> ClosedRange<Int>? in
+            let lo = max(r.lowerBound, SortKey.firstBucket), hi = min(r.upperBound, SortKey.lastBucket)
+            return lo <= hi ? lo...hi : nil
+        }
+        let n = finite.reduce(0) { $0 + prefix[$1.upperBound + 1] - prefix[$1.lowerBound] }
+        toGather = n > 0 && 2 * n <= total ? finite : []
     }
 
     // MARK: Queries
