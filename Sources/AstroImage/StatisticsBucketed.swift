@@ -87,9 +87,9 @@ final class BucketedSample {
         }
         startList.append(total)
 
-        // Pass 2: the scatter.
-        var grouped = [Float](repeating: 0, count: total)
-        grouped.withUnsafeMutableBufferPointer { gb in
+        // Pass 2: the scatter, which writes every element (no zeroing first).
+        let grouped = [Float](unsafeUninitializedCapacity: total) { gb, written in
+            written = total
             let out = SendableMutableBuffer(gb)
             let plan = offsets
             _ = BucketedSample.perChunk(Array(zip(chunks.indices, chunks))) { item -> Int in
