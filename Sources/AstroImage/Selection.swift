@@ -5,7 +5,9 @@
 // rank. A second pass counts the low 16 bits of the values in just those buckets, which
 // pins the exact key, hence the exact value. Two passes over the data, whatever its size,
 // and no copy of it; several ranks share both. Usually it is one pass: a sorted subsample
-// guesses the buckets (`Guess`), and the first pass counts their low bits as it goes.
+// guesses the buckets (`Guess`), and the first pass counts their low bits as it goes. An
+// iterative caller whose later queries drift (sigma clipping) has a pass also keep the keys of
+// the buckets where they will likely land, and later refinements there scan only those.
 
 /// The order-preserving map between `Float` and `UInt32`.
 ///
