@@ -6,8 +6,8 @@
 // pins the exact key, hence the exact value. Two passes over the data, whatever its size,
 // and no copy of it; several ranks share both. Usually it is one pass: a sorted subsample
 // guesses the buckets (`Guess`), and the first pass counts their low bits as it goes. An
-// iterative caller whose later queries drift (sigma clipping) has a pass also keep the keys of
-// the buckets where they will likely land, and later refinements there scan only those.
+// iterative caller whose later queries drift (sigma clipping) has a pass also keep the values
+// of the buckets where they will likely land, and later refinements there scan only those.
 
 /// The order-preserving map between `Float` and `UInt32`.
 ///
@@ -165,12 +165,13 @@ final class RadixIndex {
     let centred: CentredSums?
     /// Passes made over the data (for tuning).
     private(set) var passes = 0
-    /// The keys of the values in `gatheredBuckets`, kept by a pass that `gatherOnNextPass`
-    /// asked for: refining one of those buckets then scans these instead of the sample.
-    private var gathered: [UInt32] = []
+    /// The values in `gatheredBuckets`, kept by a pass that `gatherOnNextPass` asked for:
+    /// refining one of those buckets then scans these instead of the sample.
+    private var gathered: [Float] = []
     private var gatheredBuckets: [ClosedRange<Int>] = []
-    /// What the next pass over the data keeps.
+    /// What the next pass over the data keeps, and how many values that is.
     private var toGather: [ClosedRange<Int>] = []
+    private var toGatherCount = 0
 
     /// One parallel pass over the data. `withSums` also accumulates Σd, Σd² per bucket;
     /// `speculative` buckets (the first 15, from `Guess`) get their fine counts in the
@@ -315,13 +316,13 @@ final class RadixIndex {
 
     /// Counts the low key bits of the values in the `targets` buckets (at most 15; `table` maps
     /// bucket → slot 1…15 in its low bits), one histogram per slot; with `Gather` on, also
-    /// returns the keys of the unmasked values whose bucket's entry has the bit 0x80.
+    /// returns the unmasked values whose bucket's entry has the bit 0x80.
     private static func fineCounts<Gather: Switch>(_ s: SampleHandle, _ r: Range<Int>, table: [UInt8], slots: Int, _: Gather.Type,
-                                                   capacity: Int) -> (counts: [UInt32], keys: [UInt32]) {
+                                                   capacity: Int) -> (counts: [UInt32], kept: [Float]) {
         var h = [UInt32](repeating: 0, count: (slots + 1) << 16)
         guard let v = s.values else { return (h, []) }
         var n = 0
-        let keys = [UInt32](unsafeUninitializedCapacity: Gather.on ? capacity : 0) { kb, kept in
+        let kept = [Float](unsafeUninitializedCapacity: Gather.on ? capacity : 0) { kb, written in
             h.withUnsafeMutableBufferPointer { hb in
                 table.withUnsafeBufferPointer { tb in
                     let h = hb.baseAddress!, t = tb.baseAddress!, out = kb.baseAddress
@@ -330,7 +331,7 @@ final class RadixIndex {
                     while i < r.upperBound {
                         let k = SortKey.key(v[i])
                         let entry = Int(t[Int(truncatingIfNeeded: k >> 16)])
-                        var slot = Gather.on ? entry & 0x0F : entry
+                        var slot = entry & 0x0F
                         let use = m.map { $0[i] == 0 } ?? true
                         if m != nil { slot = use ? slot : 0 }
                         let low = Int(truncatingIfNeeded: k & 0xFFFF)
@@ -339,36 +340,19 @@ final class RadixIndex {
                         // histogram they stay in L1 (about 20% faster than either alternative).
                         h[slot == 0 ? low & 0xFF : slot << 16 | low] &+= 1
                         if Gather.on && entry & 0x80 != 0 && use {
-                            out![n] = k
+                            out![n] = v[i]
                             n &+= 1
                         }
                         i &+= 1
                     }
                 }
             }
-            kept = n
+            written = n
         }
-        return (h, keys)
+        return (h, kept)
     }
 
-    /// The fine counts of `buckets` (all gathered; at most 15) from the gathered keys.
-    private func refineFromGathered(_ buckets: [Int]) {
-        var table = [UInt8](repeating: 0, count: 65536)
-        for (i, b) in buckets.enumerated() { table[b] = UInt8(i + 1) }
-        var h = [Int](repeating: 0, count: (buckets.count + 1) << 16)
-        h.withUnsafeMutableBufferPointer { hb in
-            table.withUnsafeBufferPointer { t in
-                for k in gathered {
-                    let slot = Int(t[Int(truncatingIfNeeded: k >> 16)])
-                    let low = Int(truncatingIfNeeded: k & 0xFFFF)
-                    hb[slot == 0 ? low & 0xFF : slot << 16 | low] &+= 1
-                }
-            }
-        }
-        for (i, b) in buckets.enumerated() { fine[b] = Array(h[((i + 1) << 16)..<((i + 2) << 16)]) }
-    }
-
-    /// Whether the keys of bucket `b`'s values are all in `gathered`.
+    /// Whether bucket `b`'s values are all in `gathered`.
     private func isGathered(_ b: Int) -> Bool { gatheredBuckets.contains { $0.contains(b) } }
 
     private static func mergeFine(_ parts: [[UInt32]], slot: Int) -> [Int] {
@@ -395,47 +379,54 @@ final class RadixIndex {
             missing.append(b)
         }
         let maxSlots = 15
-        if gatheredOnly {
-            for start in stride(from: 0, to: missing.count, by: maxSlots) {
-                refineFromGathered(Array(missing[start..<min(start + maxSlots, missing.count)]))
-            }
-            return
-        }
         var start = 0
         while start < missing.count {
             let group = Array(missing[start..<min(start + maxSlots, missing.count)])
             start += group.count
             var table = [UInt8](repeating: 0, count: 65536)
             for (i, b) in group.enumerated() { table[b] = UInt8(i + 1) }
-            let sample = self.sample, slots = group.count
-            let parts: [(counts: [UInt32], keys: [UInt32])]
-            if toGather.isEmpty {
-                let t = table
+            let slots = group.count
+            let parts: [(counts: [UInt32], kept: [Float])]
+            if gatheredOnly {
+                // On one thread: a second core's histograms cost more to clear and merge than
+                // it saves on a few hundred thousand values (outliers +3 % of CPU).
+                parts = gathered.withUnsafeBufferPointer { g in
+                    [RadixIndex.fineCounts(SampleHandle(g, mask: nil), 0..<g.count, table: table, slots: slots, Off.self, capacity: 0)]
+                }
+            } else if toGather.isEmpty {
+                let sample = self.sample, t = table
                 parts = sample.perWorker { r in RadixIndex.fineCounts(sample, r, table: t, slots: slots, Off.self, capacity: 0) }
+                passes += 1
             } else {
                 for range in toGather { for b in range { table[b] |= 0x80 } }
-                let t = table, capacity = toGather.reduce(0) { $0 + prefix[$1.upperBound + 1] - prefix[$1.lowerBound] }
+                let sample = self.sample, t = table, capacity = toGatherCount
                 parts = sample.perWorker { r in RadixIndex.fineCounts(sample, r, table: t, slots: slots, On.self, capacity: capacity) }
-                gathered = parts.flatMap(\.keys)
+                gathered = parts.flatMap(\.kept)
                 gatheredBuckets = toGather
                 toGather = []
+                passes += 1
             }
-            passes += 1
             for (i, b) in group.enumerated() { fine[b] = RadixIndex.mergeFine(parts.map(\.counts), slot: i + 1) }
         }
     }
 
-    /// Has the next pass over the data also keep the keys of the values in `buckets` (finite
-    /// buckets only), if they hold at most half of the values: an iterative caller that
-    /// knows roughly where its later ranks and bounds fall then refines there by scanning
-    /// those keys, not the whole sample.
+    /// Has the next pass over the data also keep the values in `buckets` (finite buckets only),
+    /// if they are at most half of the values: an iterative caller that knows roughly where its
+    /// later ranks and bounds fall then refines there by scanning those, not the whole sample.
     func gatherOnNextPass(_ buckets: [ClosedRange<Int>]) {
-        let finite = buckets.compactMap { r -> ClosedRange<Int>? in
+        // Clipped to the finite buckets and merged where they overlap, so each value counts once.
+        var merged: [ClosedRange<Int>] = []
+        for r in buckets.sorted(by: { $0.lowerBound < $1.lowerBound }) {
             let lo = max(r.lowerBound, SortKey.firstBucket), hi = min(r.upperBound, SortKey.lastBucket)
-            return lo <= hi ? lo...hi : nil
+            guard lo <= hi else { continue }
+            if let last = merged.last, lo <= last.upperBound + 1 {
+                merged[merged.count - 1] = last.lowerBound...max(last.upperBound, hi)
+            } else {
+                merged.append(lo...hi)
+            }
         }
-        let n = finite.reduce(0) { $0 + prefix[$1.upperBound + 1] - prefix[$1.lowerBound] }
-        toGather = n > 0 && 2 * n <= total ? finite : []
+        let n = merged.reduce(0) { $0 + prefix[$1.upperBound + 1] - prefix[$1.lowerBound] }
+        (toGather, toGatherCount) = n > 0 && 2 * n <= total ? (merged, n) : ([], 0)
     }
 
     // MARK: Queries
