@@ -73,65 +73,6 @@ enum MedianFilter {
         ranks(src, height: size, width: size, ranks: [size * size / 2])[0]
     }
 
-    /// scipy.ndimage.rank_filter with mode='reflect' over a height×width window, for several
-    /// 0-based ranks at once; for an even side the window reaches one further back than
-    /// forward, as scipy's.
-    static func ranks(_ src: Plane<Float>, height sy: Int, width sx: Int, ranks: [Int]) -> [Plane<Float>] {
-        let w = src.width, h = src.height
-        let padded = Boundary.reflect.pad(src, top: sy / 2, left: sx / 2, bottom: sy - 1 - sy / 2, right: sx - 1 - sx / 2)
-        let pw = padded.width
-        let outs = ranks.map { _ in Plane<Float>.unset(width: w, height: h) }
-        let n = sx * sy
-        // Each window is sx sorted columns of sy: the columns are sorted once per row (shared by
-        // sx windows) and a network that only merges them picks the ranks; for 15×15 about half
-        // the comparators of sorting the window whole.
-        let columnSort = Network(sy, outputs: Array(0..<sy))
-        let (merge, slots) = Network.merging(runs: sx, length: sy, outputs: ranks)
-        src.forEachRowBlock { block in
-            let v = UnsafeMutablePointer<Lanes>.allocateAligned(capacity: n); defer { v.deallocate() }
-            let g = UnsafeMutablePointer<Lanes>.allocateAligned(capacity: 2 * n); defer { g.deallocate() }
-            let columns = UnsafeMutablePointer<Float>.allocate(capacity: sy * pw); defer { columns.deallocate() }
-            for y in block {
-                // Row k of `columns`: the k-th smallest of each padded column's sy values.
-                tiles(from: 0, to: pw) { c in
-                    for k in 0..<sy { v[k] = load(padded.base + (y + k) * pw + c) }
-                    columnSort.sort(v)
-                    for k in 0..<sy { store(v[k], columns + k * pw + c) }
-                } scalar: { c in
-                    let sorted = (0..<sy).map { padded[c, y + $0] }.sorted()
-                    for k in 0..<sy { columns[k * pw + c] = sorted[k] }
-                }
-                let stride = Lanes.scalarCount
-                pairedTiles(from: 0, to: w) { x in
-                    for j in 0..<sx {
-                        for k in 0..<sy {
-                            let p = columns + k * pw + x + j, wire = 2 * (j * sy + k)
-                            g[wire] = load(p)
-                            g[wire + 1] = load(p + stride)
-                        }
-                    }
-                    merge.sortPair(g)
-                    for (out, slot) in zip(outs, slots) {
-                        store(g[2 * slot], out.base + y * w + x)
-                        store(g[2 * slot + 1], out.base + y * w + x + stride)
-                    }
-                } single: { x in
-                    for j in 0..<sx {
-                        for k in 0..<sy { v[j * sy + k] = load(columns + k * pw + x + j) }
-                    }
-                    merge.sort(v)
-                    for (out, slot) in zip(outs, slots) { store(v[slot], out.base + y * w + x) }
-                } scalar: { x in
-                    var values: [Float] = []
-                    for j in 0..<sy { for k in 0..<sx { values.append(padded[x + k, y + j]) } }
-                    values.sort()
-                    for (out, r) in zip(outs, ranks) { out[x, y] = values[r] }
-                }
-            }
-        }
-        return outs
-    }
-
     /// Calls `vector` for tiles of `Lanes.scalarCount` pixels covering lo..<hi (the last one
     /// shifted left to end at hi, recomputing a few pixels), or `scalar` per pixel when the span
     /// is shorter.
@@ -154,17 +95,6 @@ enum MedianFilter {
         to.update(from: from, count: r)
         (to + w - r).update(from: from + w - r, count: r)
         return true
-    }
-
-    /// `tiles` two at a time: `paired` for spans of two tiles (the last one shifted left to end
-    /// at hi), `single` and `scalar` as in `tiles` when the span is shorter than two tiles.
-    @inline(__always)
-    static func pairedTiles(from lo: Int, to hi: Int, paired: (Int) -> Void, single: (Int) -> Void, scalar: (Int) -> Void) {
-        let span = 2 * Lanes.scalarCount
-        guard hi - lo >= span else { tiles(from: lo, to: hi, vector: single, scalar: scalar); return }
-        var x = lo
-        while x + span <= hi { paired(x); x += span }
-        if x < hi { paired(hi - span) }
     }
 
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Lanes {
@@ -199,20 +129,22 @@ enum MedianFilter {
 
         init(pairs: [(Int32, Int32)], n: Int) { self.pairs = pairs; self.n = n }
 
-        /// A network for `runs` sorted runs of `length` values, run j in slots j·length ..< (j+1)·length,
-        /// that puts the given ranks of the whole in the slots it returns: Batcher's odd-even
-        /// merge sort from the phase that merges runs (runs padded to a power of two with +∞,
-        /// which needs no comparator: a +∞ on the low wire is a relabelling), pruned to the
-        /// comparators the wanted ranks depend on.
-        static func merging(runs r: Int, length m: Int, outputs: [Int]) -> (Network, [Int]) {
+        /// A network for sorted runs of the given lengths, run j in the slots after runs
+        /// 0 ..< j, that puts the given ranks of the whole in the slots it returns: Batcher's
+        /// odd-even merge sort from the phase that merges runs (each run padded to the same
+        /// power of two, and their count too, with +∞, which needs no comparator: a +∞ on the
+        /// low wire is a relabelling), pruned to the comparators the wanted ranks depend on.
+        static func merging(lengths: [Int], outputs: [Int]) -> (Network, [Int]) {
             var run = 1, count = 1
-            while run < m { run <<= 1 }
-            while count < r { count <<= 1 }
+            while run < lengths.max()! { run <<= 1 }
+            while count < lengths.count { count <<= 1 }
             let size = run * count
+            var first = 0
+            let starts = lengths.map { l in defer { first += l }; return first }
             // The slot each wire's value sits in; nil for +∞.
             var slot: [Int?] = (0..<size).map { w in
                 let j = w / run, k = w % run
-                return j < r && k < m ? j * m + k : nil
+                return j < lengths.count && k < lengths[j] ? starts[j] + k : nil
             }
             var pairs: [(Int32, Int32)] = []
             StackKernel.batcherComparators(size: size, from: run) { a, b in
@@ -226,7 +158,7 @@ enum MedianFilter {
                 kept.append((a, b))
                 needed.insert(Int(a)); needed.insert(Int(b))
             }
-            return (Network(pairs: kept.reversed(), n: r * m), wanted)
+            return (Network(pairs: kept.reversed(), n: first), wanted)
         }
 
         /// Puts the wanted outputs of v[0..<n] in place, lane by lane.
