@@ -149,39 +149,80 @@ struct BackgroundMap: Sendable {
     }
 
     /// Ascending sort of finite floats by an LSD radix sort over their order-preserving bit
-    /// keys (11, 11 and 10 bits): the same order as `sort()` (±0 are equal in value, and only
-    /// values are read), several times faster on the 4096 values of a mesh.
+    /// keys less the smallest key, so that only the bits that vary are sorted: two passes of
+    /// at most 11 bits for a mesh of sky and noise, three when a star widens the range. The
+    /// same order as `sort()` (±0 are equal in value, and only values are read). A pass's
+    /// counters chain through memory when neighbouring values share a bucket (a mesh's top
+    /// digit is nearly one bucket: the old fixed digits spent most of the align stage's sort
+    /// there), so the counts go to two tables by parity and the scatter runs from both ends of
+    /// the array, the front filling each bucket upwards and the back downwards: two chains
+    /// that overlap, and still a stable pass.
     static func radixSort(_ values: inout [Float]) {
         let n = values.count
         guard n > 64 else { values.sort(); return }
         let keys = UnsafeMutablePointer<UInt32>.allocate(capacity: 2 * n)
-        let counts = UnsafeMutablePointer<Int>.allocate(capacity: 2048)
-        defer { keys.deallocate(); counts.deallocate() }
+        defer { keys.deallocate() }
         var src = keys, dst = keys + n
+        var lo = UInt32.max, hi = UInt32.min
         values.withUnsafeBufferPointer { vp in
             for k in 0..<n {
                 let b = vp[k].bitPattern
-                src[k] = b & 0x8000_0000 != 0 ? ~b : b | 0x8000_0000
+                let key = b & 0x8000_0000 != 0 ? ~b : b | 0x8000_0000
+                src[k] = key
+                lo = min(lo, key); hi = max(hi, key)
             }
         }
-        for (shift, bits) in [(UInt32(0), UInt32(11)), (11, 11), (22, 10)] {
-            let mask = (UInt32(1) << bits) - 1, buckets = 1 << Int(bits)
-            counts.initialize(repeating: 0, count: buckets)
-            for k in 0..<n { counts[Int((src[k] >> shift) & mask)] += 1 }
-            // Every key in one bucket: this digit orders nothing.
-            if counts[Int((src[0] >> shift) & mask)] == n { continue }
-            var total = 0
-            for k in 0..<buckets { let c = counts[k]; counts[k] = total; total += c }
-            for k in 0..<n {
-                let d = Int((src[k] >> shift) & mask)
-                dst[counts[d]] = src[k]
-                counts[d] += 1
+        // Every value the same bits: already in order.
+        guard lo < hi else { return }
+        let bits = 32 - (hi - lo).leadingZeroBitCount
+        let passes = (bits + 10) / 11, width = (bits + passes - 1) / passes
+        let buckets = 1 << width, mask = UInt32(buckets - 1)
+        // Table t of pass p: counts[(p · 2 + t) · buckets + digit].
+        let counts = UnsafeMutablePointer<UInt32>.allocate(capacity: 2 * passes * buckets)
+        let head = UnsafeMutablePointer<Int>.allocate(capacity: 2 * buckets), tail = head + buckets
+        defer { counts.deallocate(); head.deallocate() }
+        counts.initialize(repeating: 0, count: 2 * passes * buckets)
+        let w1 = UInt32(width), w2 = UInt32(2 * width)
+        let c1 = counts + 2 * buckets, c2 = counts + 4 * buckets
+        var k = 0
+        while k < n {
+            // Table 0 for even k, 1 for odd (the digits of the last pass read 0 when it is absent).
+            let t = (k & 1) &* buckets
+            let v = src[k] &- lo
+            src[k] = v
+            counts[t &+ Int(v & mask)] &+= 1
+            if passes > 1 { c1[t &+ Int((v >> w1) & mask)] &+= 1 }
+            if passes > 2 { c2[t &+ Int((v >> w2) & mask)] &+= 1 }
+            k &+= 1
+        }
+        for p in 0..<passes {
+            let shift = UInt32(p * width)
+            var total = 0, full = false
+            for d in 0..<buckets {
+                let c = Int(counts[2 * p * buckets + d] &+ counts[(2 * p + 1) * buckets + d])
+                full = full || c == n
+                head[d] = total
+                total += c
+                tail[d] = total
             }
+            // Every key in one bucket: this digit orders nothing.
+            if full { continue }
+            var i = 0, j = n - 1
+            while i < j {
+                let a = src[i], b = src[j]
+                let da = Int((a >> shift) & mask), db = Int((b >> shift) & mask)
+                dst[head[da]] = a
+                head[da] &+= 1
+                tail[db] &-= 1
+                dst[tail[db]] = b
+                i &+= 1; j &-= 1
+            }
+            if i == j { dst[head[Int((src[i] >> shift) & mask)]] = src[i] }
             swap(&src, &dst)
         }
         values.withUnsafeMutableBufferPointer { vp in
             for k in 0..<n {
-                let b = src[k]
+                let b = src[k] &+ lo
                 vp[k] = Float(bitPattern: b & 0x8000_0000 != 0 ? b & 0x7FFF_FFFF : ~b)
             }
         }

@@ -16,6 +16,19 @@ import Testing
             BackgroundMap.radixSort(&mine)
             #expect(mine == values.sorted())
         }
+        // A sky mesh (two passes), the same with a bright star and negative noise (three), an
+        // even count, and values that differ in their lowest bit only.
+        for (n, star) in [(4096, false), (4096, true), (16383, true), (1000, false)] {
+            var values = (0..<n).map { _ in Float(400 + (rng.uniform() - 0.5) * 80) }
+            if star { values += (0..<40).map { _ in Float(rng.uniform() * 60000) } + [-35, -0.5] }
+            var mine = values
+            BackgroundMap.radixSort(&mine)
+            #expect(mine == values.sorted())
+        }
+        let close = (0..<301).map { Float(bitPattern: 0x43c8_0000 + UInt32($0 % 2)) }
+        var sortedClose = close
+        BackgroundMap.radixSort(&sortedClose)
+        #expect(sortedClose == close.sorted())
         var flat = [Float](repeating: 7, count: 500)   // one bucket in every digit
         BackgroundMap.radixSort(&flat)
         #expect(flat == [Float](repeating: 7, count: 500))
