@@ -373,13 +373,69 @@ struct Band {
             }
             return missed
         }
-        // The square kernel's corners, a row segment at a time (eight planes of nx, see squareCorners).
-        let corners = kernel == .square ? UnsafeMutablePointer<Double>.allocate(capacity: 8 * nx) : nil
-        defer { corners?.deallocate() }
+        if kernel == .square {
+            // The corners a row segment at a time (eight planes of nx, see squareCorners), then
+            // four drops a step where all four drop (not skipped, weight ≠ 0, mapped): their
+            // geometry in vector lanes (`SquareLanes`), then each lane's updates in turn, so the
+            // sums take the same additions in the same order as one drop at a time.
+            let corners = UnsafeMutablePointer<Double>.allocate(capacity: 8 * nx)
+            defer { corners.deallocate() }
+            for strip in 0..<walk.strips {
+                for j in scanner.rows where !walk.misses(window, strip: strip, row: j) {
+                    let segment = walk.columns(scanner, strip: strip, row: j)
+                    squareCorners(input, row: j, segment, half, into: corners)
+                    var i = segment.lowerBound
+                    while i < segment.upperBound {
+                        var ready = i + 4 <= segment.upperBound
+                        if ready {
+                            for l in 0..<4 {
+                                let k = j * nx + i + l
+                                if limited, window.skipsRow(input.y[k]) || (window.columnsLimited && window.skipsColumn(input.x[k])) { ready = false }
+                                if (input.weights?[k - input.offset] ?? 1) * scale == 0 { ready = false }
+                            }
+                            ready = ready && SquareLanes.finite(corners, column: i, planeSize: nx)
+                        }
+                        guard ready else {
+                            // This pixel alone, as the general loop would.
+                            let k = j * nx + i, kd = k - input.offset
+                            i += 1
+                            if limited, window.skipsRow(input.y[k]) || (window.columnsLimited && window.skipsColumn(input.x[k])) { continue }
+                            let w = (input.weights?[kd] ?? 1) * scale
+                            if w == 0 { continue }
+                            let c = Quad(corners, column: i - 1, planeSize: nx)
+                            guard c.isFinite else { miss(input.x[k], input.y[k]); continue }
+                            let e2 = input.errors.map { $0[kd] * $0[kd] * iscale * iscale } ?? 0
+                            dropSquare(c, input.data[kd] * iscale, Double(w), input.dq?[kd] ?? 0, e2)
+                            continue
+                        }
+                        let lanes = SquareLanes(corners, column: i, planeSize: nx, rows: rows, columns: columns)
+                        for l in 0..<4 {
+                            let kd = j * nx + i + l - input.offset
+                            let w = (input.weights?[kd] ?? 1) * scale
+                            let d = input.data[kd] * iscale
+                            let q = input.dq?[kd] ?? 0
+                            let e2 = input.errors.map { $0[kd] * $0[kd] * iscale * iscale } ?? 0
+                            guard lanes.block[l] else {
+                                dropSquare(Quad(corners, column: i + l, planeSize: nx), d, Double(w), q, e2)
+                                continue
+                            }
+                            let wj = Double(w) / lanes.jaco[l]
+                            let i0 = Int(lanes.i0[l]), j0 = Int(lanes.j0[l])
+                            let a00 = lanes.a00[l], a10 = lanes.a10[l], a01 = lanes.a01[l], a11 = lanes.a11[l]
+                            if a00 != 0 { update(j0, i0, d, Float(a00 * wj), q, e2) }
+                            if a10 != 0 { update(j0 + 1, i0, d, Float(a10 * wj), q, e2) }
+                            if a01 != 0 { update(j0, i0 + 1, d, Float(a01 * wj), q, e2) }
+                            if a11 != 0 { update(j0 + 1, i0 + 1, d, Float(a11 * wj), q, e2) }
+                        }
+                        i += 4
+                    }
+                }
+            }
+            return missed
+        }
         for strip in 0..<walk.strips {
             for j in scanner.rows where !walk.misses(window, strip: strip, row: j) {
                 let segment = walk.columns(scanner, strip: strip, row: j)
-                if let corners { squareCorners(input, row: j, segment, half, into: corners) }
                 for i in segment {
                     let k = j * nx + i
                     let oy = input.y[k]
@@ -399,9 +455,7 @@ struct Band {
                         guard ii >= columns.lowerBound, ii < columns.upperBound, jj >= rows.lowerBound, jj < rows.upperBound else { continue }
                         update(jj, ii, d, w, q, e2)
                     case .square:
-                        let c = Quad(corners!, column: i, planeSize: nx)
-                        guard c.isFinite else { miss(input.x[k], oy); continue }
-                        dropSquare(c, d, Double(w), q, e2)
+                        preconditionFailure("square drops have their own loop above")
                     case .turbo, .lanczos2, .lanczos3, .gaussian:
                         let ox = input.x[k]
                         guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
