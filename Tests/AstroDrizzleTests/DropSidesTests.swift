@@ -127,4 +127,51 @@ import Testing
         #expect(tested > 1000)
         #expect(worst < 4e-12, "worst \(worst)")
     }
+
+    /// Four drops in vector lanes (`SquareLanes`) against one drop at a time (`dropSquare`'s
+    /// extent and block test, `DropSides.block`): the same block decision, pixel and areas, bit
+    /// for bit, on drops of every rotation and scale near 1, some straddling three pixels, some
+    /// crossing a band's edge.
+    @Test func fourLanesAreOneDropAtATime() {
+        var rng = SeededGenerator(seed: 21)
+        let n = 64, rows = 1990..<2010, columns = 95..<106
+        var planes = [Double](repeating: 0, count: 8 * n), blocks = 0
+        for _ in 0..<500 {
+            var quads: [Quad] = []
+            for i in 0..<n {
+                let q = Self.square(cx: Double.random(in: 94...106, using: &rng), cy: Double.random(in: 1989...2011, using: &rng),
+                                    side: Double.random(in: 0.8...1.3, using: &rng), angle: Double.random(in: -0.4...0.4, using: &rng))
+                quads.append(q)
+                for (p, v) in [q.x0, q.y0, q.x1, q.y1, q.x2, q.y2, q.x3, q.y3].enumerated() { planes[p * n + i] = v }
+            }
+            planes.withUnsafeBufferPointer { pp in
+                for i in stride(from: 0, to: n, by: 4) {
+                    #expect(SquareLanes.finite(pp.baseAddress!, column: i, planeSize: n))
+                    let lanes = SquareLanes(pp.baseAddress!, column: i, planeSize: n, rows: rows, columns: columns)
+                    for l in 0..<4 {
+                        let q = quads[i + l]
+                        func pixel(_ v: Double) -> Int { Int(min(max(v + 0.5, -1e9), 1e9)) }
+                        let ylow = min(min(q.y0, q.y1), min(q.y2, q.y3)), yhigh = max(max(q.y0, q.y1), max(q.y2, q.y3))
+                        let xlow = min(min(q.x0, q.x1), min(q.x2, q.x3)), xhigh = max(max(q.x0, q.x1), max(q.x2, q.x3))
+                        let j0 = max(pixel(ylow), rows.lowerBound), j1 = min(pixel(yhigh), rows.upperBound - 1)
+                        let i0 = max(pixel(xlow), columns.lowerBound), i1 = min(pixel(xhigh), columns.upperBound - 1)
+                        let ox = Double(i0) - 0.5, oy = Double(j0) - 0.5
+                        let block = i1 == i0 + 1 && j1 == j0 + 1 && xlow >= ox && xhigh <= ox + 2 && ylow >= oy && yhigh <= oy + 2
+                        #expect(lanes.block[l] == block)
+                        guard block else { continue }
+                        blocks += 1
+                        let jaco = 0.5 * ((q.x1 - q.x3) * (q.y0 - q.y2) - (q.x0 - q.x2) * (q.y1 - q.y3))
+                        let a = DropSides(q).block(ox, oy)
+                        #expect(Int(lanes.i0[l]) == i0 && Int(lanes.j0[l]) == j0 && lanes.jaco[l].bitPattern == jaco.bitPattern)
+                        #expect(lanes.a00[l].bitPattern == a.0.bitPattern && lanes.a10[l].bitPattern == a.1.bitPattern)
+                        #expect(lanes.a01[l].bitPattern == a.2.bitPattern && lanes.a11[l].bitPattern == a.3.bitPattern)
+                    }
+                }
+            }
+        }
+        #expect(blocks > 5000)
+        // A corner that is not finite keeps its four drops out of the lanes.
+        planes[3 * n + 2] = .nan
+        #expect(!planes.withUnsafeBufferPointer { SquareLanes.finite($0.baseAddress!, column: 0, planeSize: n) })
+    }
 }
