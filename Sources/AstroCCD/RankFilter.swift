@@ -5,16 +5,18 @@ extension MedianFilter {
     /// 0-based ranks at once; for an even side the window reaches one further back than
     /// forward, as scipy's.
     ///
-    /// Windows are taken in tiles of `RankTile.rows` output rows (four where the window and the
-    /// image allow) by 16 pixels, two tiles at a time (the comparators chain through memory, so
-    /// a second independent tile fills the wait). The four windows of a tile share all but
-    /// three of their rows: those are merged once from sorted columns, keeping only the band of
-    /// ranks the rows still to come can reach; each pair of outputs then merges its two shared
-    /// rows into that band, and each output picks its rank from its pair's band and its last
-    /// row directly (the k-th of two sorted runs is the least of max(a[k−i], b[i−1]) over i).
-    /// For ccdmask's 15×15 window that is about a third of the comparators of merging every
-    /// window from its fifteen sorted columns (Adams, "Fast median filters using separable
-    /// sorting networks", 2021, shares work between neighbouring windows the same way).
+    /// Windows are taken in tiles of `RankTile.rows` output rows (eight, or the largest power of
+    /// two the window's height and the image allow) by 16 pixels, two tiles at a time (the
+    /// comparators chain through memory, so a second independent tile fills the wait). The
+    /// windows of a tile share all but rows − 1 of their rows: those are merged once from sorted
+    /// columns, keeping only the band of ranks the rows still to come can reach; each half of
+    /// the tile then merges the rows its windows share into that band, and so on down to single
+    /// outputs, which pick their rank from their pair's band and their last row directly (the
+    /// k-th of two sorted runs is the least of max(a[k−i], b[i−1]) over i). For ccdmask's 15×15
+    /// window that is about a third of the comparators of merging every window from its fifteen
+    /// sorted columns: ccdmask 0.79 → 0.32 s of CPU with tiles of four rows, 0.30 with eight
+    /// (Adams, "Fast median filters using separable sorting networks", 2021, shares work between
+    /// neighbouring windows the same way).
     static func ranks(_ src: Plane<Float>, height sy: Int, width sx: Int, ranks: [Int]) -> [Plane<Float>] {
         let w = src.width, h = src.height
         let padded = Boundary.reflect.pad(src, top: sy / 2, left: sx / 2, bottom: sy - 1 - sy / 2, right: sx - 1 - sx / 2)
@@ -35,7 +37,7 @@ extension MedianFilter {
             }
             return outs
         }
-        let tile = RankTile(width: sx, height: sy, ranks: ranks, rows: [4, 2, 1].first { $0 <= min(sy, h) }!)
+        let tile = RankTile(width: sx, height: sy, ranks: ranks, rows: [8, 4, 2, 1].first { $0 <= min(sy, h) }!)
         let rows = tile.rows, core = tile.coreLength
         // Tile origins along a row, 16 pixels each (the last shifted left to end at w), in pairs
         // (an odd last one paired with itself).
