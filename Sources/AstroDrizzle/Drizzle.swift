@@ -356,14 +356,48 @@ struct Band {
         if kernel == .turbo && input.dq == nil && input.errors == nil && variance == nil && dq == nil && context == nil && !incremental {
             // The turbo kernel onto image and weight alone (the outliers' single drizzles): the
             // general loop's steps, in a loop small enough for the drop to be inlined, its
-            // branches on planes that are absent gone.
+            // branches on planes that are absent gone; four drops a step where all four drop
+            // (not skipped, weight ≠ 0, mapped), their boxes in vector lanes (`TurboLanes`),
+            // then each lane's updates in turn, the same additions in the same order.
+            typealias V = SIMD4<Double>
             for strip in 0..<walk.strips {
                 for j in scanner.rows where !walk.misses(window, strip: strip, row: j) {
-                    for i in walk.columns(scanner, strip: strip, row: j) {
-                        let k = j * nx + i
+                    let segment = walk.columns(scanner, strip: strip, row: j)
+                    var i = segment.lowerBound
+                    while i < segment.upperBound {
+                        let k = j * nx + i, kd = k - input.offset
+                        if i + 4 <= segment.upperBound {
+                            let x = UnsafeRawPointer(input.x + k).loadUnaligned(as: V.self)
+                            let y = UnsafeRawPointer(input.y + k).loadUnaligned(as: V.self)
+                            let w4 = (input.weights.map { UnsafeRawPointer($0 + kd).loadUnaligned(as: SIMD4<Float>.self) }
+                                      ?? SIMD4<Float>(repeating: 1)) * scale
+                            var ready = all(((x - x) + (y - y)) .== V(repeating: 0)) && !any(w4 .== SIMD4<Float>(repeating: 0))
+                            if ready && limited {
+                                for l in 0..<4 where window.skipsRow(y[l]) || (window.columnsLimited && window.skipsColumn(x[l])) { ready = false }
+                            }
+                            if ready {
+                                let ws = V(repeating: turboScale) * V(Double(w4[0]), Double(w4[1]), Double(w4[2]), Double(w4[3]))
+                                let lanes = TurboLanes(x: x, y: y, half: turboHalf, ws: ws, rows: rows, columns: columns)
+                                for l in 0..<4 {
+                                    let d = input.data[kd + l] * iscale
+                                    guard lanes.usual[l] else { dropTurbo(x[l], y[l], turboHalf, turboScale, d, w4[l], 0, 0); continue }
+                                    let n0 = Int(lanes.n0[l]), m0 = Int(lanes.m0[l])
+                                    let fx1 = lanes.fx1[l], fy1 = lanes.fy1[l]
+                                    update(m0, n0, d, Float(lanes.w00[l]), 0, 0)
+                                    if fx1 > 0 { update(m0, n0 + 1, d, Float(lanes.w01[l]), 0, 0) }
+                                    if fy1 > 0 {
+                                        update(m0 + 1, n0, d, Float(lanes.w10[l]), 0, 0)
+                                        if fx1 > 0 { update(m0 + 1, n0 + 1, d, Float(lanes.w11[l]), 0, 0) }
+                                    }
+                                }
+                                i += 4
+                                continue
+                            }
+                        }
+                        // This pixel alone.
+                        i += 1
                         let ox = input.x[k], oy = input.y[k]
                         if limited, window.skipsRow(oy) || (window.columnsLimited && window.skipsColumn(ox)) { continue }
-                        let kd = k - input.offset
                         let w = (input.weights?[kd] ?? 1) * scale
                         if w == 0 { continue }
                         guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
