@@ -81,7 +81,7 @@ extension FITSFile {
         case FLOAT_IMG:
             let v = raw.assumingMemoryBound(to: UInt32.self)
             if identity {
-                for i in 0..<count { out[i] = Float(bitPattern: UInt32(bigEndian: v[i])) }
+                ByteOrder.swap32(UnsafeRawPointer(v), UnsafeMutableRawPointer(out), count: count)
             } else {
                 for i in 0..<count { out[i] = Float(Double(Float(bitPattern: UInt32(bigEndian: v[i]))) * scale + zero) }
             }

@@ -308,15 +308,30 @@ struct DataUnit {
             }
             switch hdu.pixelType {
             case .float32:
-                out.withMemoryRebound(to: UInt32.self, capacity: n) { dst in
-                    for k in 0..<n { dst[k] = src[first + k].bitPattern.bigEndian }
-                }
+                ByteOrder.swap32(src.baseAddress! + first, out, count: n)
             case .float64:
                 out.withMemoryRebound(to: UInt64.self, capacity: n) { dst in
                     for k in 0..<n { dst[k] = Double(src[first + k]).bitPattern.bigEndian }
                 }
             case .uint8:
-                for k in 0..<n { let v = src[first + k]; out[k] = v.isNaN ? 0 : UInt8(clamping: integer(v)) }
+                // Eight at a time: rounded half away from zero (truncated, then a step where the
+                // part cut off is half or more), clamped to [lo, 255], NaN to 0: what `integer`
+                // and the clamping give every value. The result read from the low byte of
+                // r + 2²³, whose mantissa then holds it.
+                typealias F = SIMD8<Float>
+                let low = F(repeating: Float(lo)), high = F(repeating: 255), one = F(repeating: 1), zero = F(repeating: 0)
+                var k = 0
+                while k + 8 <= n {
+                    let v = UnsafeRawPointer(src.baseAddress! + first + k).loadUnaligned(as: F.self)
+                    let t = v.rounded(.towardZero), cut = v - t
+                    var r = t + zero.replacing(with: one, where: cut .>= F(repeating: 0.5)) - zero.replacing(with: one, where: cut .<= F(repeating: -0.5))
+                    r = r.replacing(with: low, where: r .< low).replacing(with: high, where: r .> high)
+                    r = r.replacing(with: 0, where: v .!= v)
+                    let bits = unsafeBitCast(r + F(repeating: 8_388_608), to: SIMD8<UInt32>.self)
+                    UnsafeMutableRawPointer(out + k).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: bits), as: SIMD8<UInt8>.self)
+                    k += 8
+                }
+                while k < n { let v = src[first + k]; out[k] = v.isNaN ? 0 : UInt8(clamping: integer(v)); k += 1 }
             case .int16:
                 out.withMemoryRebound(to: UInt16.self, capacity: n) { dst in
                     for k in 0..<n {

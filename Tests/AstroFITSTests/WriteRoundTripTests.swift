@@ -47,6 +47,27 @@ import AstroTestSupport
         #expect(back.header.history.contains("made by a test"))
     }
 
+    /// Byte images are written eight pixels at a time: rounding half away from zero, clamping
+    /// and NaN there must be the scalar rule's, with and without a BLANK code reserved.
+    @Test(arguments: [false, true])
+    func bytePixelsRoundAndClampAsOneAtATime(withNaN: Bool) throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let path = dir.appendingPathComponent("bytes.fits").path
+        let edges: [Float] = [-.infinity, -1e30, -3.5, -0.5, -0.49999997, -0.0, 0, 0.49999997, 0.5, 1.4999999, 1.5, 2.5,
+                              3.5, 7.49999, 254.49998, 254.5, 255, 255.5, 256, 8_388_607.5, 1e30, .infinity]
+        var pixels = edges + edges.reversed() + edges.map { $0 / 3 }
+        if withNaN { pixels[13] = .nan }
+        let image = Image(width: pixels.count, height: 1, pixels: pixels, header: Header())
+        try FITSWriter.write([OutputHDU(image, pixelType: .uint8)], to: path, overwrite: false)
+        let back = try FITS.readImage(path)
+        let low = withNaN ? 1.0 : 0.0
+        for (a, b) in zip(pixels, back.pixels) {
+            if a.isNaN { #expect(b.isNaN); continue }
+            let want = min(max(Double(a).rounded(.toNearestOrAwayFromZero), low), 255)
+            #expect(Double(b) == want, "wrote \(a), read \(b)")
+        }
+    }
+
     /// A product written from a product keeps one copy of the FITS standard's reference
     /// comment, not one more per step (the chain's masters carried three).
     @Test(arguments: [PixelType.float32, .int16])
