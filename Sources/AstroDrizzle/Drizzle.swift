@@ -381,14 +381,11 @@ struct Band {
                                 for l in 0..<4 {
                                     let d = input.data[kd + l] * iscale
                                     guard lanes.usual[l] else { dropTurbo(x[l], y[l], turboHalf, turboScale, d, w4[l], 0, 0); continue }
-                                    let n0 = Int(lanes.n0[l]), m0 = Int(lanes.m0[l])
-                                    let fx1 = lanes.fx1[l], fy1 = lanes.fy1[l]
-                                    update(m0, n0, d, Float(lanes.w00[l]), 0, 0)
-                                    if fx1 > 0 { update(m0, n0 + 1, d, Float(lanes.w01[l]), 0, 0) }
-                                    if fy1 > 0 {
-                                        update(m0 + 1, n0, d, Float(lanes.w10[l]), 0, 0)
-                                        if fx1 > 0 { update(m0 + 1, n0 + 1, d, Float(lanes.w11[l]), 0, 0) }
-                                    }
+                                    let fx1 = lanes.fx1[l] > 0, fy1 = lanes.fy1[l] > 0
+                                    let keepLower = SIMD2<Int32>(1, fx1 ? 1 : 0) .!= 0, keepUpper = SIMD2<Int32>(fy1 ? 1 : 0, fy1 && fx1 ? 1 : 0) .!= 0
+                                    updateBlock(Int(lanes.m0[l]), Int(lanes.n0[l]), d,
+                                                lower: SIMD2(Float(lanes.w00[l]), Float(lanes.w01[l])), upper: SIMD2(Float(lanes.w10[l]), Float(lanes.w11[l])),
+                                                keepLower: keepLower, keepUpper: keepUpper, 0, 0)
                                 }
                                 i += 4
                                 continue
@@ -456,10 +453,17 @@ struct Band {
                             let wj = Double(w) / lanes.jaco[l]
                             let i0 = Int(lanes.i0[l]), j0 = Int(lanes.j0[l])
                             let a00 = lanes.a00[l], a10 = lanes.a10[l], a01 = lanes.a01[l], a11 = lanes.a11[l]
-                            if a00 != 0 { update(j0, i0, d, Float(a00 * wj), q, e2) }
-                            if a10 != 0 { update(j0 + 1, i0, d, Float(a10 * wj), q, e2) }
-                            if a01 != 0 { update(j0, i0 + 1, d, Float(a01 * wj), q, e2) }
-                            if a11 != 0 { update(j0 + 1, i0 + 1, d, Float(a11 * wj), q, e2) }
+                            if incremental {
+                                if a00 != 0 { update(j0, i0, d, Float(a00 * wj), q, e2) }
+                                if a10 != 0 { update(j0 + 1, i0, d, Float(a10 * wj), q, e2) }
+                                if a01 != 0 { update(j0, i0 + 1, d, Float(a01 * wj), q, e2) }
+                                if a11 != 0 { update(j0 + 1, i0 + 1, d, Float(a11 * wj), q, e2) }
+                                continue
+                            }
+                            let keepLower = SIMD2<Int32>(a00 != 0 ? 1 : 0, a01 != 0 ? 1 : 0) .!= 0
+                            let keepUpper = SIMD2<Int32>(a10 != 0 ? 1 : 0, a11 != 0 ? 1 : 0) .!= 0
+                            updateBlock(j0, i0, d, lower: SIMD2(Float(a00 * wj), Float(a01 * wj)), upper: SIMD2(Float(a10 * wj), Float(a11 * wj)),
+                                        keepLower: keepLower, keepUpper: keepUpper, q, e2)
                         }
                         i += 4
                     }
@@ -577,6 +581,43 @@ struct Band {
                 let dx = ox - Double(ii), dy = oy - Double(jj)
                 update(jj, ii, d, Float(es * exp(-(dx * dx + dy * dy) * efac)) * w, q, e2)
             }
+        }
+    }
+
+    /// `update` of the 2×2 pixels whose lower left is (row, column), lower pair then upper pair,
+    /// each pixel only where its `keep` lane is set (as the callers' tests skip `update`): two
+    /// pixels a vector, a pixel not kept given −0 to add (an exact no-op, −0 included) and no
+    /// bits. The four pixels are distinct, so each one's additions keep their order. Weighted
+    /// sums only (not `incremental`).
+    @inline(__always)
+    private func updateBlock(_ row: Int, _ column: Int, _ d: Float, lower: SIMD2<Float>, upper: SIMD2<Float>,
+                             keepLower: SIMDMask<SIMD2<Int32>>, keepUpper: SIMDMask<SIMD2<Int32>>, _ q: UInt32, _ e2: Float) {
+        let p = (row - firstRow) * width + (column - firstColumn)
+        updatePair(p, d, lower, keepLower, q, e2)
+        updatePair(p + width, d, upper, keepUpper, q, e2)
+    }
+
+    /// `updateBlock`'s two neighbouring pixels p, p + 1.
+    @inline(__always)
+    private func updatePair(_ p: Int, _ d: Float, _ dow: SIMD2<Float>, _ keep: SIMDMask<SIMD2<Int32>>, _ q: UInt32, _ e2: Float) {
+        typealias F = SIMD2<Float>
+        let none = F(repeating: -0.0), skip = .!keep
+        let i = UnsafeMutableRawPointer(image + p), w = UnsafeMutableRawPointer(weight + p)
+        i.storeBytes(of: i.loadUnaligned(as: F.self) + (dow * d).replacing(with: none, where: skip), as: F.self)
+        w.storeBytes(of: w.loadUnaligned(as: F.self) + dow.replacing(with: none, where: skip), as: F.self)
+        if let variance {
+            let v = UnsafeMutableRawPointer(variance + p)
+            v.storeBytes(of: v.loadUnaligned(as: F.self) + (dow * dow * e2).replacing(with: none, where: skip), as: F.self)
+        }
+        if let context {
+            let c = UnsafeMutableRawPointer(context + p)
+            let set = SIMD2<Int32>(repeating: bit).replacing(with: 0, where: .!(keep .& (dow .> F(repeating: 0))))
+            c.storeBytes(of: c.loadUnaligned(as: SIMD2<Int32>.self) | set, as: SIMD2<Int32>.self)
+        }
+        if let dq {
+            let b = UnsafeMutableRawPointer(dq + p)
+            let set = SIMD2<UInt32>(repeating: q).replacing(with: 0, where: .!(keep .& (dow .!= F(repeating: 0))))
+            b.storeBytes(of: b.loadUnaligned(as: SIMD2<UInt32>.self) | set, as: SIMD2<UInt32>.self)
         }
     }
 
