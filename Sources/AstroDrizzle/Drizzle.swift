@@ -373,7 +373,7 @@ struct Band {
                                       ?? SIMD4<Float>(repeating: 1)) * scale
                             var ready = all(((x - x) + (y - y)) .== V(repeating: 0)) && !any(w4 .== SIMD4<Float>(repeating: 0))
                             if ready && limited {
-                                for l in 0..<4 where window.skipsRow(y[l]) || (window.columnsLimited && window.skipsColumn(x[l])) { ready = false }
+                                for l in 0..<4 where window.skips(x[l], y[l]) { ready = false }
                             }
                             if ready {
                                 let ws = V(repeating: turboScale) * V(Double(w4[0]), Double(w4[1]), Double(w4[2]), Double(w4[3]))
@@ -394,7 +394,7 @@ struct Band {
                         // This pixel alone.
                         i += 1
                         let ox = input.x[k], oy = input.y[k]
-                        if limited, window.skipsRow(oy) || (window.columnsLimited && window.skipsColumn(ox)) { continue }
+                        if limited, window.skips(ox, oy) { continue }
                         let w = (input.weights?[kd] ?? 1) * scale
                         if w == 0 { continue }
                         guard ox.isFinite, oy.isFinite else { miss(ox, oy); continue }
@@ -408,7 +408,8 @@ struct Band {
             // The corners a row segment at a time (eight planes of nx, see squareCorners), then
             // four drops a step where all four drop (not skipped, weight ≠ 0, mapped): their
             // geometry in vector lanes (`SquareLanes`), then each lane's updates in turn, so the
-            // sums take the same additions in the same order as one drop at a time.
+            // sums take the same additions in the same order as one drop at a time (weighted
+            // sums: only the Lanczos kernels keep running means).
             let corners = UnsafeMutablePointer<Double>.allocate(capacity: 8 * nx)
             defer { corners.deallocate() }
             for strip in 0..<walk.strips {
@@ -421,7 +422,7 @@ struct Band {
                         if ready {
                             for l in 0..<4 {
                                 let k = j * nx + i + l
-                                if limited, window.skipsRow(input.y[k]) || (window.columnsLimited && window.skipsColumn(input.x[k])) { ready = false }
+                                if limited, window.skips(input.x[k], input.y[k]) { ready = false }
                                 if (input.weights?[k - input.offset] ?? 1) * scale == 0 { ready = false }
                             }
                             ready = ready && SquareLanes.finite(corners, column: i, planeSize: nx)
@@ -430,7 +431,7 @@ struct Band {
                             // This pixel alone, as the general loop would.
                             let k = j * nx + i, kd = k - input.offset
                             i += 1
-                            if limited, window.skipsRow(input.y[k]) || (window.columnsLimited && window.skipsColumn(input.x[k])) { continue }
+                            if limited, window.skips(input.x[k], input.y[k]) { continue }
                             let w = (input.weights?[kd] ?? 1) * scale
                             if w == 0 { continue }
                             let c = Quad(corners, column: i - 1, planeSize: nx)
@@ -453,13 +454,6 @@ struct Band {
                             let wj = Double(w) / lanes.jaco[l]
                             let i0 = Int(lanes.i0[l]), j0 = Int(lanes.j0[l])
                             let a00 = lanes.a00[l], a10 = lanes.a10[l], a01 = lanes.a01[l], a11 = lanes.a11[l]
-                            if incremental {
-                                if a00 != 0 { update(j0, i0, d, Float(a00 * wj), q, e2) }
-                                if a10 != 0 { update(j0 + 1, i0, d, Float(a10 * wj), q, e2) }
-                                if a01 != 0 { update(j0, i0 + 1, d, Float(a01 * wj), q, e2) }
-                                if a11 != 0 { update(j0 + 1, i0 + 1, d, Float(a11 * wj), q, e2) }
-                                continue
-                            }
                             let keepLower = SIMD2<Int32>(a00 != 0 ? 1 : 0, a01 != 0 ? 1 : 0) .!= 0
                             let keepUpper = SIMD2<Int32>(a10 != 0 ? 1 : 0, a11 != 0 ? 1 : 0) .!= 0
                             updateBlock(j0, i0, d, lower: SIMD2(Float(a00 * wj), Float(a01 * wj)), upper: SIMD2(Float(a10 * wj), Float(a11 * wj)),
@@ -473,11 +467,10 @@ struct Band {
         }
         for strip in 0..<walk.strips {
             for j in scanner.rows where !walk.misses(window, strip: strip, row: j) {
-                let segment = walk.columns(scanner, strip: strip, row: j)
-                for i in segment {
+                for i in walk.columns(scanner, strip: strip, row: j) {
                     let k = j * nx + i
                     let oy = input.y[k]
-                    if limited, window.skipsRow(oy) || (window.columnsLimited && window.skipsColumn(input.x[k])) { continue }
+                    if limited, window.skips(input.x[k], oy) { continue }
                     let kd = k - input.offset
                     let w = (input.weights?[kd] ?? 1) * scale
                     // A pixel of weight zero adds nothing (and its data may be NaN).

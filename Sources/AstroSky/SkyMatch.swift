@@ -314,12 +314,12 @@ public enum SkyMatch {
                 var n = 0
                 worker.scratch.withUnsafeBufferPointer { seen in
                     chip.pixels.withUnsafeBufferPointer { pix in
+                        typealias F = SIMD8<Float>
+                        let flo = F(repeating: lo), fhi = F(repeating: hi)
+                        let seenRaw = UnsafeRawPointer(seen.baseAddress!), pixRaw = UnsafeRawPointer(pix.baseAddress!)
+                        let outRaw = UnsafeMutableRawPointer(out.baseAddress!)
                         for y in window.y {
                             let row = (y - window.y.lowerBound) * ww - window.x.lowerBound, prow = y * chip.width
-                            typealias F = SIMD8<Float>
-                            let flo = F(repeating: lo), fhi = F(repeating: hi)
-                            let seenRaw = UnsafeRawPointer(seen.baseAddress!), pixRaw = UnsafeRawPointer(pix.baseAddress!)
-                            let outRaw = UnsafeMutableRawPointer(out.baseAddress!)
                             var x = window.x.lowerBound
                             while x <= window.x.upperBound {
                                 // Eight pixels a step where all eight are kept (most of an
