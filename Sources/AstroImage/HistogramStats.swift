@@ -51,11 +51,8 @@ extension Statistics {
     /// IRAF's defaults are `nclip = 0`, `lsigma = usigma = 3`, `binwidth = 0.1`; the skymatch
     /// ones are `nclip = 5`, `lsigma = usigma = 4`.
     ///
-    /// Samples of 32 Ki values or more are grouped by radix bucket first
-    /// (`StatisticsBucketed.swift`): the same clipped sample and histogram, moments equal to
-    /// round-off, from two passes over the data instead of up to `nclip + 2`.
-    /// - Complexity: O(n): two passes and a pass over the usable values, or, for small samples,
-    ///   at most `nclip + 1` passes plus one for the histogram.
+    /// - Complexity: O(n): at most `nclip + 1` passes over the data (each eight values a step),
+    ///   one more for the histogram, and for the median two (`RangeMedian.swift`).
     public static func imstat(_ values: UnsafeBufferPointer<Float>,
                               mask: UnsafeBufferPointer<UInt8>? = nil,
                               lower: Double? = nil, upper: Double? = nil,
@@ -67,54 +64,37 @@ extension Statistics {
 
     /// `imstat` and the exact median of the final clipped sample (numpy's: the mean of the two
     /// middle values for an even count; NaN when npix is 0). With `histogram: false` midpt and
-    /// mode are left NaN and their pass is saved.
+    /// mode are left NaN and their pass is saved; with `median: false` the median is NaN and
+    /// its two passes are saved.
     public static func imstatWithMedian(_ values: UnsafeBufferPointer<Float>,
                                         mask: UnsafeBufferPointer<UInt8>? = nil,
                                         lower: Double? = nil, upper: Double? = nil,
                                         nclip: Int = 0, lsigma: Double = 3, usigma: Double = 3,
-                                        binwidth: Double = 0.1, histogram: Bool = true) -> (stats: IMStats, median: Double) {
+                                        binwidth: Double = 0.1, histogram: Bool = true,
+                                        median: Bool = true) -> (stats: IMStats, median: Double) {
         imstat(SampleHandle(values, mask: mask), lower: lower, upper: upper, nclip: nclip, lsigma: lsigma,
-               usigma: usigma, binwidth: binwidth, histogram: histogram, median: true)
+               usigma: usigma, binwidth: binwidth, histogram: histogram, median: median)
     }
 
-    /// Both forms behind one door; `bucketed` nil chooses by size (tests force either form).
     static func imstat(_ sample: SampleHandle, lower: Double?, upper: Double?, nclip: Int, lsigma: Double,
-                       usigma: Double, binwidth: Double, histogram wantHistogram: Bool, median wantMedian: Bool,
-                       bucketed: Bool? = nil) -> (stats: IMStats, median: Double) {
+                       usigma: Double, binwidth: Double, histogram wantHistogram: Bool, median wantMedian: Bool)
+        -> (stats: IMStats, median: Double) {
         let lowerLimit = lower ?? -.infinity, upperLimit = upper ?? .infinity
-        // The clipped sample's moments, and the keys admitting exactly its values.
-        let stats: Moments
-        let kept: KeyRange
-        var grouped: BucketedSample?
-        if bucketed ?? (sample.count >= BucketedSample.minCount) {
-            let all = SortKey.range(lowerLimit, upperLimit)
-            if all.isEmpty { return (.none, .nan) }
-            let g = BucketedSample(sample, range: all)
-            guard let found = clip({ lo, hi in
-                let r = SortKey.range(lo, hi)
-                return r.isEmpty ? nil : (g.moments(in: r), r)
-            }, lowerLimit, upperLimit, nclip, lsigma, usigma) else { return (.none, .nan) }
-            (stats, kept) = found
-            grouped = g
-        } else {
-            guard let found = clip({ lo, hi in
-                guard let (l, h) = floatBounds(lo, hi) else { return nil }
-                return (moments(sample, lower: l, upper: h), SortKey.range(lo, hi))
-            }, lowerLimit, upperLimit, nclip, lsigma, usigma) else { return (.none, .nan) }
-            (stats, kept) = found
+        // The clipped sample's moments: from a core and its tails when the sample is large
+        // (`ClipCore`), else (or where an iteration cuts into the core) a pass over the data.
+        let core = floatBounds(lowerLimit, upperLimit).flatMap {
+            ClipCore(sample, lower: $0.0, upper: $0.1, nclip: nclip, lsigma: lsigma, usigma: usigma)
         }
+        guard let stats = clip({ lo, hi in
+            guard let (l, h) = floatBounds(lo, hi) else { return nil }
+            return core?.moments(lower: l, upper: h) ?? moments(sample, lower: l, upper: h)
+        }, lowerLimit, upperLimit, nclip, lsigma, usigma) else { return (.none, .nan) }
         let n = stats.n
         let sd = n > 1 ? (stats.m2 / Double(n - 1)).squareRoot() : .nan
         let mn = Double(stats.min), mx = Double(stats.max)
         var result = IMStats(npix: n, mean: stats.mean, midpt: .nan, mode: .nan, stddev: sd, min: mn, max: mx)
-        var median = Double.nan
-        if wantMedian {
-            if let grouped {
-                median = grouped.median(in: kept, count: n)
-            } else {
-                median = Self.median(SortKey.value(kept.lo), SortKey.value(kept.hi), sample)
-            }
-        }
+        // The clipped sample is exactly the values between its extremes.
+        let median = wantMedian ? Self.median(sample, low: stats.min, high: stats.max, count: n) : .nan
         guard wantHistogram else { return (result, median) }
 
         let hwidth = binwidth * sd
@@ -123,24 +103,22 @@ extension Statistics {
         guard hwidth.isFinite, hwidth > 0, range > tiny, hwidth <= range else { return (result, median) }
         let bins = (range / hwidth).rounded(.down) + 1
         guard bins <= Double(1 << 24) else { return (result, median) }
-        let h = grouped?.histogram(in: kept, origin: mn, width: hwidth, bins: Int(bins))
-            ?? histogram(sample, lower: stats.min, upper: stats.max, origin: mn, width: hwidth, bins: Int(bins))
+        let h = histogram(sample, lower: stats.min, upper: stats.max, origin: mn, width: hwidth, bins: Int(bins))
         result.mode = histogramMode(h, origin: mn, width: hwidth)
         result.midpt = histogramMidpoint(h, total: n, origin: mn, width: hwidth)
         return (result, median)
     }
 
-    /// The clipping loop: `measure(lo, hi)` gives the moments of the values in `[lo, hi]` and
-    /// the keys admitting them (nil: no Float lies between). Nil when the sample is empty.
-    private static func clip(_ measure: (Double, Double) -> (Moments, KeyRange)?, _ lowerLimit: Double,
-                             _ upperLimit: Double, _ nclip: Int, _ lsigma: Double, _ usigma: Double)
-        -> (Moments, KeyRange)? {
+    /// The clipping loop: `measure(lo, hi)` gives the moments of the values in `[lo, hi]` (nil:
+    /// no Float lies between). Nil when the sample is empty.
+    static func clip(_ measure: (Double, Double) -> Moments?, _ lowerLimit: Double,
+                             _ upperLimit: Double, _ nclip: Int, _ lsigma: Double, _ usigma: Double) -> Moments? {
         var lo = lowerLimit, hi = upperLimit
-        var found: (Moments, KeyRange)?
+        var found: Moments?
         var previous = -1
         for pass in 0...max(0, nclip) {
-            guard let (stats, keys) = measure(lo, hi), stats.n > 0 else { return nil }
-            found = (stats, keys)
+            guard let stats = measure(lo, hi), stats.n > 0 else { return nil }
+            found = stats
             if stats.n == previous || pass == nclip { break }
             previous = stats.n
             let sd = stats.n > 1 ? (stats.m2 / Double(stats.n - 1)).squareRoot() : .nan
@@ -151,46 +129,57 @@ extension Statistics {
         return found
     }
 
-    /// The median of the unmasked values in `[lo, hi]` (finite bounds), by a copy (small samples).
-    private static func median(_ lo: Float, _ hi: Float, _ s: SampleHandle) -> Double {
-        guard let v = s.values else { return .nan }
-        var kept: [Float] = []
-        for i in 0..<s.count where s.mask == nil || s.mask![i] == 0 {
-            let x = v[i]
-            if x >= lo && x <= hi { kept.append(x) }
-        }
-        return median(kept)
-    }
-
     /// The Float bounds admitting exactly the values `x` with `lo ≤ Double(x) ≤ hi`.
     static func floatBounds(_ lo: Double, _ hi: Double) -> (Float, Float)? {
         guard let a = SortKey.lowerKey(lo), let b = SortKey.upperKey(hi), a <= b else { return nil }
         return (SortKey.value(a), SortKey.value(b))
     }
 
-    /// Counts of the unmasked values in `[lower, upper]` in bins `⌊(x − origin)/width⌋`.
+    /// Counts of the unmasked values in `[lower, upper]` in bins `⌊(x − origin)/width⌋`
+    /// (clamped to `0..<bins`), eight values a step. Up to 64 Ki bins the counts are kept four
+    /// times over (lane k counts into copy k mod 4), so that the same count is less often read
+    /// back right after it was written: a clipped sample's few hundred bins are hit in runs.
     static func histogram(_ s: SampleHandle, lower: Float, upper: Float, origin: Double,
                           width: Double, bins: Int) -> [Int] {
+        let copies = bins <= 1 << 16 ? 4 : 1, stride = bins + 1
         let parts = s.perWorker { r -> [Int] in
-            var h = [Int](repeating: 0, count: bins)
-            guard let v = s.values else { return h }
-            let m = s.mask
+            // Each copy has one more bin, where unused values go.
+            var h = [UInt32](repeating: 0, count: copies * stride)
             h.withUnsafeMutableBufferPointer { hb in
-                let hp = hb.baseAddress!
-                let last = bins - 1
+                let hp = hb.baseAddress!, last = bins - 1
+                let lo8 = SIMD8<Float>(repeating: lower), hi8 = SIMD8<Float>(repeating: upper)
+                let origin8 = SIMD8<Double>(repeating: origin), width8 = SIMD8<Double>(repeating: width)
+                let offsets = copies == 4 ? [0, stride, 2 * stride, 3 * stride] : [0, 0, 0, 0]
+                let o1 = offsets[1], o2 = offsets[2], o3 = offsets[3]
                 var i = r.lowerBound
+                while i &+ 8 <= r.upperBound {
+                    let x = UnsafeRawPointer(s.values! + i).loadUnaligned(as: SIMD8<Float>.self)
+                    let use = unsafeBitCast((x .>= lo8) .& (x .<= hi8), to: SIMD8<Int32>.self) & s.unmaskedLanes(at: i)
+                    // (Converted lane by lane: `SIMD8<Double>(x)` can stay a generic call.)
+                    let xd = SIMD8<Double>(Double(x[0]), Double(x[1]), Double(x[2]), Double(x[3]),
+                                           Double(x[4]), Double(x[5]), Double(x[6]), Double(x[7]))
+                    let t = ((xd - origin8) / width8).rounded(.down)
+                    // (The clamps lane by lane: comparisons of eight Doubles build their mask
+                    // through memory.)
+                    @inline(__always) func at(_ k: Int) -> Int {
+                        guard use[k] != 0 else { return bins }
+                        let b = Int(t[k])
+                        return b < 0 ? 0 : (b > last ? last : b)
+                    }
+                    hp[at(0)] &+= 1; hp[o1 &+ at(1)] &+= 1; hp[o2 &+ at(2)] &+= 1; hp[o3 &+ at(3)] &+= 1
+                    hp[at(4)] &+= 1; hp[o1 &+ at(5)] &+= 1; hp[o2 &+ at(6)] &+= 1; hp[o3 &+ at(7)] &+= 1
+                    i &+= 8
+                }
                 while i < r.upperBound {
-                    let x = v[i]
-                    var ok = x >= lower && x <= upper
-                    if let m { ok = ok && m[i] == 0 }
-                    if ok {
+                    let x = s.values![i]
+                    if x >= lower && x <= upper && (s.mask == nil || s.mask![i] == 0) {
                         let k = Int(((Double(x) - origin) / width).rounded(.down))
-                        hp[k < 0 ? 0 : (k > last ? last : k)] &+= 1
+                        hp[k < 0 ? 0 : (k > bins - 1 ? bins - 1 : k)] &+= 1
                     }
                     i &+= 1
                 }
             }
-            return h
+            return (0..<bins).map { k in (0..<copies).reduce(0) { $0 + Int(h[$1 * stride + k]) } }
         }
         var total = [Int](repeating: 0, count: bins)
         for p in parts { for j in 0..<bins { total[j] &+= p[j] } }

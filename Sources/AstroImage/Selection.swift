@@ -113,6 +113,17 @@ struct SampleHandle: @unchecked Sendable {
         self.count = values.count
     }
 
+    /// Lanes of −1 for the eight values at `i` that are unmasked, 0 for masked ones. (An
+    /// eight-byte group of the mask is mostly all zero: one test; a vector conversion from
+    /// bytes would be a call.)
+    @_transparent
+    func unmaskedLanes(at i: Int) -> SIMD8<Int32> {
+        guard let m = mask, UnsafeRawPointer(m + i).loadUnaligned(as: UInt64.self) != 0 else { return SIMD8(repeating: -1) }
+        var lanes = SIMD8<Int32>()
+        for k in 0..<8 { lanes[k] = m[i &+ k] == 0 ? -1 : 0 }
+        return lanes
+    }
+
     /// Minimum elements per worker: smaller inputs stay on one thread.
     static let minChunk = 1 << 16
 
@@ -120,11 +131,17 @@ struct SampleHandle: @unchecked Sendable {
     /// in order. One chunk per worker (not several) because each allocates a 64 Ki-bin
     /// histogram, and merging fewer of them is cheaper than the balance more would buy.
     func perWorker<T: Sendable>(_ body: @Sendable (Range<Int>) -> T) -> [T] {
+        perWorkerChunk { _, r in body(r) }
+    }
+
+    /// `perWorker` with each chunk's index: two calls on the same sample get the same chunks.
+    func perWorkerChunk<T: Sendable>(_ body: @Sendable (Int, Range<Int>) -> T) -> [T] {
         let n = count
         let chunks = max(1, min(Parallel.threads, n / SampleHandle.minChunk))
-        if chunks == 1 { return [body(0..<n)] }
+        if chunks == 1 { return [body(0, 0..<n)] }
         return Parallel.mapBlocks(count: chunks, minBlock: 1) { r in
-            body(n * r.lowerBound / chunks ..< n * r.upperBound / chunks)
+            precondition(r.count == 1, "SampleHandle: one chunk per block")
+            return body(r.lowerBound, n * r.lowerBound / chunks ..< n * r.upperBound / chunks)
         }
     }
 }

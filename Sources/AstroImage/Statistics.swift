@@ -228,8 +228,10 @@ public enum Statistics {
     }
 
     /// Sums about the chunk's first usable value (so little cancellation: that value lies within
-    /// the data's spread, which bounds the relative error of M2 by about chunk size × ε), in two
-    /// independent lanes so the additions pipeline.
+    /// the data's spread, which bounds the relative error of M2 by about chunk size × ε), eight
+    /// values a step in eight running sums so the additions pipeline (two sets of sums ran
+    /// slower: the registers ran out): an unused value is replaced by the shift, so its
+    /// difference is exactly 0.
     @inline(__always)
     private static func chunkMoments(_ s: SampleHandle, _ start: Int, _ end: Int,
                                      _ lower: Float, _ upper: Float) -> Moments {
@@ -249,49 +251,78 @@ public enum Statistics {
         if first == end { out.nonFinite = nonFinite; return out }
         let shift = v[first]
         let shiftD = Double(shift)
-        // Two lanes; an unused value is replaced by the shift, so its d is exactly 0.
-        var a1 = 0.0, a2 = 0.0, b1 = 0.0, b2 = 0.0
-        var count = 0
-        var lo = shift, hi = shift
-        @inline(__always) func usable(_ x: Float, _ j: Int) -> Bool {
-            let ok = x >= lower && x <= upper
-            if let m { return ok && m[j] == 0 }
-            return ok
+        var lanes = ChunkLanes(shift)
+        let lo8 = SIMD8<Float>(repeating: lower), hi8 = SIMD8<Float>(repeating: upper)
+        i = first &+ 1
+        while i &+ 8 <= end {
+            lanes.add(s, i, lo8, hi8)
+            i &+= 8
         }
-        i = first
-        while i &+ 2 <= end {
-            let x0 = v[i], x1 = v[i &+ 1]
-            let o0 = usable(x0, i), o1 = usable(x1, i &+ 1)
-            let d0 = Double(o0 ? x0 : shift) - shiftD, d1 = Double(o1 ? x1 : shift) - shiftD
-            a1 += d0; a2 += d0 * d0
-            b1 += d1; b2 += d1 * d1
-            count &+= (o0 ? 1 : 0) &+ (o1 ? 1 : 0)
-            lo = Swift.min(lo, o0 ? x0 : lo); hi = Swift.max(hi, o0 ? x0 : hi)
-            lo = Swift.min(lo, o1 ? x1 : lo); hi = Swift.max(hi, o1 ? x1 : hi)
-            i &+= 2
+        let s1 = lanes.s1, s2 = lanes.s2
+        var sum1 = s1.sum(), sum2 = s2.sum()
+        var count = 1 &+ Int(lanes.count.wrappedSum())
+        nonFinite &+= Int(lanes.bad.wrappedSum())
+        var low = lanes.low.min(), high = lanes.high.max()
+        while i < end {
+            let x = v[i]
+            let unmasked = m == nil || m![i] == 0
+            if unmasked && !x.isFinite { nonFinite &+= 1 }
+            if unmasked && x >= lower && x <= upper {
+                let d = Double(x) - shiftD
+                sum1 += d
+                sum2 += d * d
+                count &+= 1
+                low = Swift.min(low, x)
+                high = Swift.max(high, x)
+            }
+            i &+= 1
         }
-        if i < end {
-            let x = v[i], o = usable(x, i)
-            let d = Double(o ? x : shift) - shiftD
-            a1 += d; a2 += d * d
-            count &+= o ? 1 : 0
-            lo = Swift.min(lo, o ? x : lo); hi = Swift.max(hi, o ? x : hi)
-        }
-        // Non-finite values after the first usable one (a separate, vectorisable count).
-        var j = first &+ 1
-        if let m {
-            while j < end { nonFinite &+= (m[j] == 0 && !v[j].isFinite) ? 1 : 0; j &+= 1 }
-        } else {
-            while j < end { nonFinite &+= v[j].isFinite ? 0 : 1; j &+= 1 }
-        }
-        let sum1 = a1 + b1, sum2 = a2 + b2
         let c = Double(count)
         out.n = count
         out.mean = shiftD + sum1 / c
         out.m2 = Swift.max(0, sum2 - sum1 * sum1 / c)
-        out.min = lo
-        out.max = hi
+        out.min = low
+        out.max = high
         out.nonFinite = nonFinite
         return out
+    }
+}
+
+/// `chunkMoments`' running sums over eight lanes: each lane adds its value's difference from
+/// the shift where the value is used (else exactly 0), and counts the used and non-finite ones.
+private struct ChunkLanes {
+    let shift: SIMD8<Float>, shiftD: SIMD8<Double>
+    var s1 = SIMD8<Double>(), s2 = SIMD8<Double>()
+    var count = SIMD8<Int32>(), bad = SIMD8<Int32>()
+    var low: SIMD8<Float>, high: SIMD8<Float>
+
+    @_transparent
+    init(_ shift: Float) {
+        self.shift = SIMD8(repeating: shift)
+        shiftD = SIMD8(repeating: Double(shift))
+        low = self.shift
+        high = self.shift
+    }
+
+    /// The eight values at `i` of `s`, kept when unmasked and in `[lower, upper]`.
+    @_transparent
+    mutating func add(_ s: SampleHandle, _ i: Int, _ lower: SIMD8<Float>, _ upper: SIMD8<Float>) {
+        typealias I = SIMD8<Int32>
+        let x = UnsafeRawPointer(s.values! + i).loadUnaligned(as: SIMD8<Float>.self)
+        let unmasked = s.unmaskedLanes(at: i)
+        // (Masks as integer vectors: a comparison of Floats gives Int32 lanes of 0 or −1.)
+        let inRange = unsafeBitCast((x .>= lower) .& (x .<= upper), to: I.self) & unmasked
+        let nonFinite = unsafeBitCast((x - x) .!= SIMD8<Float>(), to: I.self) & unmasked
+        let u = shift.replacing(with: x, where: inRange .!= I())
+        // (Lane by lane, which compiles to the vector conversion: `SIMD8<Double>(u)` is a
+        // generic call where the optimiser gives up inlining.)
+        let d = SIMD8<Double>(Double(u[0]), Double(u[1]), Double(u[2]), Double(u[3]),
+                              Double(u[4]), Double(u[5]), Double(u[6]), Double(u[7])) - shiftD
+        s1 += d
+        s2 += d * d
+        count &-= inRange
+        bad &-= nonFinite
+        low = low.replacing(with: u, where: u .< low)
+        high = high.replacing(with: u, where: u .> high)
     }
 }

@@ -34,11 +34,14 @@ public struct SkyStats: Sendable {
     /// or too few distinct values for bins of `binwidth·σ`) `mode` and `midpt` fall back to
     /// that median, so a flat image gives its own level instead of no value.
     public func measure(_ values: UnsafeBufferPointer<Float>, mask: UnsafeBufferPointer<UInt8>? = nil) -> SkyValue? {
-        // The median comes with the clipping (one bucketed sample serves both); the histogram
-        // only when mode or midpt asks for it.
-        let (s, median) = Statistics.imstatWithMedian(values, mask: mask, lower: lower, upper: upper, nclip: nclip,
-                                                      lsigma: lsigma, usigma: usigma, binwidth: binwidth,
-                                                      histogram: statistic == .mode || statistic == .midpt)
+        // The histogram only when mode or midpt asks for it; the median (two passes more) when
+        // asked for, or when the histogram's estimate has no value (degenerate data: rare, so
+        // the clipping is then done again).
+        func run(histogram: Bool, median: Bool) -> (stats: IMStats, median: Double) {
+            Statistics.imstatWithMedian(values, mask: mask, lower: lower, upper: upper, nclip: nclip, lsigma: lsigma,
+                                        usigma: usigma, binwidth: binwidth, histogram: histogram, median: median)
+        }
+        let (s, median) = run(histogram: statistic == .mode || statistic == .midpt, median: statistic == .median)
         guard s.npix > 0 else { return nil }
         var value: Double
         switch statistic {
@@ -47,7 +50,7 @@ public struct SkyStats: Sendable {
         case .midpt: value = s.midpt
         case .median: value = median
         }
-        if !value.isFinite { value = median }
+        if !value.isFinite { value = statistic == .median ? median : run(histogram: false, median: true).median }
         return value.isFinite ? SkyValue(value: value, npix: s.npix) : nil
     }
 }

@@ -85,39 +85,59 @@ import Testing
     }
 }
 
-/// `Statistics.imstat`'s two forms (plain passes, bucketed sample) must give the same clipped
-/// sample, histogram and median, and moments equal to round-off, whatever the data look like.
-@Suite struct ImstatFormsTests {
-    static func both(_ x: [Float], mask: [UInt8]? = nil, lower: Double? = nil, upper: Double? = nil,
-                     nclip: Int = 5, sigma: Double = 4, binwidth: Double = 0.1)
-        -> (plain: (stats: IMStats, median: Double), bucketed: (stats: IMStats, median: Double)) {
-        x.withUnsafeBufferPointer { v in
-            func run(_ m: UnsafeBufferPointer<UInt8>?, _ bucketed: Bool) -> (stats: IMStats, median: Double) {
+/// `Statistics.imstat` on large samples (vector passes, the median from histograms of ranks)
+/// against the same statistics taken the plain way: the kept values gathered, summed and sorted.
+/// The clipped sample, its extremes and median must be the same; the moments equal to round-off.
+@Suite struct ImstatReferenceTests {
+    /// npix, mean, sample σ, min, max and median of the clipped sample (of the finite, unmasked
+    /// values), the plain way.
+    static func reference(_ x: [Float], mask: [UInt8]?, lower: Double?, upper: Double?, nclip: Int, sigma: Double)
+        -> (npix: Int, mean: Double, sd: Double, min: Float, max: Float, median: Double)? {
+        let usable = x.indices.filter { (mask?[$0] ?? 0) == 0 && x[$0].isFinite }.map { x[$0] }
+        let lowerLimit = lower ?? -.infinity, upperLimit = upper ?? .infinity
+        var lo = lowerLimit, hi = upperLimit, previous = -1
+        var kept: [Float] = []
+        for pass in 0...nclip {
+            kept = usable.filter { Double($0) >= lo && Double($0) <= hi }
+            guard !kept.isEmpty else { return nil }
+            let mean = kept.reduce(0.0) { $0 + Double($1) } / Double(kept.count)
+            let sd = (kept.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(kept.count - 1)).squareRoot()
+            if kept.count == previous || pass == nclip || !sd.isFinite { break }
+            previous = kept.count
+            lo = max(lowerLimit, mean - sigma * sd)
+            hi = min(upperLimit, mean + sigma * sd)
+        }
+        let mean = kept.reduce(0.0) { $0 + Double($1) } / Double(kept.count)
+        let sd = (kept.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(kept.count - 1)).squareRoot()
+        let sorted = kept.sorted()
+        let median = (Double(sorted[(sorted.count - 1) / 2]) + Double(sorted[sorted.count / 2])) / 2
+        return (kept.count, mean, sd, sorted.first!, sorted.last!, median)
+    }
+
+    static func expectSame(_ x: [Float], mask: [UInt8]? = nil, lower: Double? = nil, upper: Double? = nil,
+                           nclip: Int = 5, sigma: Double = 4, _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let (s, median) = x.withUnsafeBufferPointer { v in
+            func run(_ m: UnsafeBufferPointer<UInt8>?) -> (stats: IMStats, median: Double) {
                 Statistics.imstat(SampleHandle(v, mask: m), lower: lower, upper: upper, nclip: nclip, lsigma: sigma,
-                                  usigma: sigma, binwidth: binwidth, histogram: true, median: true, bucketed: bucketed)
+                                  usigma: sigma, binwidth: 0.1, histogram: true, median: true)
             }
-            guard let mask else { return (run(nil, false), run(nil, true)) }
-            return mask.withUnsafeBufferPointer { (run($0, false), run($0, true)) }
+            guard let mask else { return run(nil) }
+            return mask.withUnsafeBufferPointer { run($0) }
         }
+        guard let r = reference(x, mask: mask, lower: lower, upper: upper, nclip: nclip, sigma: sigma) else {
+            #expect(s.npix == 0 && median.isNaN, "\(label): nothing kept", sourceLocation: sourceLocation)
+            return
+        }
+        let scale = Double(max(abs(r.min), abs(r.max)))
+        func near(_ a: Double, _ b: Double) -> Bool { TestSupport.close(a, b, abs: 1e-12 * scale, rel: 1e-10) }
+        #expect(s.npix == r.npix, "\(label) npix \(s.npix) vs \(r.npix)", sourceLocation: sourceLocation)
+        #expect(s.min == Double(r.min) && s.max == Double(r.max), "\(label) min/max", sourceLocation: sourceLocation)
+        #expect(near(s.mean, r.mean) && near(s.stddev, r.sd), "\(label) \(s) vs \(r)", sourceLocation: sourceLocation)
+        // (== : the middle values may be −0 and +0, which sort either way.)
+        #expect(median == r.median, "\(label) median \(median) vs \(r.median)", sourceLocation: sourceLocation)
     }
 
-    static func expectSame(_ r: (plain: (stats: IMStats, median: Double), bucketed: (stats: IMStats, median: Double)),
-                           _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        let a = r.plain.stats, b = r.bucketed.stats
-        // Round-off relative to the data's scale (a mode near 0 between −1 and 1 is off by 1e-15).
-        let scale = a.npix > 0 ? max(abs(a.min), abs(a.max)) : 0
-        func near(_ x: Double, _ y: Double) -> Bool {
-            (x.isNaN && y.isNaN) || TestSupport.close(x, y, abs: 1e-13 * scale, rel: 1e-12)
-        }
-        #expect(a.npix == b.npix, "\(label) npix", sourceLocation: sourceLocation)
-        #expect(a.min == b.min && a.max == b.max, "\(label) min/max", sourceLocation: sourceLocation)
-        #expect(near(a.mean, b.mean) && near(a.stddev, b.stddev), "\(label) \(a) vs \(b)", sourceLocation: sourceLocation)
-        #expect(near(a.mode, b.mode) && near(a.midpt, b.midpt), "\(label) mode/midpt \(a) vs \(b)", sourceLocation: sourceLocation)
-        #expect(r.plain.median.bitPattern == r.bucketed.median.bitPattern || (r.plain.median.isNaN && r.bucketed.median.isNaN),
-                "\(label) median \(r.plain.median) vs \(r.bucketed.median)", sourceLocation: sourceLocation)
-    }
-
-    @Test func bothFormsAgree() {
+    @Test func largeSamplesMatchThePlainWay() {
         var rng = SeededGenerator(seed: 11)
         let n = 200_001
         // Sky 1000 ± 15 with hot pixels, negative outliers, huge values, NaN and infinities.
@@ -127,18 +147,36 @@ import Testing
         for i in stride(from: 13, to: n, by: 997) { sky[i] = .nan }
         sky[12345] = 3e38; sky[54321] = -1e30; sky[777] = .infinity; sky[778] = -.infinity
         let mask = (0..<n).map { _ in UInt8(rng.next() % 10 == 0 ? 1 : 0) }
-        Self.expectSame(Self.both(sky), "sky")
-        Self.expectSame(Self.both(sky, mask: mask), "masked")
-        Self.expectSame(Self.both(sky, nclip: 0), "nclip 0")
-        Self.expectSame(Self.both(sky, lower: 990, upper: 1020, nclip: 2, sigma: 3), "limits")
-        Self.expectSame(Self.both(sky, lower: 1e6), "nothing in the limits")
-        // Differences about zero (both signs, ±0), integers (few distinct values, big buckets),
-        // a constant, a tight spread far from zero.
+        Self.expectSame(sky, "sky")
+        Self.expectSame(sky, mask: mask, "masked")
+        Self.expectSame(sky, lower: 990, upper: 1020, nclip: 2, sigma: 3, "limits")
+        Self.expectSame(sky, lower: 1e6, "one value in the limits")
+        Self.expectSame(sky, lower: 1e39, "nothing in the limits")
+        Self.expectSame(sky, lower: -1e31, upper: 1e39, nclip: 0, "nclip 0, a span past Float's range")
+        // Differences about zero (both signs, ±0), integers (few distinct values, wide bins),
+        // two values, a constant, a tight spread far from zero, an even count.
         let diffs = (0..<n).map { k in k % 50 == 0 ? Float(0) * (k % 100 == 0 ? -1 : 1) : Float(0.3 * rng.gaussian()) }
-        Self.expectSame(Self.both(diffs), "about zero")
-        Self.expectSame(Self.both(diffs.map { ($0 * 20).rounded() }, binwidth: 0.05), "integers")
-        Self.expectSame(Self.both([Float](repeating: 7, count: n)), "constant")
-        Self.expectSame(Self.both((0..<n).map { _ in Float(1e4 + 0.01 * rng.gaussian()) }), "tight")
-        Self.expectSame(Self.both(Array(sky.prefix(40_000)), binwidth: 0.5), "even count")
+        Self.expectSame(diffs, "about zero")
+        Self.expectSame(diffs.map { ($0 * 20).rounded() }, "integers")
+        Self.expectSame((0..<n).map { Float($0 % 3 == 0 ? 1 : 2) }, nclip: 0, "two values")
+        Self.expectSame([Float](repeating: 7, count: n), "constant")
+        Self.expectSame((0..<n).map { _ in Float(1e4 + 0.01 * rng.gaussian()) }, "tight")
+        Self.expectSame(Array(sky.prefix(40_000)), "even count")
+        // Mostly one value with a thin tail: the middle bin holds nearly everything.
+        Self.expectSame((0..<n).map { k in k % 10 == 0 ? Float(rng.gaussian()) : 5 }, nclip: 0, "one value dominates")
+    }
+
+    /// The two middle ranks in different bins, and ranks at the extremes.
+    @Test func ranksAcrossBins() {
+        var rng = SeededGenerator(seed: 5)
+        let x = (0..<100_000).map { k in Float(k < 50_000 ? -10 + rng.gaussian() : 10 + rng.gaussian()) }
+        let sorted = x.sorted()
+        x.withUnsafeBufferPointer { v in
+            let s = SampleHandle(v, mask: nil)
+            for ranks in [(49_999, 50_000), (0, 0), (0, 99_999), (99_999, 99_999), (12_345, 87_654)] {
+                let got = RangeRanks.values(s, low: sorted.first!, high: sorted.last!, ranks: ranks)
+                #expect(got.0 == sorted[ranks.0] && got.1 == sorted[ranks.1], "ranks \(ranks)")
+            }
+        }
     }
 }
