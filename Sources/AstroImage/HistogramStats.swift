@@ -83,7 +83,7 @@ extension Statistics {
         // The clipped sample's moments: from a core and its tails when the sample is large
         // (`ClipCore`), else (or where an iteration cuts into the core) a pass over the data.
         let core = floatBounds(lowerLimit, upperLimit).flatMap {
-            ClipCore(sample, lower: $0.0, upper: $0.1, nclip: nclip, lsigma: lsigma, usigma: usigma)
+            ClipCore.forIMStat(sample, lower: $0.0, upper: $0.1, nclip: nclip, lsigma: lsigma, usigma: usigma)
         }
         guard let stats = clip({ lo, hi in
             guard let (l, h) = floatBounds(lo, hi) else { return nil }
@@ -94,7 +94,8 @@ extension Statistics {
         let mn = Double(stats.min), mx = Double(stats.max)
         var result = IMStats(npix: n, mean: stats.mean, midpt: .nan, mode: .nan, stddev: sd, min: mn, max: mx)
         // The clipped sample is exactly the values between its extremes.
-        let median = wantMedian ? Self.median(sample, low: stats.min, high: stats.max, count: n) : .nan
+        let median = !wantMedian ? .nan : core?.median(lower: stats.min, upper: stats.max, count: n)
+            ?? Self.median(sample, low: stats.min, high: stats.max, count: n)
         guard wantHistogram else { return (result, median) }
 
         let hwidth = binwidth * sd

@@ -24,30 +24,54 @@ enum RangeRanks {
     /// `[low, high]` of `s` (the extremes of those values).
     static func values(_ s: SampleHandle, low: Float, high: Float, ranks: (Int, Int)) -> (Float, Float) {
         if low == high { return (low, low) }
-        let span = high - low
-        let scale = Float(bins) / span
-        // The bin arithmetic needs a finite span and scale (else: copy and sort).
-        guard s.count > sortLimit, span.isFinite, scale.isFinite, scale > 0 else {
+        guard let h = Histogram(s, low: low, high: high) else {
             var kept = gather(s, low: low, high: high)
             kept.sort()
             return (kept[ranks.0], kept[ranks.1])
         }
-        let parts = histogram(s, low: low, scale: scale, high: high)
-        let counts = (0..<bins).map { k in parts.reduce(0) { $0 + $1[k] } }
-        // The bin of each rank, and the rank within it.
-        func locate(_ rank: Int) -> (bin: Int, rank: Int) {
-            var below = 0
-            for (k, c) in counts.enumerated() {
-                if rank < below + c { return (k, rank - below) }
-                below += c
-            }
-            preconditionFailure("RangeRanks: rank \(rank) beyond the \(below) values in range")
+        return h.values(ranks: ranks)
+    }
+
+    /// The counts per bin of the usable values of a sample in `[low, high]` (their extremes):
+    /// any two ranks among them then take one more pass.
+    struct Histogram {
+        let sample: SampleHandle
+        let low: Float, high: Float, scale: Float
+        /// Counts per bin and worker chunk, and their sums.
+        let parts: [[Int]]
+        let counts: [Int]
+
+        /// Nil for a small sample (copy and sort it instead) or one whose span or bin scale is
+        /// not a finite positive Float (the bin arithmetic needs both).
+        init?(_ s: SampleHandle, low: Float, high: Float) {
+            let span = high - low, scale = Float(bins) / span
+            guard s.count > sortLimit, span.isFinite, span > 0, scale.isFinite else { return nil }
+            sample = s
+            self.low = low
+            self.high = high
+            self.scale = scale
+            let parts = histogram(s, low: low, scale: scale, high: high)
+            self.parts = parts
+            counts = (0..<bins).map { k in parts.reduce(0) { $0 + $1[k] } }
         }
-        let first = locate(ranks.0), second = locate(ranks.1)
-        let (inFirst, inSecond) = binValues(s, low: low, scale: scale, high: high, first.bin, second.bin, parts: parts)
-        let x = value(in: inFirst, rank: first.rank)
-        let y = first.bin == second.bin ? value(in: inFirst, rank: second.rank) : value(in: inSecond, rank: second.rank)
-        return (x, y)
+
+        /// The values of 0-based ranks `ranks.0 ≤ ranks.1`.
+        func values(ranks: (Int, Int)) -> (Float, Float) {
+            // The bin of each rank, and the rank within it.
+            func locate(_ rank: Int) -> (bin: Int, rank: Int) {
+                var below = 0
+                for (k, c) in counts.enumerated() {
+                    if rank < below + c { return (k, rank - below) }
+                    below += c
+                }
+                preconditionFailure("RangeRanks: rank \(rank) beyond the \(below) values in range")
+            }
+            let first = locate(ranks.0), second = locate(ranks.1)
+            let (inFirst, inSecond) = binValues(sample, low: low, scale: scale, high: high, first.bin, second.bin, parts: parts)
+            let x = value(in: inFirst, rank: first.rank)
+            let y = first.bin == second.bin ? value(in: inFirst, rank: second.rank) : value(in: inSecond, rank: second.rank)
+            return (x, y)
+        }
     }
 
     /// The value of `rank` among `values` (all of one bin), the same way again.

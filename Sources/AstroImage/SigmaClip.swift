@@ -57,10 +57,49 @@ extension Statistics {
         let sample = SampleHandle(values, mask: mask)
         let sl = sigmaLower ?? sigma, su = sigmaUpper ?? sigma
         let limit = maxIters.map { $0 > 0 ? $0 : Int.max } ?? Int.max
-        let guesses = Guess.sigmaClip(Guess.preview(sample), sigmaLower: sl, sigmaUpper: su,
+        let preview = Guess.preview(sample)
+        if let core = ClipCore.forSigmaClip(sample, preview: preview, sigmaLower: sl, sigmaUpper: su, maxIters: limit, centre: centre),
+           let clipped = sigmaClipped(core, sigmaLower: sl, sigmaUpper: su, maxIters: limit, centre: centre) {
+            return clipped
+        }
+        let guesses = Guess.sigmaClip(preview, sigmaLower: sl, sigmaUpper: su,
                                       maxIters: limit, centre: centre)
         let index = RadixIndex(sample, withSums: true, speculative: guesses)
         return sigmaClipped(index, sigmaLower: sl, sigmaUpper: su, maxIters: limit, centre: centre)
+    }
+
+    /// The same clipping from a core and its tails (`ClipCore`); nil when an iteration's
+    /// bounds cut into the core (the caller then starts again over the data).
+    static func sigmaClipped(_ core: ClipCore, sigmaLower sl: Double, sigmaUpper su: Double,
+                             maxIters: Int, centre: ClipCentre) -> ClippedStats? {
+        // The values kept are those in [low, high]: at first every finite one.
+        var low = -Float.greatestFiniteMagnitude, high = Float.greatestFiniteMagnitude
+        guard var kept = core.moments(lower: low, upper: high) else { return nil }
+        var iterations = 0
+        var lower = Double.nan, upper = Double.nan
+        while iterations < maxIters {
+            iterations += 1
+            let std = (kept.m2 / Double(kept.n)).squareRoot()
+            let c: Double
+            switch centre {
+            case .mean: c = kept.mean
+            case .median:
+                guard let m = core.median(lower: low, upper: high, count: kept.n) else { return nil }
+                c = m
+            }
+            lower = c - sl * std
+            upper = c + su * std
+            // The bounds as Floats admitting the same values, intersected with those kept.
+            guard let (l, h) = floatBounds(lower, upper), let next = core.moments(lower: Swift.max(low, l), upper: Swift.min(high, h))
+            else { return nil }
+            (low, high) = (Swift.max(low, l), Swift.min(high, h))
+            let changed = kept.n - next.n
+            kept = next
+            if changed == 0 { break }
+        }
+        guard let med = core.median(lower: low, upper: high, count: kept.n) else { return nil }
+        return ClippedStats(mean: kept.mean, median: med, std: (kept.m2 / Double(kept.n)).squareRoot(), count: kept.n,
+                            iterations: iterations, lower: lower, upper: upper)
     }
 
     static func sigmaClipped(_ index: RadixIndex, sigmaLower sl: Double, sigmaUpper su: Double,

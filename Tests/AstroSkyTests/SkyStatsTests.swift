@@ -180,3 +180,35 @@ import Testing
         }
     }
 }
+
+/// `ClipCore` on its own: moments and ranks for bounds that hold the core (ranks in the core
+/// and in the tails on either side), none for bounds that cut into it.
+@Suite struct ClipCoreTests {
+    @Test func momentsAndRanksThroughTheCore() throws {
+        var g = SeededGenerator(seed: 21)
+        var values = (0..<200_000).map { _ in Float(g.gaussian()) }
+        for i in stride(from: 3, to: values.count, by: 101) { values[i] = Float(50 + i % 7) }
+        for i in stride(from: 9, to: values.count, by: 997) { values[i] = .nan }
+        let mask = (0..<values.count).map { UInt8($0 % 13 == 5 ? 1 : 0) }
+        try values.withUnsafeBufferPointer { v in
+            try mask.withUnsafeBufferPointer { m in
+                let s = SampleHandle(v, mask: m)
+                let core = try #require(ClipCore(s, lower: -.greatestFiniteMagnitude, upper: .greatestFiniteMagnitude, core: -1, 1))
+                #expect(core.moments(lower: -0.5, upper: 10) == nil)
+                #expect(core.values(ranks: (0, 1), lower: -10, upper: 0.9) == nil)
+                for (lower, upper) in [(Float(-3), Float(3)), (-10, 60), (-.greatestFiniteMagnitude, .greatestFiniteMagnitude)] {
+                    let kept = zip(values, mask).filter { $0.1 == 0 && $0.0 >= lower && $0.0 <= upper }.map(\.0).sorted()
+                    let got = try #require(core.moments(lower: lower, upper: upper))
+                    let mean = kept.reduce(0.0) { $0 + Double($1) } / Double(kept.count)
+                    let m2 = kept.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }
+                    #expect(got.n == kept.count && got.min == kept.first! && got.max == kept.last!)
+                    #expect(TestSupport.close(got.mean, mean, abs: 1e-12) && TestSupport.close(got.m2, m2, rel: 1e-10))
+                    for ranks in [(0, 5), (kept.count / 2 - 1, kept.count / 2), (10, kept.count - 1), (kept.count - 2, kept.count - 1)] {
+                        let r = try #require(core.values(ranks: ranks, lower: lower, upper: upper))
+                        #expect(r.0 == kept[ranks.0] && r.1 == kept[ranks.1], "ranks \(ranks) in [\(lower), \(upper)]")
+                    }
+                }
+            }
+        }
+    }
+}
