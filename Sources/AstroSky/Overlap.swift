@@ -135,9 +135,33 @@ enum Overlap {
         let inside = (px .>= zero) .& (px .< D(repeating: Double(width - 1))) .& (py .>= zero) .& (py .< D(repeating: Double(height - 1)))
         guard all(inside) else { return false }
         let fx = px.rounded(.towardZero), fy = py.rounded(.towardZero)
-        let own = SIMD8<UInt32>(truncatingIfNeeded: UnsafeRawPointer(aRow + x).loadUnaligned(as: SIMD8<UInt8>.self))
         let old = UnsafeRawPointer(oRow + x).loadUnaligned(as: SIMD8<Float>.self)
         let raw = UnsafeRawPointer(b), w = width
+        let u = SIMD8<Float>(px - fx), v = SIMD8<Float>(py - fy)
+        let one = SIMD8<Float>(repeating: 1)
+        // The usual case: the eight points fall in one row of b and in consecutive columns (the
+        // chips' maps are near translations), so each corner of the eight cells is one load.
+        if all(fy .== D(repeating: fy[0])) && all(fx .== D(repeating: fx[0]) + lanes) {
+            let i = Int(fy[0]) &* w &+ Int(fx[0]), up = i &+ w
+            let b00 = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
+            let b01 = raw.loadUnaligned(fromByteOffset: (i &+ 1) &* 4, as: SIMD8<Float>.self)
+            let b10 = raw.loadUnaligned(fromByteOffset: up &* 4, as: SIMD8<Float>.self)
+            let b11 = raw.loadUnaligned(fromByteOffset: (up &+ 1) &* 4, as: SIMD8<Float>.self)
+            // A lane's mask byte: its own pixel's and its cell's four corners' in b.
+            let flags = UnsafeRawPointer(aRow + x).loadUnaligned(as: UInt64.self)
+                | mask.loadUnaligned(fromByteOffset: i, as: UInt64.self) | mask.loadUnaligned(fromByteOffset: i &+ 1, as: UInt64.self)
+                | mask.loadUnaligned(fromByteOffset: up, as: UInt64.self) | mask.loadUnaligned(fromByteOffset: up &+ 1, as: UInt64.self)
+            let value = (one - v) * ((one - u) * b00 + u * b01) + v * ((one - u) * b10 + u * b11)
+            var take = old .!= old
+            if flags != 0 {
+                var clear = SIMD8<UInt32>()
+                for k in 0..<8 { clear[k] = (flags >> (8 * UInt64(k))) & 0xFF == 0 ? 1 : 0 }
+                take = take .& (clear .!= SIMD8<UInt32>.zero)
+            }
+            UnsafeMutableRawPointer(oRow + x).storeBytes(of: old.replacing(with: value, where: take), as: SIMD8<Float>.self)
+            return true
+        }
+        let own = SIMD8<UInt32>(truncatingIfNeeded: UnsafeRawPointer(aRow + x).loadUnaligned(as: SIMD8<UInt8>.self))
         // Each lane's two pixel pairs (adjacent in memory) and their mask bytes, unrolled: a
         // lane written by a variable index goes through the stack.
         @inline(__always) func pairs(_ k: Int) -> (lower: SIMD2<Float>, upper: SIMD2<Float>, bad: UInt32) {
@@ -152,8 +176,6 @@ enum Overlap {
         let b10 = SIMD8<Float>(p0.upper[0], p1.upper[0], p2.upper[0], p3.upper[0], p4.upper[0], p5.upper[0], p6.upper[0], p7.upper[0])
         let b11 = SIMD8<Float>(p0.upper[1], p1.upper[1], p2.upper[1], p3.upper[1], p4.upper[1], p5.upper[1], p6.upper[1], p7.upper[1])
         let bad = SIMD8<UInt32>(p0.bad, p1.bad, p2.bad, p3.bad, p4.bad, p5.bad, p6.bad, p7.bad)
-        let u = SIMD8<Float>(px - fx), v = SIMD8<Float>(py - fy)
-        let one = SIMD8<Float>(repeating: 1)
         let value = (one - v) * ((one - u) * b00 + u * b01) + v * ((one - u) * b10 + u * b11)
         // (Vector against vector: against a scalar the comparison is made lane by lane in memory.)
         let take = ((own | bad) .== SIMD8<UInt32>.zero) .& (old .!= old)

@@ -84,4 +84,49 @@ import Testing
         // Pixel centres inside the overlap: its area in px², up to about half its perimeter.
         #expect(abs(selected - area) < 2 * area.squareRoot() * 2, "selected \(selected), area \(area)")
     }
+
+    /// Sampled values against bilinear interpolation at the exact map, masks of both chips
+    /// included: for a shifted twin (each run of eight pixels read as whole rows of b) and a
+    /// rotated chip (each pixel's cell read on its own). b's pixels are linear in x and y, so
+    /// interpolation is exact and only the map's 1e-5 px tolerance separates the two.
+    @Test(arguments: [0.0, 20.0]) func sampledValuesAreBilinearAtTheMap(rotation: Double) throws {
+        let size = 200
+        var rng = SeededGenerator(seed: 17)
+        func masked(_ c: SkyChip, values: [Float]) -> SkyChip {
+            let excluded = (0..<size * size).map { _ in UInt8(rng.next() % 50 == 0 ? 1 : 0) }
+            return SkyChip(name: "t", input: 0, file: "t.fits", hdu: 0, width: size, height: size, pixels: values, header: Header(),
+                           excluded: excluded, wcs: c.wcs, footprint: c.footprint)
+        }
+        let a = masked(try Self.chip(ra: 30, dec: 10, size: size), values: [Float](repeating: 0, count: size * size))
+        let shifted = try Self.chip(ra: 30 + 3.3 / 3600 / cos(10 * Double.pi / 180), dec: 10 + 2.7 / 3600, rotation: rotation, size: size)
+        let b = masked(shifted, values: (0..<size * size).map { Float(0.5 * Double($0 % size) + 0.25 * Double($0 / size)) })
+        var seen = [Float](repeating: .nan, count: size * size)
+        Overlap.sample(&seen, of: a, from: b, region: try #require(a.footprint.intersection(b.footprint)))
+        var checked = 0, interior = 0
+        for y in 0..<size {
+            let sky = a.wcs.pixelToWorld(x: (0..<size).map(Double.init), y: [Double](repeating: Double(y), count: size))
+            let at = b.wcs.worldToPixel(ra: sky.ra, dec: sky.dec)
+            for x in 0..<size {
+                let px = at.x[x], py = at.y[x], got = seen[y * size + x]
+                // Points within 1e-4 px of a cell edge may fall either side at the map's tolerance.
+                let fx = px - px.rounded(.down), fy = py - py.rounded(.down)
+                guard min(fx, 1 - fx) > 1e-4, min(fy, 1 - fy) > 1e-4, px > -0.4999, py > -0.4999,
+                      px < Double(size) - 0.5001, py < Double(size) - 0.5001 else { continue }
+                let ix = Int(px.rounded(.down)), iy = Int(py.rounded(.down))
+                let corners = [(ix, iy), (ix + 1, iy), (ix, iy + 1), (ix + 1, iy + 1)].map { (min(max($0.0, 0), size - 1), min(max($0.1, 0), size - 1)) }
+                let excluded = a.excluded[y * size + x] != 0 || corners.contains { b.excluded[$0.1 * size + $0.0] != 0 }
+                if excluded {
+                    #expect(got.isNaN, "pixel (\(x), \(y)) is masked: \(got)")
+                } else if ix >= 0 && iy >= 0 && ix + 1 < size && iy + 1 < size {
+                    // (In the cells along b's edges the interpolation is clamped, not linear.)
+                    #expect(abs(Double(got) - (0.5 * px + 0.25 * py)) < 1e-3, "pixel (\(x), \(y)): \(got) at (\(px), \(py))")
+                    interior += 1
+                } else {
+                    #expect(got.isFinite, "pixel (\(x), \(y)) at (\(px), \(py))")
+                }
+                checked += 1
+            }
+        }
+        #expect(checked > 30_000 && interior > 30_000, "\(checked) checked, \(interior) inside")
+    }
 }
