@@ -36,8 +36,15 @@ public enum Blot {
                 let counts = Parallel.mapBlocks(count: pixmap.height, minBlock: 16) { rows -> Int in
                     var missed = 0
                     for j in rows {
-                        for i in 0..<pixmap.width {
+                        var i = 0
+                        while i < pixmap.width {
                             let k = j * pixmap.width + i
+                            if interpolation == .linear, i + 8 <= pixmap.width,
+                               grid.linearEight(px.base + k, py.base + k, scale: scale, into: target.pointer + k) {
+                                i += 8
+                                continue
+                            }
+                            i += 1
                             var x = Float(px[k]), y = Float(py[k])
                             // The reference drops the low edges' outer half pixel (and a centre a
                             // rounding error below 0); here it reads as the edge pixel.
@@ -108,6 +115,36 @@ private struct Grid: @unchecked Sendable {
         if lastY { let sx = x - Float(i); return (1 - sx) * f00 + sx * at(i + 1, j) }
         let sx = x - Float(i), tx = 1 - sx, sy = y - Float(j), ty = 1 - sy
         return tx * ty * f00 + sx * ty * at(i + 1, j) + sy * tx * at(i, j + 1) + sx * sy * at(i + 1, j + 1)
+    }
+
+    /// `linear` at eight positions in a row and `scale` times the values written to `out`, lane
+    /// by lane the same arithmetic, where the eight lie in one row of cells and in consecutive
+    /// columns away from the last row and column (a pixmap close to a translation: the usual
+    /// case), so that each corner of the eight cells is one vector load. False, with nothing
+    /// written, otherwise.
+    @inline(__always) func linearEight(_ px: UnsafePointer<Double>, _ py: UnsafePointer<Double>, scale: Float,
+                                       into out: UnsafeMutablePointer<Float>) -> Bool {
+        typealias F = SIMD8<Float>
+        @inline(__always) func floats(_ p: UnsafePointer<Double>) -> F {
+            let d = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Double>.self)
+            return F(Float(d[0]), Float(d[1]), Float(d[2]), Float(d[3]), Float(d[4]), Float(d[5]), Float(d[6]), Float(d[7]))
+        }
+        let x = floats(px), y = floats(py)
+        // Inside [0, n − 1) on both axes (NaN fails too): no clamping, no last-row rule.
+        let inside = (x .>= F()) .& (x .< F(repeating: Float(width - 1))) .& (y .>= F()) .& (y .< F(repeating: Float(height - 1)))
+        guard all(inside) else { return false }
+        let i0 = Int(x[0]), j0 = Int(y[0])
+        // (The truncations of the other lanes, as Floats: exact for these small integers.)
+        let fi = x.rounded(.towardZero), fj = y.rounded(.towardZero)
+        guard all(fj .== F(repeating: Float(j0))), all(fi .== F(repeating: Float(i0)) + F(0, 1, 2, 3, 4, 5, 6, 7)) else { return false }
+        let base = UnsafeRawPointer(data + j0 * width + i0), row = width * 4
+        let f00 = base.loadUnaligned(as: F.self), f10 = base.loadUnaligned(fromByteOffset: 4, as: F.self)
+        let f01 = base.loadUnaligned(fromByteOffset: row, as: F.self), f11 = base.loadUnaligned(fromByteOffset: row + 4, as: F.self)
+        let one = F(repeating: 1)
+        let sx = x - fi, tx = one - sx, sy = y - fj, ty = one - sy
+        let v = tx * ty * f00 + sx * ty * f10 + sy * tx * f01 + sx * sy * f11
+        UnsafeMutableRawPointer(out).storeBytes(of: v * scale, as: F.self)
+        return true
     }
 
     /// A pixel of the image extended past its edges by point reflection about the edge pixel

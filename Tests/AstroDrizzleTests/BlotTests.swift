@@ -54,4 +54,30 @@ import Testing
             #expect(abs(Double(out[99]) - 101.75) < 1e-3, "\(c.interp) corner \(out[99])")
         }
     }
+
+    /// Linear blot where the pixmap is near a translation (eight positions in a row of cells
+    /// read as whole rows of the source): the float32 formula of one position at a time, bit
+    /// for bit, with the positions near the edges taken one at a time.
+    @Test func linearRunsOfEightAreThePointFormula() {
+        let (w, h) = (64, 48), (tw, th) = (70, 50)
+        var rng = SeededGenerator(seed: 3)
+        let source = (0..<(w * h)).map { _ in Float(rng.gaussian() * 10 + 100) }
+        var xs: [Double] = [], ys: [Double] = []
+        for j in 0..<th { for i in 0..<tw { xs.append(Double(i) - 3.37 + 0.001 * Double(j)); ys.append(Double(j) - 1.21 + 0.0007 * Double(i)) } }
+        let (out, _) = Blot.sample(source, width: w, height: h, at: Pixmap(width: tw, height: th, x: xs, y: ys),
+                                   interpolation: .linear, scale: 0.5, fill: .nan)
+        var compared = 0
+        for k in 0..<(tw * th) {
+            let x = Float(xs[k]), y = Float(ys[k])
+            guard x >= 0, y >= 0, x < Float(w - 1), y < Float(h - 1) else { continue }
+            let i = Int(x), j = Int(y)
+            let sx = x - Float(i), tx = 1 - sx, sy = y - Float(j), ty = 1 - sy
+            let f00 = source[j * w + i], f10 = source[j * w + i + 1], f01 = source[(j + 1) * w + i], f11 = source[(j + 1) * w + i + 1]
+            let want = (tx * ty * f00 + sx * ty * f10 + sy * tx * f01 + sx * sy * f11) * 0.5
+            #expect(out[k].bitPattern == want.bitPattern, "pixel \(k): \(out[k]) against \(want)")
+            compared += 1
+        }
+        #expect(compared > 2500)
+    }
 }
+
