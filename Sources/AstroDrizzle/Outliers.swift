@@ -66,7 +66,7 @@ public enum Outliers {
         // The inputs' planes are not kept for step 3 but read and prepared again there, into
         // the memory the singles held: fresh pages cost a fault and zeroing each, more than a
         // read (outliers' peak on six 1024² frames 214 → 131 MiB).
-        var singles: [(image: [Float], weight: [Float])] = []
+        var singles: [(image: [Float], usable: [UInt8])] = []
         var unused: [UnusedInput] = [], skipped = Set<Int>()
         for (k, input) in inputs.enumerated() {
             let planes = try input.load()
@@ -83,7 +83,9 @@ public enum Outliers {
             d.pixelScaleRatio = outScale / input.wcs.pixelScale(x: Double(input.width - 1) / 2, y: Double(input.height - 1) / 2)
             var out = DrizzleOutput(width: width, height: height)
             out.add(p.data, weights: p.weights, pixmap: pixmap, options: d)
-            singles.append((out.image, out.weight))
+            // The weights only say which values the median may use: a byte each is kept, and
+            // the next drizzle's weight plane reuses the memory of this one.
+            singles.append((out.image, usable(out.weight, maskpt: o.maskpt)))
         }
         guard singles.count >= 2 else {
             throw Resample.refusal(unused, operation: "finding outliers", grid: (width, height),
@@ -93,7 +95,7 @@ public enum Outliers {
             throw AstroError(.cannotCreate, file: outdir, operation: "creating the output directory", reason: error.localizedDescription)
         }
         // 2. The median of the well-covered values at each output pixel.
-        let median = stackMedian(singles, count: width * height, nlow: o.nlow, nhigh: o.nhigh, maskpt: o.maskpt)
+        let median = stackMedian(singles, count: width * height, nlow: o.nlow, nhigh: o.nhigh)
         singles = []
         // 3. The median back onto each exposure, compared with it.
         var frames: [OutlierReport.Frame] = [], masks: [String: [ChipFlags]] = [:]
@@ -135,16 +137,22 @@ public enum Outliers {
         URL(fileURLWithPath: outdir).appendingPathComponent(URL(fileURLWithPath: base).lastPathComponent).path
     }
 
-    /// Per output pixel: the values whose weight reaches their image's threshold (maskpt × the
-    /// 3σ-clipped mean of its non-zero weights), nlow lowest and nhigh highest dropped, then
-    /// the median (NaN where none is left).
-    static func stackMedian(_ singles: [(image: [Float], weight: [Float])], count n: Int, nlow: Int, nhigh: Int,
-                            maskpt: Double) -> [Float] {
-        let floors = Parallel.mapBlocks(count: singles.count) { r in r.map { weightThreshold(singles[$0].weight, maskpt: maskpt) } }.flatMap { $0 }
+    /// 1 where a single drizzle's weight reaches its threshold (maskpt × the 3σ-clipped mean of
+    /// its non-zero weights, `weightThreshold`) and is positive, else 0: the values the median uses.
+    static func usable(_ weight: [Float], maskpt: Double) -> [UInt8] {
+        let floor = weightThreshold(weight, maskpt: maskpt)
+        return [UInt8](parallelRanges: weight.count) { r, out in
+            for p in r { out[p] = weight[p] >= floor && weight[p] > 0 ? 1 : 0 }
+        }
+    }
+
+    /// Per output pixel: the finite values of the images `usable` marks, nlow lowest and nhigh
+    /// highest dropped, then the median (NaN where none is left).
+    static func stackMedian(_ singles: [(image: [Float], usable: [UInt8])], count n: Int, nlow: Int, nhigh: Int) -> [Float] {
         var out = [Float](repeating: .nan, count: n)
         // The planes by pointer: per pixel a handful of loads, no array bounds or tuple copies.
         let images = singles.map { s in s.image.withUnsafeBufferPointer { SendableBuffer($0) } }
-        let weights = singles.map { s in s.weight.withUnsafeBufferPointer { SendableBuffer($0) } }
+        let usable = singles.map { s in s.usable.withUnsafeBufferPointer { SendableBuffer($0) } }
         withExtendedLifetime(singles) {
             out.withUnsafeMutableBufferPointer { ob in
                 let dst = SendableMutableBuffer(ob), m = singles.count
@@ -155,15 +163,15 @@ public enum Outliers {
                     var p = range.lowerBound
                     while p < range.upperBound {
                         if p + Lanes.scalarCount <= range.upperBound,
-                           medianTile(p, images, weights, floors, nlow: nlow, nhigh: nhigh, tile, into: dst) {
+                           medianTile(p, images, usable, nlow: nlow, nhigh: nhigh, tile, into: dst) {
                             p += Lanes.scalarCount
                             continue
                         }
                         // Kept values inserted in order (a few per pixel: insertion is the fastest sort).
                         var k = 0
                         for i in 0..<m {
-                            let w = weights[i][p], v = images[i][p]
-                            guard w >= floors[i], w > 0, v.isFinite else { continue }
+                            let v = images[i][p]
+                            guard usable[i][p] != 0, v.isFinite else { continue }
                             var j = k
                             while j > 0 && stack[j - 1] > v { stack[j] = stack[j - 1]; j -= 1 }
                             stack[j] = v
@@ -188,15 +196,18 @@ public enum Outliers {
     /// transposition (m passes of neighbour compare-exchanges), the same median as the scalar
     /// path, bit for bit. False, with nothing written, when a value at one of them is not kept.
     @inline(__always)
-    private static func medianTile(_ p: Int, _ images: [SendableBuffer<Float>], _ weights: [SendableBuffer<Float>], _ floors: [Float],
+    private static func medianTile(_ p: Int, _ images: [SendableBuffer<Float>], _ usable: [SendableBuffer<UInt8>],
                                    nlow: Int, nhigh: Int, _ v: UnsafeMutablePointer<Lanes>, into dst: SendableMutableBuffer<Float>) -> Bool {
         let m = images.count
         guard m > nlow + nhigh else { return false }
+        // Sixteen usable bytes are all 1: two words of 0x01 bytes.
+        let ones = UInt64(0x0101_0101_0101_0101)
         for i in 0..<m {
-            let w = UnsafeRawPointer(weights[i].base + p).loadUnaligned(as: Lanes.self)
+            let u = UnsafeRawPointer(usable[i].base + p)
             let x = UnsafeRawPointer(images[i].base + p).loadUnaligned(as: Lanes.self)
-            // x − x is 0 exactly for finite x; NaN weights fail both tests.
-            guard all(w .>= Lanes(repeating: floors[i])), all(w .> 0), (x - x) == .zero else { return false }
+            // x − x is 0 exactly for finite x.
+            guard u.loadUnaligned(as: UInt64.self) == ones, u.loadUnaligned(fromByteOffset: 8, as: UInt64.self) == ones,
+                  (x - x) == .zero else { return false }
             v[i] = x
         }
         for pass in 0..<m {

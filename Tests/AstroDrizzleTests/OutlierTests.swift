@@ -63,8 +63,8 @@ import Testing
 
     @Test func medianAsJwst() {
         let d = Self.doc
-        let singles = zip(d.stack, d.weights).map { (image: Self.restore($0.0), weight: $0.1) }
-        let median = Outliers.stackMedian(singles, count: d.shape[0] * d.shape[1], nlow: 0, nhigh: 0, maskpt: d.maskpt)
+        let singles = zip(d.stack, d.weights).map { (image: Self.restore($0.0), usable: Outliers.usable($0.1, maskpt: d.maskpt)) }
+        let median = Outliers.stackMedian(singles, count: d.shape[0] * d.shape[1], nlow: 0, nhigh: 0)
         let expected = Self.restore(d.median)
         #expect(median.indices.allSatisfy { median[$0].isNaN == expected[$0].isNaN })
         let worst = median.indices.filter { median[$0].isFinite }.map { abs(median[$0] - expected[$0]) / abs(expected[$0]) }.max()!
@@ -73,11 +73,11 @@ import Testing
     }
 
     @Test func nlowAndNhighDropTheExtremes() {
-        let one = [Float](repeating: 1, count: 1)
-        let singles = [Float(1), 2, 3, 100, -50].map { (image: [$0], weight: one) }
-        #expect(Outliers.stackMedian(singles, count: 1, nlow: 1, nhigh: 1, maskpt: 0.7) == [2])
-        #expect(Outliers.stackMedian(singles, count: 1, nlow: 0, nhigh: 2, maskpt: 0.7) == [1])
-        #expect(Outliers.stackMedian(singles, count: 1, nlow: 3, nhigh: 2, maskpt: 0.7)[0].isNaN)
+        let one = [UInt8](repeating: 1, count: 1)
+        let singles = [Float(1), 2, 3, 100, -50].map { (image: [$0], usable: one) }
+        #expect(Outliers.stackMedian(singles, count: 1, nlow: 1, nhigh: 1) == [2])
+        #expect(Outliers.stackMedian(singles, count: 1, nlow: 0, nhigh: 2) == [1])
+        #expect(Outliers.stackMedian(singles, count: 1, nlow: 3, nhigh: 2)[0].isNaN)
     }
 
     /// The sixteen-pixel path (every value kept) and the per-pixel path (a value dropped
@@ -99,7 +99,8 @@ import Testing
                 }
             }
             for (nlow, nhigh) in [(0, 0), (1, 0), (1, 1)] {
-                let median = Outliers.stackMedian(singles, count: n, nlow: nlow, nhigh: nhigh, maskpt: 0.7)
+                let median = Outliers.stackMedian(singles.map { ($0.image, Outliers.usable($0.weight, maskpt: 0.7)) }, count: n,
+                                                  nlow: nlow, nhigh: nhigh)
                 for p in 0..<n {
                     let kept = singles.filter { $0.weight[p] > 0 && $0.image[p].isFinite }.map { $0.image[p] }.sorted()
                     let core = Array(kept.dropFirst(nlow).dropLast(nhigh))
