@@ -255,10 +255,12 @@ struct DataUnit {
         }
     }
 
-    /// The pixels converted in 8 MiB blocks.
+    /// The pixels converted in 1 MiB blocks into one buffer, left unset until converted into:
+    /// each page of it is a fresh page for the kernel to fault in and zero (with 8 MiB blocks,
+    /// `process` peaked 3.5 MB higher; its time was the same).
     private func convertAndWrite(size: Int, to file: inout SparseFile) throws {
-        let perBlock = max(1, (8 << 20) / size)
-        var buffer = [UInt8](repeating: 0, count: min(count, perBlock) * size)
+        let perBlock = max(1, (1 << 20) / size)
+        var buffer = [UInt8](unsafeUninitializedCapacity: min(count, perBlock) * size) { _, n in n = min(count, perBlock) * size }
         var start = 0
         while start < count {
             let n = min(perBlock, count - start), first = start

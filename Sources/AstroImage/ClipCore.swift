@@ -1,10 +1,11 @@
 // Clipping's passes over a large sample, folded into about one. Each clipping iteration needs
 // the moments (and for a median centre, the median) of the values between two bounds, and on
 // real data the bounds of every iteration hold a common core: the middle of the distribution,
-// which clipping only ever trims at its edges. The core's moments are taken once, and the
-// values outside it (the tails: a few percent) are copied out; an iteration whose bounds hold
-// the core then merges the core's moments with those of the tail values between its bounds,
-// and finds a middle rank in the core's counts per bin and one pass for the values of its bin.
+// which clipping only ever trims at its edges. The core's sums are taken once (about its
+// middle, so that sums over parts add up with nothing lost to the data's distance from zero),
+// and the values outside it (the tails: a few percent) are copied out; an iteration whose
+// bounds hold the core then adds the sums of the tail values between its bounds, and finds a
+// middle rank in the core's counts per bin and one pass for the values of its bin.
 // The core comes from clipping a strided subsample first; an iteration whose bounds cut into
 // it (a prediction gone wrong) is measured without it, so the clipped sample is always exact.
 
@@ -13,7 +14,9 @@ final class ClipCore {
     let sample: SampleHandle
     /// The core's bounds: every usable value x with `low ≤ x ≤ high` is in the core.
     let low: Float, high: Float
-    /// The core's moments (count, mean, M2, extremes).
+    /// The core's sums about `centre` (the middle of the bounds), and its moments.
+    let centre: Float
+    let sums: ShiftedSums
     let core: Statistics.Moments
     /// The usable values outside the core and within the limits it was made with.
     let tails: [Float]
@@ -27,12 +30,15 @@ final class ClipCore {
     /// nil when the core lies outside those limits or holds no value.
     init?(_ s: SampleHandle, lower: Float, upper: Float, core a: Float, _ b: Float) {
         guard a <= b, a >= lower, b <= upper else { return nil }
-        let moments = Statistics.moments(s, lower: a, upper: b)
-        guard moments.n > 0 else { return nil }
+        let centre = a / 2 + b / 2
+        let sums = Statistics.sums(s, lower: a, upper: b, about: centre)
+        guard sums.n > 0 else { return nil }
         sample = s
         low = a
         high = b
-        core = moments
+        self.centre = centre
+        self.sums = sums
+        core = sums.moments(about: centre)
         tails = ClipCore.tails(s, core: (a, b), limits: (lower, upper))
     }
 
@@ -122,9 +128,8 @@ final class ClipCore {
     /// those bounds do not hold the core.
     func moments(lower: Float, upper: Float) -> Statistics.Moments? {
         guard holdsCore(lower, upper) else { return nil }
-        var total = core
-        tails.withUnsafeBufferPointer { total.merge(Statistics.moments(SampleHandle($0, mask: nil), lower: lower, upper: upper)) }
-        return total
+        let outside = tails.withUnsafeBufferPointer { Statistics.sums(SampleHandle($0, mask: nil), lower: lower, upper: upper, about: centre) }
+        return (sums + outside).moments(about: centre)
     }
 
     /// The usable values of `s` within `limits` and outside `core`, eight values a step (the

@@ -37,7 +37,8 @@ enum RangeRanks {
     struct Histogram {
         let sample: SampleHandle
         let low: Float, high: Float, scale: Float
-        /// Counts per bin and worker chunk, and their sums.
+        /// The worker chunks, their counts per bin, and the sums of those.
+        let chunks: [Range<Int>]
         let parts: [[Int]]
         let counts: [Int]
 
@@ -50,7 +51,9 @@ enum RangeRanks {
             self.low = low
             self.high = high
             self.scale = scale
-            let parts = histogram(s, low: low, scale: scale, high: high)
+            let chunks = s.workerChunks
+            let parts = histogram(s, chunks, low: low, scale: scale, high: high)
+            self.chunks = chunks
             self.parts = parts
             counts = (0..<bins).map { k in parts.reduce(0) { $0 + $1[k] } }
         }
@@ -67,7 +70,7 @@ enum RangeRanks {
                 preconditionFailure("RangeRanks: rank \(rank) beyond the \(below) values in range")
             }
             let first = locate(ranks.0), second = locate(ranks.1)
-            let (inFirst, inSecond) = binValues(sample, low: low, scale: scale, high: high, first.bin, second.bin, parts: parts)
+            let (inFirst, inSecond) = binValues(sample, chunks, low: low, scale: scale, high: high, first.bin, second.bin, parts: parts)
             let x = value(in: inFirst, rank: first.rank)
             let y = first.bin == second.bin ? value(in: inFirst, rank: second.rank) : value(in: inSecond, rank: second.rank)
             return (x, y)
@@ -119,11 +122,11 @@ enum RangeRanks {
         return bin(raw: ((x - low) * scale + 8_388_608).bitPattern & 0x7F_FFFF, use: -1)
     }
 
-    /// Counts per bin of the usable values, per worker chunk (`SampleHandle.perWorker`'s),
+    /// Counts per bin of the usable values, per worker chunk,
     /// each as two arrays (even and odd lanes, so that a count is less often read back right
     /// after it was written) summed at the end.
-    private static func histogram(_ s: SampleHandle, low: Float, scale: Float, high: Float) -> [[Int]] {
-        s.perWorker { r -> [Int] in
+    private static func histogram(_ s: SampleHandle, _ chunks: [Range<Int>], low: Float, scale: Float, high: Float) -> [[Int]] {
+        SampleHandle.perChunk(chunks) { _, r -> [Int] in
             var h = [UInt32](repeating: 0, count: 2 * (bins + 1))
             h.withUnsafeMutableBufferPointer { hb in
                 let even = hb.baseAddress!, odd = even + (bins + 1)
@@ -148,7 +151,7 @@ enum RangeRanks {
 
     /// The usable values of bins `first` and `second`, over the same worker chunks as
     /// `histogram` (`parts`: its counts), so that every value takes the same path to its bin.
-    private static func binValues(_ s: SampleHandle, low: Float, scale: Float, high: Float, _ first: Int, _ second: Int,
+    private static func binValues(_ s: SampleHandle, _ chunks: [Range<Int>], low: Float, scale: Float, high: Float, _ first: Int, _ second: Int,
                                   parts: [[Int]]) -> ([Float], [Float]) {
         let na = parts.reduce(0) { $0 + $1[first] }, nb = first == second ? 0 : parts.reduce(0) { $0 + $1[second] }
         var a = [Float](repeating: 0, count: na), b = [Float](repeating: 0, count: nb)
@@ -159,7 +162,7 @@ enum RangeRanks {
                 var startA = [0], startB = [0]
                 for p in parts { startA.append(startA.last! + p[first]); startB.append(startB.last! + (first == second ? 0 : p[second])) }
                 let starts = (startA, startB)
-                let filled = s.perWorkerChunk { c, r -> Bool in
+                let filled = SampleHandle.perChunk(chunks) { c, r -> Bool in
                     var ia = starts.0[c], ib = starts.1[c]
                     @inline(__always) func take(_ x: Float, _ k: Int) {
                         if k == first { outA[ia] = x; ia &+= 1 } else if k == second { outB[ib] = x; ib &+= 1 }

@@ -131,18 +131,21 @@ struct SampleHandle: @unchecked Sendable {
     /// in order. One chunk per worker (not several) because each allocates a 64 Ki-bin
     /// histogram, and merging fewer of them is cheaper than the balance more would buy.
     func perWorker<T: Sendable>(_ body: @Sendable (Range<Int>) -> T) -> [T] {
-        perWorkerChunk { _, r in body(r) }
+        SampleHandle.perChunk(workerChunks) { _, r in body(r) }
     }
 
-    /// `perWorker` with each chunk's index: two calls on the same sample get the same chunks.
-    func perWorkerChunk<T: Sendable>(_ body: @Sendable (Int, Range<Int>) -> T) -> [T] {
+    /// The contiguous chunks `perWorker` runs: one per worker thread, as `Parallel.threads` is now.
+    var workerChunks: [Range<Int>] {
         let n = count
         let chunks = max(1, min(Parallel.threads, n / SampleHandle.minChunk))
-        if chunks == 1 { return [body(0, 0..<n)] }
-        return Parallel.mapBlocks(count: chunks, minBlock: 1) { r in
-            precondition(r.count == 1, "SampleHandle: one chunk per block")
-            return body(r.lowerBound, n * r.lowerBound / chunks ..< n * r.upperBound / chunks)
-        }
+        return (0..<chunks).map { n * $0 / chunks ..< n * ($0 + 1) / chunks }
+    }
+
+    /// `body` on each of `chunks` (with its index), spread over the worker threads; results in
+    /// order. Passes that must see the same chunks keep them (the thread count may change).
+    static func perChunk<T: Sendable>(_ chunks: [Range<Int>], _ body: @Sendable (Int, Range<Int>) -> T) -> [T] {
+        if chunks.count == 1 { return [body(0, chunks[0])] }
+        return Parallel.mapBlocks(count: chunks.count, minBlock: 1) { r in r.map { body($0, chunks[$0]) } }.flatMap { $0 }
     }
 }
 

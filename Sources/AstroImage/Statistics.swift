@@ -288,6 +288,59 @@ public enum Statistics {
     }
 }
 
+/// Sums about one fixed value: count, Σd, Σd² of d = x − shift, and the extremes. Sums over
+/// parts of a sample add up (no merging of means), so with a shift near the data's mean the
+/// moments lose nothing to the data's distance from zero, however the parts were cut.
+struct ShiftedSums: Sendable {
+    var n = 0
+    var s1 = 0.0, s2 = 0.0
+    var min = Float.infinity, max = -Float.infinity
+
+    static func + (a: ShiftedSums, b: ShiftedSums) -> ShiftedSums {
+        ShiftedSums(n: a.n + b.n, s1: a.s1 + b.s1, s2: a.s2 + b.s2, min: Swift.min(a.min, b.min), max: Swift.max(a.max, b.max))
+    }
+
+    /// The moments, given the shift the sums were taken about.
+    func moments(about shift: Float) -> Statistics.Moments {
+        var m = Statistics.Moments()
+        guard n > 0 else { return m }
+        let c = Double(n)
+        m.n = n
+        m.mean = Double(shift) + s1 / c
+        m.m2 = Swift.max(0, s2 - s1 * s1 / c)
+        m.min = min
+        m.max = max
+        return m
+    }
+}
+
+extension Statistics {
+    /// One parallel pass: the sums about `shift` of the unmasked values in `[lower, upper]`.
+    static func sums(_ s: SampleHandle, lower: Float, upper: Float, about shift: Float) -> ShiftedSums {
+        Parallel.mapBlocks(count: s.count, minBlock: SampleHandle.minChunk) { r -> ShiftedSums in
+            var lanes = ChunkLanes(shift, extremes: (.infinity, -.infinity))
+            let lo8 = SIMD8<Float>(repeating: lower), hi8 = SIMD8<Float>(repeating: upper)
+            var i = r.lowerBound
+            while i &+ 8 <= r.upperBound {
+                lanes.add(s, i, lo8, hi8)
+                i &+= 8
+            }
+            var out = ShiftedSums(n: Int(lanes.count.wrappedSum()), s1: lanes.s1.sum(), s2: lanes.s2.sum(),
+                                  min: lanes.low.min(), max: lanes.high.max())
+            while i < r.upperBound {
+                let x = s.values![i]
+                if x >= lower && x <= upper && (s.mask == nil || s.mask![i] == 0) {
+                    let d = Double(x) - Double(shift)
+                    out.n += 1; out.s1 += d; out.s2 += d * d
+                    out.min = Swift.min(out.min, x); out.max = Swift.max(out.max, x)
+                }
+                i &+= 1
+            }
+            return out
+        }.reduce(ShiftedSums(), +)
+    }
+}
+
 /// `chunkMoments`' running sums over eight lanes: each lane adds its value's difference from
 /// the shift where the value is used (else exactly 0), and counts the used and non-finite ones.
 private struct ChunkLanes {
@@ -296,12 +349,14 @@ private struct ChunkLanes {
     var count = SIMD8<Int32>(), bad = SIMD8<Int32>()
     var low: SIMD8<Float>, high: SIMD8<Float>
 
+    /// Sums about `shift`; the extremes start at `extremes` (the shift itself when it is one of
+    /// the values, else +∞ and −∞).
     @_transparent
-    init(_ shift: Float) {
+    init(_ shift: Float, extremes: (Float, Float)? = nil) {
         self.shift = SIMD8(repeating: shift)
         shiftD = SIMD8(repeating: Double(shift))
-        low = self.shift
-        high = self.shift
+        low = SIMD8(repeating: extremes?.0 ?? shift)
+        high = SIMD8(repeating: extremes?.1 ?? shift)
     }
 
     /// The eight values at `i` of `s`, kept when unmasked and in `[lower, upper]`.
@@ -313,7 +368,8 @@ private struct ChunkLanes {
         // (Masks as integer vectors: a comparison of Floats gives Int32 lanes of 0 or −1.)
         let inRange = unsafeBitCast((x .>= lower) .& (x .<= upper), to: I.self) & unmasked
         let nonFinite = unsafeBitCast((x - x) .!= SIMD8<Float>(), to: I.self) & unmasked
-        let u = shift.replacing(with: x, where: inRange .!= I())
+        let used = inRange .!= I()
+        let u = shift.replacing(with: x, where: used)
         // (Lane by lane, which compiles to the vector conversion: `SIMD8<Double>(u)` is a
         // generic call where the optimiser gives up inlining.)
         let d = SIMD8<Double>(Double(u[0]), Double(u[1]), Double(u[2]), Double(u[3]),
@@ -322,7 +378,7 @@ private struct ChunkLanes {
         s2 += d * d
         count &-= inRange
         bad &-= nonFinite
-        low = low.replacing(with: u, where: u .< low)
-        high = high.replacing(with: u, where: u .> high)
+        low = low.replacing(with: x, where: used .& (x .< low))
+        high = high.replacing(with: x, where: used .& (x .> high))
     }
 }
