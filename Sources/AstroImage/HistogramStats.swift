@@ -150,8 +150,7 @@ extension Statistics {
                 let hp = hb.baseAddress!, last = bins - 1
                 let lo8 = SIMD8<Float>(repeating: lower), hi8 = SIMD8<Float>(repeating: upper)
                 let origin8 = SIMD8<Double>(repeating: origin), width8 = SIMD8<Double>(repeating: width)
-                let offsets = copies == 4 ? [0, stride, 2 * stride, 3 * stride] : [0, 0, 0, 0]
-                let o1 = offsets[1], o2 = offsets[2], o3 = offsets[3]
+                let o1 = copies == 4 ? stride : 0, o2 = 2 * o1, o3 = 3 * o1
                 var i = r.lowerBound
                 while i &+ 8 <= r.upperBound {
                     let x = UnsafeRawPointer(s.values! + i).loadUnaligned(as: SIMD8<Float>.self)
