@@ -41,8 +41,9 @@ public struct CCDFile: Sendable {
     static let otherCompanions: Set<String> = ["WHT", "CON", "CTX", "VAR_POISSON", "VAR_RNOISE", "VAR_FLAT", "HDRTAB"]
 
     /// Reads every chip with its companions. `goodBits` clears DQ/MASK bits that count as good;
-    /// a DQ value that does not fit the uint8 MASK becomes the `BAD` bit.
-    public static func read(_ path: String, goodBits: GoodBits = .none) throws -> CCDFile {
+    /// a DQ value that does not fit the uint8 MASK becomes the `BAD` bit. `uncertainty` false
+    /// leaves the σ planes unread.
+    public static func read(_ path: String, goodBits: GoodBits = .none, uncertainty: Bool = true) throws -> CCDFile {
         let file = try FITSFile(path)
         if file.namesHDU {
             try file.select(hdu: file.hduIndex)
@@ -61,7 +62,7 @@ public struct CCDFile: Sendable {
             try file.select(hdu: entry.science.index)
             let label = file.hduLabel
             var image = try file.readImage()
-            if let index = entry.err {
+            if let index = entry.err, uncertainty {
                 try file.select(hdu: index)
                 let plane = try file.readImage()
                 try checkShape(plane, image, path: path, label: file.hduLabel)

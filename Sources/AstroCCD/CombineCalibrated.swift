@@ -18,36 +18,37 @@ extension Combine {
         var process = process
         process.goodBits = options.goodBits
         process.exptimeKey = options.exptimeKey
-        var masters = try Masters(options: process)
         // The frames' σ only counts when it is propagated; otherwise the combination's own
         // scatter gives the output's, and σ planes for every frame (from the masters' ERR, or
-        // --error) were memory and work for nothing: the masters lose theirs, the frames theirs.
+        // --error) were memory and work for nothing: the masters' are not read, the frames' dropped.
         let keepSigma = options.uncertainty == .propagate
-        if !keepSigma { masters.dropUncertainty() }
+        let masters = try Masters(options: process, uncertainty: keepSigma)
         _ = try AtomicOutput(output, overwrite: overwrite)   // a bad output is refused before any work
         var plain = options
         plain.goodBits = .none   // applied when the raw frames were read
         let goodBits = options.goodBits, steps = process, lent = masters
         let calibrate = { @Sendable (path: String) throws -> CCDFile in
-            var frame = try CCDProcess.run(try CCDFile.read(path, goodBits: goodBits), masters: lent, options: steps).0
+            var frame = try CCDProcess.run(try CCDFile.read(path, goodBits: goodBits, uncertainty: keepSigma), masters: lent, options: steps).0
             if !keepSigma { frame.dropUncertainty() }
             return frame
         }
-        let first = try calibrate(paths[0])
-        if options.shifts == nil && options.pixelType == .float32 && first.byteCount * paths.count <= options.memLimit / 2 {
-            // The rest calibrated two at a time (reading and the overscan fits are serial work);
-            // the first failure in input order is reported.
-            let rest = Parallel.mapBlocks(count: paths.count - 1) { r in
-                r.map { i in Result { try calibrate(paths[i + 1]) } }
+        // The first two together (the first decides whether all fit in memory), then the rest
+        // two at a time: reading and the overscan fits are serial work. The first failure in
+        // input order is reported.
+        let ready = paths.count == 1 ? [try calibrate(paths[0])]
+            : try { let (a, b) = try Parallel.both({ try calibrate(paths[0]) }, { try calibrate(paths[1]) }); return [a, b] }()
+        if options.shifts == nil && options.pixelType == .float32 && ready[0].byteCount * paths.count <= options.memLimit / 2 {
+            let rest = Parallel.mapBlocks(count: paths.count - ready.count) { r in
+                r.map { i in Result { try calibrate(paths[i + ready.count]) } }
             }.flatMap { $0 }
-            let frames = try [first] + rest.map { try $0.get() }
+            let frames = try ready + rest.map { try $0.get() }
             return try run(frames, paths: paths, options: plain, output: output, overwrite: overwrite, progress: progress)
         }
         let scratch = try ScratchFolder(beside: output, overwrite: overwrite, purpose: "calibrate")
         defer { scratch.remove() }
         var calibrated: [String] = []
         for (i, path) in paths.enumerated() {
-            let result = i == 0 ? first : try calibrate(path)
+            let result = i < ready.count ? ready[i] : try calibrate(path)
             let target = try scratch.path(i, for: path)
             try result.write(to: target, overwrite: false, bitpix: options.pixelType)
             calibrated.append(target)

@@ -80,16 +80,15 @@ public struct Masters: Sendable {
     public var flat: CCDFile?
     public var bpm: CCDFile?
 
-    public init(options: ProcessOptions) throws {
-        bias = try options.bias.map { try CCDFile.read($0, goodBits: options.goodBits) }
-        dark = try options.dark.map { try CCDFile.read($0, goodBits: options.goodBits) }
-        flat = try options.flat.map { try CCDFile.read($0, goodBits: options.goodBits) }
-        bpm = try options.bpm.map { try CCDFile.read($0, goodBits: options.goodBits) }
-    }
-
-    /// The masters without their σ planes (nothing calibrated with them then carries one).
-    mutating func dropUncertainty() {
-        bias?.dropUncertainty(); dark?.dropUncertainty(); flat?.dropUncertainty(); bpm?.dropUncertainty()
+    /// Reads the masters the options name, all at once (reading is mostly serial work); the
+    /// first failure in the order bias, dark, flat, bpm is thrown. `uncertainty` false leaves
+    /// out their σ planes (a combination that does not propagate σ has no use for them).
+    public init(options: ProcessOptions, uncertainty: Bool = true) throws {
+        let paths = [options.bias, options.dark, options.flat, options.bpm], goodBits = options.goodBits
+        let read = try Parallel.mapBlocks(count: paths.count) { r in
+            r.map { k in Result { try paths[k].map { try CCDFile.read($0, goodBits: goodBits, uncertainty: uncertainty) } } }
+        }.flatMap { $0 }.map { try $0.get() }
+        (bias, dark, flat, bpm) = (read[0], read[1], read[2], read[3])
     }
 }
 

@@ -62,20 +62,19 @@ public enum Outliers {
         }
         let (grid, width, height) = try Resample.grid(o.resample.grid, inputs)
         let outScale = grid.pixelScale(x: Double(width - 1) / 2, y: Double(height - 1) / 2)
-        // 1. Each exposure alone onto the grid.
+        // 1. Each exposure alone onto the grid, two at a time (each on one core): the reading,
+        // pixmap and weight threshold of one, serial work, overlap the other's drizzle.
         // The inputs' planes are not kept for step 3 but read and prepared again there, into
         // the memory the singles held: fresh pages cost a fault and zeroing each, more than a
         // read (outliers' peak on six 1024² frames 214 → 131 MiB).
-        var singles: [(image: [Float], usable: [UInt8])] = []
-        var unused: [UnusedInput] = [], skipped = Set<Int>()
-        for (k, input) in inputs.enumerated() {
-            let planes = try input.load()
-            let p = try Resample.prepare(input, planes, o.resample)
+        // A WCS is not thread-safe: each job takes the inputs it alone uses, and its own copy of the grid's.
+        let shared = Unshared((inputs, grid))
+        let drizzled = try inOrder(inputs.count) { k -> Single in
+            let input = shared.value.0[k], grid = shared.value.1.copy()
+            let p = try Resample.prepare(input, input.load(), o.resample)
             let pixmap = Pixmap(from: input.wcs, width: input.width, height: input.height, to: grid, sampling: o.resample.pixmapSampling)
             if let reason = Resample.unusedReason(pixmap, weights: p.weights, width: width, height: height) {
-                unused.append(UnusedInput(input: input.path, hdu: input.hdu, reason: reason))
-                skipped.insert(k)
-                continue
+                return .unused(UnusedInput(input: input.path, hdu: input.hdu, reason: reason))
             }
             var d = o.resample.drizzle
             d.context = false
@@ -85,7 +84,15 @@ public enum Outliers {
             out.add(p.data, weights: p.weights, pixmap: pixmap, options: d)
             // The weights only say which values the median may use: a byte each is kept, and
             // the next drizzle's weight plane reuses the memory of this one.
-            singles.append((out.image, usable(out.weight, maskpt: o.maskpt)))
+            return .drizzled(image: out.image, usable: usable(out.weight, maskpt: o.maskpt))
+        }
+        var singles: [(image: [Float], usable: [UInt8])] = []
+        var unused: [UnusedInput] = [], skipped = Set<Int>()
+        for (k, result) in drizzled.enumerated() {
+            switch result {
+            case .drizzled(let image, let usable): singles.append((image, usable))
+            case .unused(let reason): unused.append(reason); skipped.insert(k)
+            }
         }
         guard singles.count >= 2 else {
             throw Resample.refusal(unused, operation: "finding outliers", grid: (width, height),
@@ -97,15 +104,14 @@ public enum Outliers {
         // 2. The median of the well-covered values at each output pixel.
         let median = stackMedian(singles, count: width * height, nlow: o.nlow, nhigh: o.nhigh)
         singles = []
-        // 3. The median back onto each exposure, compared with it.
-        var frames: [OutlierReport.Frame] = [], masks: [String: [ChipFlags]] = [:]
-        for (k, input) in inputs.enumerated() {
+        // 3. The median back onto each exposure, compared with it, two at a time as in step 1.
+        let untested = skipped
+        let tested = try inOrder(inputs.count) { k -> (ChipFlags, OutlierReport.Frame) in
+            let input = shared.value.0[k], grid = shared.value.1.copy()
             let (w, h) = (input.width, input.height)
-            let base = FITS.basePath(input.path)
-            guard !skipped.contains(k) else {
-                masks[base, default: []].append(ChipFlags(input, [Bool](repeating: false, count: w * h)))
-                frames.append(.init(input: input.path, output: outputPath(base, outdir), flagged: 0, noise: "not tested"))
-                continue
+            let output = outputPath(FITS.basePath(input.path), outdir)
+            guard !untested.contains(k) else {
+                return (ChipFlags(input, [Bool](repeating: false, count: w * h)), .init(input: input.path, output: output, flagged: 0, noise: "not tested"))
             }
             let planes = try input.load()
             let p = try Resample.prepare(input, planes, o.resample)
@@ -116,9 +122,12 @@ public enum Outliers {
             let noise = noisePlane(err: planes.err, blot: blot, exptime: t, sky: sky)
             // Pixels already without weight (bad DQ, non-finite) stay as they were.
             let (flags, flagged) = flag(p.data, noise, blot, weights: p.weights, width: w, height: h, o)
-            masks[base, default: []].append(ChipFlags(input, flags))
-            frames.append(.init(input: input.path, output: outputPath(base, outdir), flagged: flagged,
-                                noise: input.has(.err) ? "ERR" : "sqrt(|median|)"))
+            return (ChipFlags(input, flags), .init(input: input.path, output: output, flagged: flagged, noise: input.has(.err) ? "ERR" : "sqrt(|median|)"))
+        }
+        var frames: [OutlierReport.Frame] = [], masks: [String: [ChipFlags]] = [:]
+        for (k, (chip, frame)) in tested.enumerated() {
+            masks[FITS.basePath(inputs[k].path), default: []].append(chip)
+            frames.append(frame)
         }
         // The copies are written two at a time; the first failure (in file order) is reported.
         let jobs = masks.sorted(by: { $0.key < $1.key }), bit = o.flagBit
@@ -130,6 +139,29 @@ public enum Outliers {
         }
         if let failure = failures.compactMap({ $0 }).first { throw failure }
         return OutlierReport(frames: frames, width: width, height: height, unused: unused)
+    }
+
+    /// One exposure drizzled alone: its values and which of them the median may use, or why
+    /// it was left out.
+    private enum Single: Sendable {
+        case drizzled(image: [Float], usable: [UInt8])
+        case unused(UnusedInput)
+    }
+
+    /// `body(k)` for k in 0..<count, two at a time (`Parallel.both`: each shares the cores
+    /// with the other) and a last odd one alone on all of them; the results in order, or the
+    /// first error in order.
+    private static func inOrder<T: Sendable>(_ count: Int, _ body: @Sendable (Int) throws -> T) throws -> [T] {
+        var results: [T] = []
+        for k in stride(from: 0, to: count, by: 2) {
+            if k + 1 < count {
+                let (a, b) = try Parallel.both({ try body(k) }, { try body(k + 1) })
+                results += [a, b]
+            } else {
+                results.append(try body(k))
+            }
+        }
+        return results
     }
 
     /// Where the flagged copy of `base` goes: `outdir` with the input's file name.
