@@ -32,23 +32,21 @@ extension Combine {
             if !keepSigma { frame.dropUncertainty() }
             return frame
         }
-        // The first two together (the first decides whether all fit in memory), then the rest
-        // two at a time: reading and the overscan fits are serial work. The first failure in
-        // input order is reported.
-        let ready = paths.count == 1 ? [try calibrate(paths[0])]
-            : try { let (a, b) = try Parallel.both({ try calibrate(paths[0]) }, { try calibrate(paths[1]) }); return [a, b] }()
-        if options.shifts == nil && options.pixelType == .float32 && ready[0].byteCount * paths.count <= options.memLimit / 2 {
-            let rest = Parallel.mapBlocks(count: paths.count - ready.count) { r in
-                r.map { i in Result { try calibrate(paths[i + ready.count]) } }
+        let first = try calibrate(paths[0])
+        if options.shifts == nil && options.pixelType == .float32 && first.byteCount * paths.count <= options.memLimit / 2 {
+            // The rest calibrated two at a time (reading and the overscan fits are serial work);
+            // the first failure in input order is reported.
+            let rest = Parallel.mapBlocks(count: paths.count - 1) { r in
+                r.map { i in Result { try calibrate(paths[i + 1]) } }
             }.flatMap { $0 }
-            let frames = try ready + rest.map { try $0.get() }
+            let frames = try [first] + rest.map { try $0.get() }
             return try run(frames, paths: paths, options: plain, output: output, overwrite: overwrite, progress: progress)
         }
         let scratch = try ScratchFolder(beside: output, overwrite: overwrite, purpose: "calibrate")
         defer { scratch.remove() }
         var calibrated: [String] = []
         for (i, path) in paths.enumerated() {
-            let result = i < ready.count ? ready[i] : try calibrate(path)
+            let result = i == 0 ? first : try calibrate(path)
             let target = try scratch.path(i, for: path)
             try result.write(to: target, overwrite: false, bitpix: options.pixelType)
             calibrated.append(target)

@@ -80,14 +80,12 @@ public struct Masters: Sendable {
     public var flat: CCDFile?
     public var bpm: CCDFile?
 
-    /// Reads the masters the options name, all at once (reading is mostly serial work); the
-    /// first failure in the order bias, dark, flat, bpm is thrown. `uncertainty` false leaves
-    /// out their σ planes (a combination that does not propagate σ has no use for them).
+    /// Reads the masters the options name; `uncertainty` false leaves out their σ planes (a
+    /// combination that does not propagate σ has no use for them).
     public init(options: ProcessOptions, uncertainty: Bool = true) throws {
-        let paths = [options.bias, options.dark, options.flat, options.bpm], goodBits = options.goodBits
-        let read = try Parallel.mapBlocks(count: paths.count) { r in
-            r.map { k in Result { try paths[k].map { try CCDFile.read($0, goodBits: goodBits, uncertainty: uncertainty) } } }
-        }.flatMap { $0 }.map { try $0.get() }
+        let read = try [options.bias, options.dark, options.flat, options.bpm].map { path in
+            try path.map { try CCDFile.read($0, goodBits: options.goodBits, uncertainty: uncertainty) }
+        }
         (bias, dark, flat, bpm) = (read[0], read[1], read[2], read[3])
     }
 }

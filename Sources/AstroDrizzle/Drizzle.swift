@@ -155,10 +155,16 @@ public struct DrizzleOutput: Sendable {
                                        input: source)
             let walk = StripWalk(scanner, y: yp.baseAddress!, width: pixmap.width)
             let reached = walk.rowsReached(reach: reach, rows: own)
+            // Each band an equal share of the rows this input reaches, where its drops land about
+            // evenly, rather than of the output's: the bands then finish together (halves of the
+            // output left one thread up to a tenth of a mosaic's input waiting for the other).
+            let split = reached.isEmpty ? own : reached
+            @Sendable func edge(_ b: Int) -> Int { b == 0 ? first : b == bands ? first + h : split.lowerBound + split.count * b / bands }
             Parallel.forEachBlock(count: bands) { range in
                 for b in range {
                     var mine = shared.band
-                    mine.rows = (first + h * b / bands)..<(first + h * (b + 1) / bands)
+                    mine.rows = edge(b)..<edge(b + 1)
+                    if mine.rows.isEmpty { continue }
                     let mean = mine.rows.clamped(to: reached)
                     mine.toSums(mean)
                     let m = mine.drizzle(shared.input, scanner, walk, kernel, o, reach: reach)

@@ -36,9 +36,14 @@ struct ResampleInput {
         }
     }
 
-    /// Every input chip of `paths` (`FITS.sciChips`), headers read and checked.
+    /// Every input chip of `paths` (`FITS.sciChips`), headers read and checked on all cores
+    /// (its headers, WCS and the WCS's round-trip check: ~2 ms a chip); the first failure in
+    /// input order is thrown.
     static func read(_ paths: [String]) throws -> [ResampleInput] {
-        try paths.flatMap(FITS.sciChips).map { try ResampleInput($0) }
+        let chips = try paths.flatMap(FITS.sciChips)
+        return try Parallel.mapBlocks(count: chips.count) { r in
+            r.map { k in Result { Unshared(try ResampleInput(chips[k])) } }
+        }.flatMap { $0 }.map { try $0.get().value }
     }
 
     /// Reads the headers, checks the WCS and the companions' shapes; no pixels yet.
