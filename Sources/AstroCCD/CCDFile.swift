@@ -147,8 +147,7 @@ public struct CCDFile: Sendable {
             if let mask {
                 var h = Header()
                 h.addComment("non-zero = bad; bits listed in astrotool docs/conventions.md")
-                hdus.append(OutputHDU(Image(width: image.width, height: image.height, pixels: mask.map(Float.init), header: h),
-                                      extname: "MASK", extver: ver, pixelType: .uint8))
+                hdus.append(OutputHDU(bytes: mask, width: image.width, height: image.height, header: h, extname: "MASK", extver: ver))
             }
         }
         try FITSWriter.write(hdus, to: output, overwrite: overwrite)

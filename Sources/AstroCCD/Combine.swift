@@ -159,9 +159,11 @@ public enum Combine {
         let budget = min(options.memLimit, inputs.allSatisfy(\.inMemory) ? 4 << 20 : 64 << 20)
         let blockRows = max(1, min(height, budget / max(1, n * width * bytesPerPixel)))
 
-        var value = [Float](repeating: 0, count: width * height)
-        var sigma = [Float](repeating: 0, count: options.uncertainty == .none ? 0 : width * height)
-        var mask = [UInt8](repeating: 0, count: width * height)
+        // Zeroed on all cores: a fresh page costs a fault and zeroing (a serial fill was a
+        // tenth of a master's wall time here).
+        var value = [Float](parallelRepeating: 0, count: width * height)
+        var sigma = [Float](parallelRepeating: 0, count: options.uncertainty == .none ? 0 : width * height)
+        var mask = [UInt8](parallelRepeating: 0, count: width * height)
         // One set of block buffers for the whole run: input i's lines at i·bp.
         let capacity = n * blockRows * width
         var data = [Float](repeating: 0, count: capacity)
@@ -177,16 +179,35 @@ public enum Combine {
         while row < height {
             let rows = row..<min(height, row + blockRows)
             let bp = rows.count * width
-            for (i, input) in inputs.enumerated() {
-                try data.withUnsafeMutableBufferPointer { try input.data(rows: rows, into: .init(rebasing: $0[i * bp..<(i + 1) * bp])) }
-                if masked {
-                    let m = try input.mask(rows: rows, goodBits: options.goodBits) ?? [UInt8](repeating: 0, count: bp)
-                    bits.replaceSubrange(i * bp..<(i + 1) * bp, with: m)
-                }
-                if propagate {
-                    try errs.withUnsafeMutableBufferPointer { try input.sigma(rows: rows, into: .init(rebasing: $0[i * bp..<(i + 1) * bp])) }
+            // Each input's rows into its part of the block buffers, inputs across the cores (a
+            // copy or a file read each; the first failure in input order is thrown).
+            let failure = data.withUnsafeMutableBufferPointer { dp in
+                bits.withUnsafeMutableBufferPointer { mp in
+                    errs.withUnsafeMutableBufferPointer { ep in
+                        let (d, m, e) = (SendableMutableBuffer(dp), SendableMutableBuffer(mp), SendableMutableBuffer(ep))
+                        let goodBits = options.goodBits, sources = Unshared(inputs)
+                        return Parallel.mapBlocks(count: n) { r -> (any Error)? in
+                            for i in r {
+                                let input = sources.value[i]
+                                do {
+                                    try input.data(rows: rows, into: UnsafeMutableBufferPointer(start: d.base + i * bp, count: bp))
+                                    if masked {
+                                        let part = UnsafeMutableBufferPointer(start: m.base + i * bp, count: bp)
+                                        if let bits = try input.mask(rows: rows, goodBits: goodBits) {
+                                            _ = part.update(fromContentsOf: bits)
+                                        } else {
+                                            part.update(repeating: 0)
+                                        }
+                                    }
+                                    if propagate { try input.sigma(rows: rows, into: UnsafeMutableBufferPointer(start: e.base + i * bp, count: bp)) }
+                                } catch { return error }
+                            }
+                            return nil
+                        }.compactMap { $0 }.first
+                    }
                 }
             }
+            if let failure { throw failure }
             let offset = rows.lowerBound * width
             let hasSigma = !sigma.isEmpty
             let counts = data.withUnsafeBufferPointer { dp in

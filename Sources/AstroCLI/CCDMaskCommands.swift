@@ -56,7 +56,7 @@ struct CCDMaskCommand: ParsableCommand {
         h.set("BPMSRC", URL(fileURLWithPath: input).lastPathComponent, comment: "flat the mask was found in")
         h.addHistory("astrotool ccdproc ccdmask: \(byblocks ? "blocks" : "running boxes") \(nlsig)x\(ncsig), median \(nlmed)x\(ncmed), "
             + "lsigma \(lsigma) hsigma \(hsigma)\(findbadcolumns ? ", bad columns (ngood \(ngood))" : ""): \(bad) bad pixels")
-        try FITSWriter.write([OutputHDU(Image(width: image.width, height: image.height, pixels: mask.map(Float.init), header: h), pixelType: .uint8)],
+        try FITSWriter.write([OutputHDU(bytes: mask, width: image.width, height: image.height, header: h)],
                              to: output, overwrite: common.overwrite)
         if common.json { try printJSON(Summary(input: input, output: output, bad: bad, pixels: mask.count)) }
         else { common.note("astrotool ccdproc ccdmask: \(input) -> \(output) [\(bad) bad pixels]") }
@@ -97,7 +97,7 @@ struct CCDBitmaskCommand: ParsableCommand {
         let bad = mask.reduce(0) { $0 + Int($1) }
         var h = Header()
         h.addHistory("astrotool ccdproc bitmask: \(input), ignored bits \(ignoreBits ?? "0")\(flipBits ? " (flipped)" : ""): \(bad) bad pixels")
-        try FITSWriter.write([OutputHDU(Image(width: dq.width, height: dq.height, pixels: mask.map(Float.init), header: h), pixelType: .uint8)],
+        try FITSWriter.write([OutputHDU(bytes: mask, width: dq.width, height: dq.height, header: h)],
                              to: output, overwrite: common.overwrite)
         if common.json { try printJSON(CCDMaskCommand.Summary(input: input, output: output, bad: bad, pixels: mask.count)) }
         else { common.note("astrotool ccdproc bitmask: \(input) -> \(output) [\(bad) bad pixels]") }

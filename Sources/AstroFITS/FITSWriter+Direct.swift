@@ -196,10 +196,10 @@ struct DataUnit {
     init(_ hdu: OutputHDU) {
         self.hdu = hdu
         (width, height) = hdu.stored.map { ($0.width, $0.height) }
-            ?? (hdu.integers == nil ? (hdu.image.width, hdu.image.height) : hdu.integerShape)
+            ?? hdu.exactShape ?? (hdu.image.width, hdu.image.height)
         if let stored = hdu.stored {
             blank = stored.blank
-        } else if hdu.integers != nil {
+        } else if hdu.integers != nil || hdu.bytes != nil {
             blank = hdu.integerBlank
         } else if hdu.pixelType != .float32, hdu.pixelType != .float64, hdu.image.pixels.contains(where: \.isNaN) {
             blank = switch hdu.pixelType {
@@ -277,6 +277,10 @@ struct DataUnit {
 
     /// Pixels [first, first + n) as stored bytes at `out`.
     private func convert(_ first: Int, _ n: Int, into out: UnsafeMutablePointer<UInt8>) {
+        if let bytes = hdu.bytes {
+            bytes.withUnsafeBufferPointer { out.update(from: $0.baseAddress! + first, count: n) }
+            return
+        }
         if let ints = hdu.integers {
             ints.withUnsafeBufferPointer { src in
                 switch hdu.pixelType {

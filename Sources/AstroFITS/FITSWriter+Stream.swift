@@ -62,7 +62,7 @@ public final class FITSStreamWriter {
     public func write(rows first: Int, of index: Int, _ part: OutputHDU) throws {
         precondition(!finished, "write after finish")
         let plan = plans[index]
-        let shape = part.integers == nil ? (part.image.width, part.image.height) : part.integerShape
+        let shape = part.exactShape ?? (part.image.width, part.image.height)
         precondition(shape.0 == plan.width && first >= 0 && first + shape.1 <= plan.height, "rows outside the planned HDU")
         var typed = part
         typed.pixelType = plan.pixelType

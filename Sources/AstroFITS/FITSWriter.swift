@@ -30,8 +30,13 @@ public struct OutputHDU: Sendable {
     /// Exact 32-bit integers written instead of `image.pixels` (a bit mask such as drizzle's
     /// context, which a Float cannot hold); `image` then gives only the shape and header.
     public var integers: [Int32]?
-    /// The shape of `integers` (width, height).
+    /// Bytes written as they are (a uint8 mask) instead of `image.pixels`: no Float copy of a
+    /// mask to make and convert back; `image` then gives only the header.
+    public var bytes: [UInt8]?
+    /// The shape of `integers` or `bytes` (width, height).
     var integerShape = (0, 0)
+    /// The shape when the pixels are `integers` or `bytes`; nil when they are `image.pixels`.
+    var exactShape: (Int, Int)? { integers == nil && bytes == nil ? nil : integerShape }
     /// The BLANK card of `integers` (the code their undefined values carry), when a copied plane had one.
     var integerBlank: Int?
     /// Data copied byte for byte from a file instead of `image.pixels`; `image` then gives only
@@ -53,6 +58,14 @@ public struct OutputHDU: Sendable {
         precondition([.uint8, .int16, .int32].contains(storage), "integers are stored as uint8, int16 or int32")
         self.init(Image(width: 0, height: 0, pixels: [], header: header), extname: extname, extver: extver, pixelType: storage)
         self.integers = integers
+        integerShape = (width, height)
+    }
+
+    /// A uint8 image from its bytes.
+    public init(bytes: [UInt8], width: Int, height: Int, header: Header = Header(), extname: String? = nil, extver: Int? = nil) {
+        precondition(bytes.count == width * height, "bytes must fill the image")
+        self.init(Image(width: 0, height: 0, pixels: [], header: header), extname: extname, extver: extver, pixelType: .uint8)
+        self.bytes = bytes
         integerShape = (width, height)
     }
 
@@ -103,7 +116,7 @@ public enum FITSWriter {
             if status != 0 { throw FITSStatus.error(status, file: path, hdu: label, operation: operation) }
         }
         let image = hdu.image
-        var naxes = hdu.integers == nil ? [image.width, image.height] : [hdu.integerShape.0, hdu.integerShape.1]
+        var naxes = hdu.exactShape.map { [$0.0, $0.1] } ?? [image.width, image.height]
         let imgType: Int32 = switch hdu.pixelType {
         case .uint8: BYTE_IMG
         case .int16: SHORT_IMG
@@ -132,6 +145,8 @@ public enum FITSWriter {
         if let ints = hdu.integers {
             if let blank = hdu.integerBlank { ffukyj(fptr, "BLANK", Int64(blank), "value of undefined pixels", &status) }
             if !ints.isEmpty { writeRaw(ints, datatype: TINT, fptr: fptr, status: &status) }
+        } else if let bytes = hdu.bytes {
+            if !bytes.isEmpty { writeRaw(bytes, datatype: TBYTE, fptr: fptr, status: &status) }
         } else {
             writePixels(image.pixels, type: hdu.pixelType, fptr: fptr, status: &status)
         }

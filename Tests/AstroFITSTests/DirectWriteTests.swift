@@ -24,7 +24,20 @@ import AstroTestSupport
         out.append(OutputHDU(integers: [Int32.min, -1, 0, 1, Int32.max, 42], width: 3, height: 2, extname: "CON"))
         out.append(OutputHDU(integers: [0, 1, 32, 255, 7, 42], width: 3, height: 2, extname: "DQ", storage: .uint8))
         out.append(OutputHDU(integers: [0, -1, 32767, -32768, 4096, 42], width: 3, height: 2, extname: "DQ", extver: 2, storage: .int16))
+        out.append(OutputHDU(bytes: [0, 1, 32, 255, 7, 42], width: 2, height: 3, header: header, extname: "MASK"))
         return out
+    }
+
+    /// A uint8 plane given as bytes reads back as those values, as the same plane given as Floats.
+    @Test func bytesAsTheyAre() throws {
+        let dir = TestSupport.scratch(); defer { TestSupport.cleanup(dir) }
+        let bytes: [UInt8] = (0..<20).map { UInt8(($0 * 37) % 256) }
+        let a = dir.appendingPathComponent("bytes.fits").path, b = dir.appendingPathComponent("floats.fits").path
+        try FITSWriter.write([OutputHDU(bytes: bytes, width: 5, height: 4, extname: "MASK")], to: a, overwrite: false)
+        try FITSWriter.write([OutputHDU(Image(width: 5, height: 4, pixels: bytes.map(Float.init)), extname: "MASK", pixelType: .uint8)], to: b, overwrite: false)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: a)) == Data(contentsOf: URL(fileURLWithPath: b)))
+        let back = try FITS.readImage(a)
+        #expect(back.width == 5 && back.height == 4 && back.pixels == bytes.map(Float.init))
     }
 
     @Test func sameBytesAsCfitsio() throws {
