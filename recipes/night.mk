@@ -35,6 +35,15 @@ FLAT    := $(call frames,FLAT)
 SCI     := $(call frames,SCI)
 RAWALL  := $(BIAS) $(DARK) $(FLAT) $(SCI)
 
+# Under make -j N the frames are reduced N at a time, so each frame's command takes cores / N
+# threads (at least one; one under a bare -j): N commands of all-core threads on the same
+# cores spent ~4 % more CPU (a 6-frame night on 2 cores, make -j 2: 2.48 -> 2.42 s). Without
+# -j they take every core. The masters, skymatch, outliers and the mosaic, one command each,
+# always do.
+CORES   := $(shell nproc 2>/dev/null || echo 1)
+jobs     = $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS)))
+FRAME_THREADS = $(if $(filter -j%,$(MAKEFLAGS)),--threads $(if $(jobs),$(shell echo $$(( $(CORES) / $(jobs) > 1 ? $(CORES) / $(jobs) : 1 ))),1))
+
 # Every raw frame: overscan (BIASSEC, a median per line) and trim (TRIMSEC).
 BASIC   := --oscan BIASSEC --trim TRIMSEC
 # Masters: average with 3-sigma clipping about the median (mad_std), which rejects cosmic rays
@@ -104,12 +113,12 @@ $(MBPM): $(MFLAT)
 # --- science ----------------------------------------------------------------------------
 # Electrons, with ERR from the gain and read noise in the header, and MASK.
 $(OUT)/calibrated/%.fits: $(RAW)/%.fits $(MASTERS)
-	@$(AT) ccdproc process $< -o $@ --overwrite -q $(BASIC) --gain GAIN --readnoise RDNOISE --error \
+	@$(AT) ccdproc process $< -o $@ --overwrite -q $(FRAME_THREADS) $(BASIC) --gain GAIN --readnoise RDNOISE --error \
 	    --bias $(MBIAS) --dark $(MDARK) --flat $(MFLAT) --bpm $(MBPM)
 
 # L.A.Cosmic with astroscrappy's defaults; read noise from RDNOISE, saturation 65535 ADU.
 $(OUT)/cleaned/%.fits: $(OUT)/calibrated/%.fits
-	@$(AT) ccdproc cosmicray $< -o $@ --overwrite -q
+	@$(AT) ccdproc cosmicray $< -o $@ --overwrite -q $(FRAME_THREADS)
 
 # --- registration -----------------------------------------------------------------------
 # Each cleaned frame's WCS fitted to the reference catalogue (stars detected, triangles and
@@ -122,7 +131,7 @@ $(OUT)/cleaned/%.fits: $(OUT)/calibrated/%.fits
 ALIGN_TO = $(if $(wildcard $(REFCAT)),--ref-cat $(REFCAT),-tf $(firstword $(CLEANED)))
 $(OUT)/aligned/%.fits: $(OUT)/cleaned/%.fits $(wildcard $(REFCAT)) $(if $(wildcard $(REFCAT)),,$(firstword $(CLEANED)))
 	@rm -f $(@:.fits=.unregistered) $(@:.fits=.json)
-	@$(AT) align --update-wcs $< $@ $(ALIGN_TO) --overwrite -q --transform $(@:.fits=.json) > /dev/null 2> $@.log-$$$$; \
+	@$(AT) align --update-wcs $< $@ $(ALIGN_TO) --overwrite -q $(FRAME_THREADS) --transform $(@:.fits=.json) > /dev/null 2> $@.log-$$$$; \
 	status=$$?; \
 	if [ $$status = 65 ]; then \
 	    mv $@.log-$$$$ $(@:.fits=.unregistered); \
