@@ -37,9 +37,9 @@ RAWALL  := $(BIAS) $(DARK) $(FLAT) $(SCI)
 
 # Under make -j N the frames are reduced N at a time, so each frame's command takes cores / N
 # threads (at least one; one under a bare -j): N commands of all-core threads on the same
-# cores spent ~4 % more CPU (a 6-frame night on 2 cores, make -j 2: 2.48 -> 2.42 s). Without
-# -j they take every core. The masters, skymatch, outliers and the mosaic, one command each,
-# always do.
+# cores spent more time in the kernel and waiting (a 6-frame night on 2 cores, make -j 2:
+# 2.56 -> 2.44 s). Without -j they take every core. The masters, skymatch, outliers and the
+# mosaic, one command each, always do.
 CORES   := $(shell nproc 2>/dev/null || echo 1)
 jobs     = $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS)))
 FRAME_THREADS = $(if $(filter -j%,$(MAKEFLAGS)),--threads $(if $(jobs),$(shell echo $$(( $(CORES) / $(jobs) > 1 ? $(CORES) / $(jobs) : 1 ))),1))
