@@ -60,23 +60,36 @@ public enum CCDMask {
                 }
             }
         } else {
-            let n = o.nlsig * o.ncsig
-            // scipy's percentile_filter takes rank ⌊n·p/100⌋, without interpolation.
-            let ranks = [Int(Double(n) * 69.1 / 100), Int(Double(n) * 30.9 / 100)]
-            let p = MedianFilter.ranks(residPlane, height: o.nlsig, width: o.ncsig, ranks: ranks)
-            mask = [UInt8](unsafeUninitializedCapacity: w * h) { out, filled in
-                let m = SendableMutableBuffer(out)
-                residPlane.forEachRowBlock { rows in
-                    for i in (rows.lowerBound * w)..<(rows.upperBound * w) {
-                        let bad = nonFinite.base[i] != 0 || deviant(residPlane.base[i], (p[0].base[i] - p[1].base[i]) / 2)
-                        (m.base + i).initialize(to: bad ? 1 : 0)
-                    }
-                }
-                filled = w * h
-            }
+            mask = boundedMask(residPlane, height: o.nlsig, width: o.ncsig, ranks: runningBoxRanks(o), lsigma: lsigma, hsigma: hsigma)
+                ?? rankedMask(residPlane, nonFinite: nonFinite, options: o)
         }
         if o.findBadColumns { fillColumnGaps(&mask, width: w, height: h, ngood: o.ngood) }
         return mask
+    }
+
+    /// The two ranks of the running box that give σ: scipy's percentile_filter takes rank
+    /// ⌊n·p/100⌋ of the box's n values, without interpolation (P69.1, then P30.9).
+    static func runningBoxRanks(_ o: CCDMaskOptions) -> (high: Int, low: Int) {
+        let n = o.nlsig * o.ncsig
+        return (Int(Double(n) * 69.1 / 100), Int(Double(n) * 30.9 / 100))
+    }
+
+    /// The running-box mask from the rank filter at every pixel (`boundedMask` gives the same
+    /// where it applies).
+    static func rankedMask(_ resid: Plane<Float>, nonFinite: Plane<UInt8>, options o: CCDMaskOptions) -> [UInt8] {
+        let w = resid.width, h = resid.height, (lsigma, hsigma) = (o.lsigma, o.hsigma), r = runningBoxRanks(o)
+        let p = MedianFilter.ranks(resid, height: o.nlsig, width: o.ncsig, ranks: [r.high, r.low])
+        return [UInt8](unsafeUninitializedCapacity: w * h) { out, filled in
+            let m = SendableMutableBuffer(out)
+            resid.forEachRowBlock { rows in
+                for i in (rows.lowerBound * w)..<(rows.upperBound * w) {
+                    let sigma = (p[0].base[i] - p[1].base[i]) / 2, v = resid.base[i]
+                    let bad = nonFinite.base[i] != 0 || v < -lsigma * sigma || v > hsigma * sigma
+                    (m.base + i).initialize(to: bad ? 1 : 0)
+                }
+            }
+            filled = w * h
+        }
     }
 
     /// Along each column, a run of up to `ngood` unflagged lines between flagged ones becomes
