@@ -33,7 +33,7 @@ public enum CCDMask {
         }
         let resid = residPlane.base
         let (lsigma, hsigma) = (o.lsigma, o.hsigma)
-        @Sendable func deviant(_ r: Float, _ sigma: Float) -> Bool { r < -lsigma * sigma || r > hsigma * sigma }
+        @Sendable func deviant(_ r: Float, _ sigma: Float) -> Bool { CCDMask.deviant(r, sigma, lsigma: lsigma, hsigma: hsigma) }
 
         var mask: [UInt8]
         if o.byBlocks {
@@ -67,6 +67,12 @@ public enum CCDMask {
         return mask
     }
 
+    /// ccdmask's test: a residual below −lsigma·σ or above hsigma·σ.
+    @inline(__always)
+    static func deviant(_ r: Float, _ sigma: Float, lsigma: Float, hsigma: Float) -> Bool {
+        r < -lsigma * sigma || r > hsigma * sigma
+    }
+
     /// The two ranks of the running box that give σ: scipy's percentile_filter takes rank
     /// ⌊n·p/100⌋ of the box's n values, without interpolation (P69.1, then P30.9).
     static func runningBoxRanks(_ o: CCDMaskOptions) -> (high: Int, low: Int) {
@@ -84,7 +90,7 @@ public enum CCDMask {
             resid.forEachRowBlock { rows in
                 for i in (rows.lowerBound * w)..<(rows.upperBound * w) {
                     let sigma = (p[0].base[i] - p[1].base[i]) / 2, v = resid.base[i]
-                    let bad = nonFinite.base[i] != 0 || v < -lsigma * sigma || v > hsigma * sigma
+                    let bad = nonFinite.base[i] != 0 || deviant(v, sigma, lsigma: lsigma, hsigma: hsigma)
                     (m.base + i).initialize(to: bad ? 1 : 0)
                 }
             }

@@ -68,7 +68,7 @@ extension CCDMask {
                         let high = select(box, count: n, rank: ranks.high)
                         let low = select(box, count: ranks.high, rank: ranks.low)
                         let spread = (high - low) / 2
-                        (mask.base + i).initialize(to: r < -lsigma * spread || r > hsigma * spread ? 1 : 0)
+                        (mask.base + i).initialize(to: deviant(r, spread, lsigma: lsigma, hsigma: hsigma) ? 1 : 0)
                     }
                 }
             }

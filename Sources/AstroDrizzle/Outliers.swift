@@ -68,9 +68,9 @@ public enum Outliers {
         // the memory the singles held: fresh pages cost a fault and zeroing each, more than a
         // read (outliers' peak on six 1024² frames 214 → 131 MiB).
         // A WCS is not thread-safe: each job takes the inputs it alone uses, and its own copy of the grid's.
-        let shared = Unshared((inputs, grid))
+        let shared = Unshared((inputs: inputs, grid: grid))
         let drizzled = try inOrder(inputs.count) { k -> Single in
-            let input = shared.value.0[k], grid = shared.value.1.copy()
+            let input = shared.value.inputs[k], grid = shared.value.grid.copy()
             let p = try Resample.prepare(input, input.load(), o.resample)
             let pixmap = Pixmap(from: input.wcs, width: input.width, height: input.height, to: grid, sampling: o.resample.pixmapSampling)
             if let reason = Resample.unusedReason(pixmap, weights: p.weights, width: width, height: height) {
@@ -107,7 +107,7 @@ public enum Outliers {
         // 3. The median back onto each exposure, compared with it, two at a time as in step 1.
         let untested = skipped
         let tested = try inOrder(inputs.count) { k -> (ChipFlags, OutlierReport.Frame) in
-            let input = shared.value.0[k], grid = shared.value.1.copy()
+            let input = shared.value.inputs[k], grid = shared.value.grid.copy()
             let (w, h) = (input.width, input.height)
             let output = outputPath(FITS.basePath(input.path), outdir)
             guard !untested.contains(k) else {
