@@ -363,9 +363,14 @@ public enum CCDProcess {
         return String(format: "%.6g", v)
     }
 
+    /// UTC as `2026-12-07T21:00:51Z`, from the C library's calendar: ISO8601DateFormatter (ICU)
+    /// and Foundation's format style (its calendar and time-zone caches) cost ~1 ms and ~0.5 ms
+    /// of every command that calibrates a frame.
     static func iso(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: date)
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var t = tm()
+        gmtime_r(&seconds, &t)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(t.tm_year + 1900)-\(two(t.tm_mon + 1))-\(two(t.tm_mday))T\(two(t.tm_hour)):\(two(t.tm_min)):\(two(t.tm_sec))Z"
     }
 }

@@ -52,6 +52,12 @@ import Testing
         #expect(h.string("OVERSCAN") == nil)
     }
 
+    @Test func isoDates() {
+        #expect(CCDProcess.iso(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00Z")
+        #expect(CCDProcess.iso(Date(timeIntervalSince1970: 1_796_677_251.75)) == "2026-12-07T21:00:51Z")
+        #expect(CCDProcess.iso(Date(timeIntervalSince1970: 1_709_251_199)) == "2024-02-29T23:59:59Z")
+    }
+
     @Test func rateAndRateDark() throws {
         // A dark current rate (BUNIT per second) is multiplied by the frame's exposure time.
         var o = ProcessOptions()
