@@ -452,9 +452,7 @@ public enum Combine {
     static func levels(_ inputs: [CombineInput], _ stat: CombineOptions.Statistic, _ options: CombineOptions) throws -> [Double] {
         guard inputs.allSatisfy(\.inMemory) else { return try inputs.map { try level($0, stat, options) } }
         let shared = Unshared(inputs)
-        return try Parallel.mapBlocks(count: inputs.count) { block in
-            block.map { k in Result { try level(shared.value[k], stat, options) } }
-        }.flatMap { $0 }.map { try $0.get() }
+        return try Parallel.tryMap(count: inputs.count) { k in try level(shared.value[k], stat, options) }
     }
 
     /// The statistic of one image, on its unmasked finite pixels (ccdproc-compat: every pixel,

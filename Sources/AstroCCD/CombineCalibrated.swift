@@ -36,10 +36,7 @@ extension Combine {
         if options.shifts == nil && options.pixelType == .float32 && first.byteCount * paths.count <= options.memLimit / 2 {
             // The rest calibrated two at a time (reading and the overscan fits are serial work);
             // the first failure in input order is reported.
-            let rest = Parallel.mapBlocks(count: paths.count - 1) { r in
-                r.map { i in Result { try calibrate(paths[i + 1]) } }
-            }.flatMap { $0 }
-            let frames = try [first] + rest.map { try $0.get() }
+            let frames = try [first] + Parallel.tryMap(count: paths.count - 1) { i in try calibrate(paths[i + 1]) }
             return try run(frames, paths: paths, options: plain, output: output, overwrite: overwrite, progress: progress)
         }
         let scratch = try ScratchFolder(beside: output, overwrite: overwrite, purpose: "calibrate")

@@ -41,9 +41,7 @@ struct ResampleInput {
     /// input order is thrown.
     static func read(_ paths: [String]) throws -> [ResampleInput] {
         let chips = try paths.flatMap(FITS.sciChips)
-        return try Parallel.mapBlocks(count: chips.count) { r in
-            r.map { k in Result { Unshared(try ResampleInput(chips[k])) } }
-        }.flatMap { $0 }.map { try $0.get().value }
+        return try Parallel.tryMap(count: chips.count) { k in Unshared(try ResampleInput(chips[k])) }.map(\.value)
     }
 
     /// Reads the headers, checks the WCS and the companions' shapes; no pixels yet.

@@ -45,6 +45,13 @@ public enum Parallel {
         return results.withLock { $0.map { $0! } }
     }
 
+    /// Maps each of `0..<count` to a result across the cores (in blocks, as `mapBlocks`), for
+    /// work that can fail: the results in order, or the first error in order, rethrown once
+    /// every item is done.
+    public static func tryMap<T: Sendable>(count: Int, _ body: @Sendable (Int) throws -> T) throws -> [T] {
+        try mapBlocks(count: count) { r in r.map { k in Result { try body(k) } } }.flatMap { $0 }.map { try $0.get() }
+    }
+
     /// Runs `a` and `b` at the same time (each may use `forEachBlock` itself) and returns both
     /// results; the first error thrown, `a`'s before `b`'s, is rethrown once both are done. For
     /// two independent jobs whose serial parts would leave cores idle one after the other.

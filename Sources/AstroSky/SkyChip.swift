@@ -42,12 +42,9 @@ final class SkyChip {
     static func read(_ paths: [String], goodBits: GoodBits, masks: [String], footprintStep: Int) throws -> [SkyChip] {
         // Reading and decoding is most of the time of small runs: the inputs are read two (or
         // more) at a time; the first failing input in the list is the one reported.
-        let parts = Parallel.mapBlocks(count: paths.count) { block in
-            Unshared(block.map { k in
-                Result { try read(paths[k], input: k, goodBits: goodBits, userMask: masks.isEmpty ? nil : masks[k], footprintStep: footprintStep) }
-            })
-        }
-        return try parts.flatMap(\.value).flatMap { try $0.get() }
+        return try Parallel.tryMap(count: paths.count) { k in
+            Unshared(try read(paths[k], input: k, goodBits: goodBits, userMask: masks.isEmpty ? nil : masks[k], footprintStep: footprintStep))
+        }.flatMap(\.value)
     }
 
     /// The chips of one input: the HDU its name selects, else every `SCI` image extension, else
